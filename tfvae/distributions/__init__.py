@@ -1,0 +1,25 @@
+"""TFP building blocks: posteriors, likelihoods and priors.
+
+Build these inside ``call``/loss code from tensors (TFP objects cannot take KerasTensors,
+and a distribution built once from a variable gives that variable no gradient).
+"""
+
+from tfvae.distributions.likelihoods import (
+    LIKELIHOODS,
+    BernoulliLikelihood,
+    GaussianLikelihood,
+    Likelihood,
+    get_likelihood,
+)
+from tfvae.distributions.posteriors import diagonal_gaussian
+from tfvae.distributions.priors import standard_normal
+
+__all__ = [
+    "LIKELIHOODS",
+    "BernoulliLikelihood",
+    "GaussianLikelihood",
+    "Likelihood",
+    "diagonal_gaussian",
+    "get_likelihood",
+    "standard_normal",
+]

@@ -1,0 +1,38 @@
+"""AE: the deterministic autoencoder."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import tensorflow as tf
+
+from tfvae.models.base import BaseAE
+from tfvae.models.config import BaseAEConfig
+from tfvae.models.registry import register_model
+
+
+@dataclasses.dataclass
+class AEConfig(BaseAEConfig):
+    """Config of :class:`AE`; see :class:`~tfvae.models.config.BaseAEConfig` for the fields."""
+
+
+@register_model
+class AE(BaseAE):
+    """Deterministic autoencoder: ``loss = mean_B recon(x, dec(enc(x)))``.
+
+    The reconstruction term is summed over pixels: ``0.5 * ||x - x'||^2`` for ``"mse"``,
+    binary cross-entropy for ``"bce"``.
+
+    Example:
+        >>> model = AE(AEConfig(input_shape=(28, 28, 1), latent_dim=16))
+        >>> model.compile(optimizer="adam"); model.fit(data.train, epochs=5)
+    """
+
+    config_class = AEConfig
+    loss_terms = ("loss", "reconstruction")
+
+    def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+        z = self.encoder(x, training=training)["embedding"]
+        params = self.decoder(z, training=training)["reconstruction"]
+        recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
+        return {"loss": recon, "reconstruction": recon}

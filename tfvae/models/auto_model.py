@@ -1,0 +1,75 @@
+"""``AutoModel.load``: reload any saved tfvae model, safely."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import keras
+
+from tfvae.models.registry import get_model_class
+
+MODEL_FILENAMES = ("model.keras", "final_model.keras")
+
+
+def resolve_model_path(path: str | Path) -> Path:
+    """The ``.keras`` file for ``path``: the file itself or ``model.keras`` in a run folder."""
+    path = Path(path)
+    if path.is_dir():
+        for name in MODEL_FILENAMES:
+            if (path / name).is_file():
+                return path / name
+        raise FileNotFoundError(
+            f"no saved model in {path} (looked for {', '.join(MODEL_FILENAMES)})"
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"saved model not found: {path}")
+    return path
+
+
+def read_saved_config(path: Path) -> dict:
+    """The ``config.json`` of a ``.keras`` archive (without building anything)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, KeyError) as err:
+        raise ValueError(f"{path} is not a Keras .keras archive ({err})") from err
+
+
+class AutoModel:
+    """Loads a saved tfvae model without knowing its class."""
+
+    @staticmethod
+    def load(path: str | Path, compile: bool = True) -> keras.Model:
+        """Load a model saved with ``model.save("x.keras")`` (or a run folder holding one).
+
+        The class is read from the archive's config and must be a registered tfvae model;
+        loading uses ``safe_mode=True`` (no lambdas, no pickles). Custom encoder/decoder
+        classes must be registered with ``keras.saving.register_keras_serializable``.
+
+        Raises:
+            FileNotFoundError: no such file or folder.
+            ValueError: not a ``.keras`` archive, or not a tfvae model.
+        """
+        file = resolve_model_path(path)
+        saved = read_saved_config(file)
+        registered = saved.get("registered_name") or ""
+        package, _, class_name = registered.partition(">")
+        if package != "tfvae":
+            raise ValueError(
+                f"{file} holds a {saved.get('class_name')!r} (registered as {registered!r}), "
+                "not a tfvae model; load it with keras.saving.load_model"
+            )
+        get_model_class(class_name)
+        try:
+            return keras.saving.load_model(file, compile=compile, safe_mode=True)
+        except TypeError as err:
+            if "Could not locate class" in str(err) or "register" in str(err):
+                raise TypeError(
+                    f"{file}: a network class in this model is not registered. Import the module "
+                    "that defines it and decorate the class with "
+                    "@keras.saving.register_keras_serializable() before loading. "
+                    f"Keras said: {err}"
+                ) from err
+            raise

@@ -1,0 +1,263 @@
+"""``BaseAE``: the Keras model every tfvae autoencoder subclasses.
+
+A model defines its config class, the names of its loss terms and
+``compute_loss_terms(x, training) -> {"loss": ..., <term>: ...}`` (scalars, batch means).
+``BaseAE`` does the rest once: networks (defaults when none are given), ``train_step`` /
+``test_step`` with one ``keras.metrics.Mean`` per term (so ``fit`` history and TensorBoard
+show epoch means of every term), stateless noise seeds keyed by the training step (exact
+resume), ``encode`` / ``decode`` / ``reconstruct`` / ``interpolate`` / ``embed`` /
+``generate``, and ``get_config`` / ``from_config`` for safe ``.keras`` round trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfvae.config import ConfigError
+from tfvae.distributions import diagonal_gaussian, get_likelihood, standard_normal
+from tfvae.models.config import BaseAEConfig
+from tfvae.nn import default_networks
+
+tfd = tfp.distributions
+
+
+def unpack_inputs(data: Any) -> tf.Tensor:
+    """The inputs ``x`` of a batch that may be ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, w)``."""
+    if isinstance(data, tuple | list):
+        return data[0]
+    if isinstance(data, dict):
+        return data["x"] if "x" in data else data["image"]
+    return data
+
+
+class BaseAE(keras.Model):
+    """Base class of tfvae models.
+
+    Args:
+        config: the model's config dataclass (or its dict).
+        encoder: a network following the encoder contract (see :mod:`tfvae.nn.base`);
+            Pythae's default MLP for ``config.input_shape`` when ``None``.
+        decoder: a network following the decoder contract; default MLP when ``None``.
+
+    Subclasses set ``config_class``, ``loss_terms`` (``"loss"`` first), ``variational`` and
+    implement :meth:`compute_loss_terms`.
+    """
+
+    config_class: ClassVar[type[BaseAEConfig]] = BaseAEConfig
+    loss_terms: ClassVar[tuple[str, ...]] = ("loss", "reconstruction")
+    variational: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        config: BaseAEConfig | dict | None = None,
+        encoder: keras.Model | None = None,
+        decoder: keras.Model | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.config = self._coerce_config(config)
+        self.input_shape_ = tuple(self.config.input_shape)
+        self.latent_dim = self.config.latent_dim
+        self.likelihood = get_likelihood(self.config.reconstruction_loss)
+        if encoder is None or decoder is None:
+            default_encoder, default_decoder = default_networks(
+                self.input_shape_,
+                self.latent_dim,
+                variational=self.variational,
+                output_activation=self.likelihood.decoder_activation,
+            )
+            encoder = encoder if encoder is not None else default_encoder
+            decoder = decoder if decoder is not None else default_decoder
+        self.encoder = encoder
+        self.decoder = decoder
+        self.trackers = {term: keras.metrics.Mean(name=term) for term in self.loss_terms}
+        self.build((None, *self.input_shape_))
+
+    # -- construction --------------------------------------------------------------------
+    @classmethod
+    def _coerce_config(cls, config: BaseAEConfig | dict | None) -> BaseAEConfig:
+        if config is None:
+            config = cls.config_class()
+        elif isinstance(config, dict):
+            config = cls.config_class.from_dict(config)
+        elif not isinstance(config, cls.config_class):
+            raise ConfigError(
+                f"{cls.__name__} expects a {cls.config_class.__name__}, got {type(config).__name__}"
+            )
+        if config.input_shape is None:
+            raise ConfigError(
+                f"{type(config).__name__}.input_shape is required to build {cls.__name__}, "
+                "e.g. input_shape=(28, 28, 1)"
+            )
+        return config
+
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        """Build the networks on a zero batch and check them against the contract."""
+        x = tf.zeros((1, *self.input_shape_))
+        enc = self.encoder(x, training=False)
+        name = type(self).__name__
+        if not isinstance(enc, dict) or "embedding" not in enc:
+            raise ValueError(
+                f"{name}: the encoder must return a dict with key 'embedding' [B, latent_dim]; "
+                f"got {type(enc).__name__}"
+                + (f" with keys {sorted(enc)}" if isinstance(enc, dict) else "")
+            )
+        if tuple(enc["embedding"].shape) != (1, self.latent_dim):
+            raise ValueError(
+                f"{name}: encoder 'embedding' has shape {tuple(enc['embedding'].shape)}, "
+                f"expected [B, {self.latent_dim}] (latent_dim={self.latent_dim})"
+            )
+        if self.variational and "log_covariance" not in enc:
+            raise ValueError(
+                f"{name} is variational: its encoder must also return 'log_covariance' "
+                "[B, latent_dim] (e.g. tfvae.nn.MLPEncoder(..., variational=True))"
+            )
+        dec = self.decoder(enc["embedding"], training=False)
+        if not isinstance(dec, dict) or "reconstruction" not in dec:
+            raise ValueError(f"{name}: the decoder must return a dict with key 'reconstruction'")
+        if tuple(dec["reconstruction"].shape[1:]) != self.input_shape_:
+            raise ValueError(
+                f"{name}: decoder 'reconstruction' has shape "
+                f"{tuple(dec['reconstruction'].shape[1:])} per example, expected "
+                f"{self.input_shape_} (config.input_shape)"
+            )
+        self.built = True
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "config": self.config.to_dict(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> BaseAE:
+        config = dict(config)
+        encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
+        decoder = keras.saving.deserialize_keras_object(config.pop("decoder"))
+        model_config = cls.config_class.from_dict(config.pop("config"))
+        return cls(model_config, encoder=encoder, decoder=decoder, **config)
+
+    # -- probabilistic pieces ------------------------------------------------------------
+    def prior(self) -> tfd.Distribution:
+        """``p(z)``: standard normal with event shape ``[latent_dim]``."""
+        return standard_normal(self.latent_dim)
+
+    def posterior(self, encoder_outputs: dict[str, tf.Tensor]) -> tfd.Distribution:
+        """``q(z|x)`` from the encoder's outputs: diagonal Gaussian, batch shape ``[B]``."""
+        return diagonal_gaussian(encoder_outputs["embedding"], encoder_outputs["log_covariance"])
+
+    def noise_seed(self, salt: int = 0) -> tf.Tensor:
+        """A stateless seed ``[2]`` int32 keyed by (config.seed, salt, training step, replica).
+
+        Noise drawn with it is a pure function of the step, so a resumed run draws exactly
+        the noise of an uninterrupted one; replicas of a distributed run draw different noise.
+        """
+        step = self.optimizer.iterations if self.optimizer is not None else 0
+        key = (self.config.seed * 1_000_003 + salt) % (2**31 - 1)
+        seed = tf.stack([tf.constant(key, tf.int32), tf.cast(step, tf.int32)])
+        ctx = tf.distribute.get_replica_context()
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            seed = tf.random.experimental.stateless_fold_in(seed, ctx.replica_id_in_sync_group)
+        return seed
+
+    # -- training ------------------------------------------------------------------------
+    def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+        """Loss and its parts for a batch ``x: [B, *input_shape]``; scalars (batch means)."""
+        raise NotImplementedError
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        return list(self.trackers.values())
+
+    def _record(self, terms: dict[str, tf.Tensor], batch_size: tf.Tensor) -> dict[str, tf.Tensor]:
+        missing = [t for t in self.loss_terms if t not in terms]
+        if missing:
+            raise KeyError(f"{type(self).__name__}.compute_loss_terms did not return {missing}")
+        weight = tf.cast(batch_size, tf.float32)
+        for term, tracker in self.trackers.items():
+            tracker.update_state(terms[term], sample_weight=weight)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
+        x = unpack_inputs(data)
+        with tf.GradientTape() as tape:
+            terms = self.compute_loss_terms(x, training=True)
+            loss = terms["loss"]
+            if self.losses:
+                loss = loss + tf.add_n(self.losses)
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = loss / replicas
+        variables = self.trainable_variables
+        grads = tape.gradient(scaled, variables)
+        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
+        return self._record(terms, tf.shape(x)[0])
+
+    def test_step(self, data: Any) -> dict[str, tf.Tensor]:
+        x = unpack_inputs(data)
+        terms = self.compute_loss_terms(x, training=False)
+        return self._record(terms, tf.shape(x)[0])
+
+    # -- inference -----------------------------------------------------------------------
+    def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """Deterministic reconstruction (posterior mean code), ``[B, *input_shape]``."""
+        z = self.encoder(x, training=training)["embedding"]
+        return self.likelihood.mean(self.decoder(z, training=training)["reconstruction"])
+
+    def encode(self, x: Any) -> tf.Tensor:
+        """Latent codes (the posterior mean for variational models), ``[B, latent_dim]``."""
+        return self.encoder(tf.convert_to_tensor(x, tf.float32), training=False)["embedding"]
+
+    def decode(self, z: Any) -> tf.Tensor:
+        """Data-space means ``[B, *input_shape]`` (in [0, 1] for images) for codes ``[B, D]``."""
+        params = self.decoder(tf.convert_to_tensor(z, tf.float32), training=False)
+        return self.likelihood.mean(params["reconstruction"])
+
+    def reconstruct(self, x: Any) -> tf.Tensor:
+        """``decode(encode(x))``, ``[B, *input_shape]``."""
+        return self.decode(self.encode(x))
+
+    def interpolate(self, start: Any, end: Any, granularity: int = 10) -> tf.Tensor:
+        """Decoded linear interpolations between the codes of ``start`` and ``end``.
+
+        Args:
+            start, end: ``[B, *input_shape]``.
+            granularity: number of points, ends included.
+        Returns:
+            ``[B, granularity, *input_shape]``.
+        """
+        if granularity < 2:
+            raise ValueError(f"interpolate: granularity must be >= 2, got {granularity}")
+        z0, z1 = self.encode(start), self.encode(end)
+        t = tf.linspace(0.0, 1.0, granularity)[None, :, None]
+        z = (1.0 - t) * z0[:, None, :] + t * z1[:, None, :]
+        flat = self.decode(tf.reshape(z, [-1, self.latent_dim]))
+        return tf.reshape(flat, [-1, granularity, *self.input_shape_])
+
+    def embed(self, data: Any, batch_size: int = 256) -> np.ndarray:
+        """Codes of an array ``[N, *input_shape]`` or a ``tf.data.Dataset`` as numpy ``[N, D]``."""
+        if isinstance(data, tf.data.Dataset):
+            batches = (unpack_inputs(b) for b in data)
+        else:
+            arr = np.asarray(data, np.float32)
+            batches = (arr[i : i + batch_size] for i in range(0, len(arr), batch_size))
+        codes = [self.encode(b).numpy() for b in batches]
+        if not codes:
+            raise ValueError("embed: no data")
+        return np.concatenate(codes)
+
+    def sample_prior(self, n: int, seed: int = 0) -> tf.Tensor:
+        """``n`` codes from the prior, ``[n, latent_dim]``."""
+        return self.prior().sample(n, seed=tf.constant([seed, 0], tf.int32))
+
+    def generate(self, n: int, seed: int = 0) -> tf.Tensor:
+        """``n`` new examples decoded from prior samples, ``[n, *input_shape]``."""
+        return self.decode(self.sample_prior(n, seed=seed))

@@ -1,0 +1,60 @@
+"""VAE: the variational autoencoder (Kingma & Welling, 2014)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfvae.models.base import BaseAE
+from tfvae.models.config import BaseAEConfig
+from tfvae.models.registry import register_model
+
+tfd = tfp.distributions
+
+
+@dataclasses.dataclass
+class VAEConfig(BaseAEConfig):
+    """Config of :class:`VAE`; see :class:`~tfvae.models.config.BaseAEConfig` for the fields."""
+
+
+@register_model
+class VAE(BaseAE):
+    """Variational autoencoder with a diagonal-Gaussian posterior and a N(0, I) prior.
+
+    ``loss = mean_B [ recon(x, dec(z)) + w * KL(q(z|x) || p(z)) ]``, ``z ~ q(z|x)``
+    reparameterised, the KL analytic (``tfd.kl_divergence``), ``w = kl_weight()`` (1 here).
+
+    Example:
+        >>> model = VAE(VAEConfig(input_shape=(28, 28, 1), latent_dim=16))
+        >>> model.compile(optimizer="adam")
+        >>> model.fit(data.train, epochs=5, validation_data=data.test)
+        >>> model.generate(64).shape
+        TensorShape([64, 28, 28, 1])
+    """
+
+    config_class = VAEConfig
+    loss_terms = ("loss", "reconstruction", "kl")
+    variational = True
+
+    def kl_weight(self) -> float:
+        """Weight of the KL term."""
+        return 1.0
+
+    def elbo_parts(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+        """Per-example terms: ``reconstruction`` and ``kl`` ``[B]``, the sample ``z`` ``[B, D]``."""
+        q = self.posterior(self.encoder(x, training=training))
+        z = q.sample(seed=self.noise_seed())
+        params = self.decoder(z, training=training)["reconstruction"]
+        return {
+            "reconstruction": self.likelihood.reconstruction_loss(x, params),
+            "kl": tfd.kl_divergence(q, self.prior()),
+            "z": z,
+        }
+
+    def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+        parts = self.elbo_parts(x, training=training)
+        recon = tf.reduce_mean(parts["reconstruction"])
+        kl = tf.reduce_mean(parts["kl"])
+        return {"loss": recon + self.kl_weight() * kl, "reconstruction": recon, "kl": kl}

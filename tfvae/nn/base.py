@@ -1,0 +1,42 @@
+"""The encoder/decoder contract and the serialisable base class of tfvae's networks.
+
+**Encoders** map ``x: [B, *data_shape]`` to a dict: ``"embedding"`` ``[B, D]`` and, for
+variational models, ``"log_covariance"`` ``[B, D]`` (log of the diagonal covariance).
+**Decoders** map ``z: [B, D]`` to ``{"reconstruction": [B, *data_shape]}``: logits for a
+Bernoulli likelihood (``output_activation="linear"``), means for a Gaussian one (usually
+``"sigmoid"`` for images in [0, 1]). Any ``keras.Model`` following this contract plugs into
+every tfvae model; register its class with ``keras.saving.register_keras_serializable`` so
+saved models reload in safe mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+ACTIVATIONS = ("sigmoid", "linear")
+
+
+def check_positive_int(owner: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{owner}: expected a positive integer. Received: {name}={value!r}")
+    return value
+
+
+class Network(keras.Model):
+    """Base of tfvae's networks: remembers its constructor arguments for ``get_config``.
+
+    Subclasses call ``self._remember(**args)`` with every constructor argument (plain
+    JSON-able values only), so the network serialises without lambdas or pickles.
+    """
+
+    def _remember(self, **args: Any) -> None:
+        self._init_args = {k: (list(v) if isinstance(v, tuple) else v) for k, v in args.items()}
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "trainable": self.trainable, **self._init_args}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Network:
+        return cls(**config)

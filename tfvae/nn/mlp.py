@@ -1,0 +1,87 @@
+"""Fully connected networks (Pythae's default architectures)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int
+
+
+@keras.saving.register_keras_serializable(package="tfvae")
+class MLPEncoder(Network):
+    """Flatten -> Dense(hidden, relu)... -> Dense(latent_dim) [+ Dense(latent_dim) log-variance].
+
+    Input ``[B, *data_shape]``; output ``{"embedding": [B, D], "log_covariance": [B, D]}``
+    (the second key only when ``variational``).
+
+    Example:
+        >>> enc = MLPEncoder(latent_dim=16)
+        >>> enc(np.zeros((2, 28, 28, 1), "float32"))["embedding"].shape
+        TensorShape([2, 16])
+    """
+
+    def __init__(
+        self,
+        latent_dim: int,
+        hidden: Sequence[int] = (512,),
+        variational: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        check_positive_int("MLPEncoder", "latent_dim", latent_dim)
+        for h in hidden:
+            check_positive_int("MLPEncoder", "hidden", h)
+        self._remember(latent_dim=latent_dim, hidden=list(hidden), variational=variational)
+        self.variational = variational
+        self.flatten = keras.layers.Flatten()
+        self.hidden_layers = [keras.layers.Dense(h, activation="relu") for h in hidden]
+        self.embedding = keras.layers.Dense(latent_dim, name="embedding")
+        self.log_var = keras.layers.Dense(latent_dim, name="log_var") if variational else None
+
+    def call(self, x: Any, training: bool = False) -> dict[str, Any]:
+        h = self.flatten(x)
+        for layer in self.hidden_layers:
+            h = layer(h)
+        out = {"embedding": self.embedding(h)}
+        if self.log_var is not None:
+            out["log_covariance"] = self.log_var(h)
+        return out
+
+
+@keras.saving.register_keras_serializable(package="tfvae")
+class MLPDecoder(Network):
+    """Dense(hidden, relu)... -> Dense(prod(data_shape)) -> reshape -> activation.
+
+    Input ``z: [B, D]``; output ``{"reconstruction": [B, *data_shape]}``.
+    """
+
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        hidden: Sequence[int] = (512,),
+        output_activation: str = "sigmoid",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if output_activation not in ACTIVATIONS:
+            raise ValueError(
+                f"MLPDecoder: output_activation must be one of {ACTIVATIONS}. "
+                f"Received: output_activation={output_activation!r}"
+            )
+        self._remember(
+            data_shape=list(data_shape), hidden=list(hidden), output_activation=output_activation
+        )
+        self.data_shape = tuple(int(d) for d in data_shape)
+        self.hidden_layers = [keras.layers.Dense(h, activation="relu") for h in hidden]
+        self.out = keras.layers.Dense(int(np.prod(self.data_shape)), activation=output_activation)
+        self.reshape = keras.layers.Reshape(self.data_shape)
+
+    def call(self, z: Any, training: bool = False) -> dict[str, Any]:
+        h = z
+        for layer in self.hidden_layers:
+            h = layer(h)
+        return {"reconstruction": self.reshape(self.out(h))}
