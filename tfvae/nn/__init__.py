@@ -44,7 +44,57 @@ def default_networks(
     return encoder, decoder
 
 
+NETWORK_KINDS = ("mlp", "conv", "resnet")
+_PRESETS = {
+    ("conv", 28): (ConvEncoder28, ConvDecoder28),
+    ("conv", 32): (ConvEncoder32, ConvDecoder32),
+    ("conv", 64): (ConvEncoder64, ConvDecoder64),
+    ("resnet", 28): (ResNetEncoder28, ResNetDecoder28),
+    ("resnet", 32): (ResNetEncoder32, ResNetDecoder32),
+    ("resnet", 64): (ResNetEncoder64, ResNetDecoder64),
+}
+
+
+def benchmark_networks(
+    kind: str,
+    input_shape: Sequence[int],
+    latent_dim: int,
+    variational: bool = True,
+    output_activation: str = "sigmoid",
+    width: int | None = None,
+) -> tuple[Network, Network]:
+    """The benchmark encoder/decoder pair of ``kind`` (``mlp``, ``conv``, ``resnet``) for images
+    of ``input_shape`` (``conv``/``resnet``: 28x28, 32x32 or 64x64 with any channel count).
+
+    Args:
+        width: channel multiplier of conv/resnet nets (Pythae: 128 conv, 64 resnet), hidden
+            units of the MLP (Pythae: 512).
+    """
+    if kind == "mlp":
+        hidden = (width or 512,)
+        return (
+            MLPEncoder(latent_dim, hidden=hidden, variational=variational, name="encoder"),
+            MLPDecoder(tuple(input_shape), hidden=hidden, output_activation=output_activation,
+                       name="decoder"),
+        )  # fmt: skip
+    if kind not in NETWORK_KINDS:
+        raise ValueError(f"unknown network kind {kind!r}; expected one of {NETWORK_KINDS}")
+    shape = tuple(input_shape)
+    if len(shape) != 3 or shape[0] != shape[1] or (kind, shape[0]) not in _PRESETS:
+        raise ValueError(
+            f"no {kind} benchmark network for input shape {shape}; available: 28x28, 32x32, "
+            "64x64 images (use kind='mlp' for other shapes, or pass your own networks)"
+        )
+    enc_cls, dec_cls = _PRESETS[(kind, shape[0])]
+    knobs = {} if width is None else {"width": width}
+    encoder = enc_cls(latent_dim, variational=variational, name="encoder", **knobs)
+    decoder = dec_cls(latent_dim, channels=shape[2], output_activation=output_activation,
+                      name="decoder", **knobs)  # fmt: skip
+    return encoder, decoder
+
+
 __all__ = [
+    "NETWORK_KINDS", "benchmark_networks",
     "ConvDecoder", "ConvDecoder28", "ConvDecoder32", "ConvDecoder64", "ConvEncoder",
     "ConvEncoder28", "ConvEncoder32", "ConvEncoder64", "MLPDecoder", "MLPEncoder", "Network",
     "ResBlock", "ResNetDecoder28", "ResNetDecoder32", "ResNetDecoder64", "ResNetEncoder28",

@@ -1,0 +1,43 @@
+"""``GenerationPipeline``: sample from a trained model and write arrays and pictures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tfvae.plots import save_image_grid
+from tfvae.samplers import BaseSampler, NormalSampler
+
+
+class GenerationPipeline:
+    """``GenerationPipeline(model, sampler)(n, output_dir)``: generate ``n`` examples.
+
+    Args:
+        model: a trained tfvae model.
+        sampler: a fitted sampler (default: :class:`~tfvae.samplers.NormalSampler`).
+    """
+
+    def __init__(self, model: Any, sampler: BaseSampler | None = None) -> None:
+        self.model = model
+        self.sampler = sampler if sampler is not None else NormalSampler(model)
+
+    def __call__(
+        self,
+        num_samples: int,
+        output_dir: str | Path | None = None,
+        seed: int = 0,
+        batch_size: int = 256,
+        grid_size: int = 100,
+    ) -> np.ndarray:
+        """Generate ``[num_samples, *input_shape]`` in data space; with ``output_dir``, also
+        write ``samples.npz`` (key ``samples``) and ``samples.png`` (the first ``grid_size``)."""
+        samples = self.sampler.sample(num_samples, seed=seed, batch_size=batch_size)
+        if output_dir is not None:
+            out = Path(output_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(out / "samples.npz", samples=samples)
+            if samples.ndim == 4:
+                save_image_grid(samples[:grid_size], out / "samples.png")
+        return samples

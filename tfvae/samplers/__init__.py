@@ -1,0 +1,19 @@
+"""Samplers: draw latent codes for a trained model and decode them."""
+
+from tfvae.samplers.base import (
+    BaseSampler,
+    BaseSamplerConfig,
+    build_sampler,
+    get_sampler_class,
+    list_samplers,
+    register_sampler,
+    sampler_aliases,
+)
+from tfvae.samplers.gmm import GaussianMixtureSampler, GaussianMixtureSamplerConfig
+from tfvae.samplers.normal import NormalSampler
+
+__all__ = [
+    "BaseSampler", "BaseSamplerConfig", "GaussianMixtureSampler", "GaussianMixtureSamplerConfig",
+    "NormalSampler", "build_sampler", "get_sampler_class", "list_samplers", "register_sampler",
+    "sampler_aliases",
+]  # fmt: skip

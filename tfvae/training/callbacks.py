@@ -1,0 +1,149 @@
+"""Training callbacks: resumable checkpoints, ``.keras`` snapshots, NaN guard, image grids."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfvae.plots import image_grid
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or Inf; training stopped and checkpoints were left untouched."""
+
+
+class ResumeCheckpoint(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` that writes atomically and every ``every`` epochs.
+
+    Model weights, optimizer state and the epoch counter go to ``backup_dir``; a run
+    restarted with the same ``backup_dir`` continues from the last saved epoch. Files are
+    written to temporary names then renamed, so a process killed mid-save leaves the previous
+    checkpoint valid. The backup is deleted when training completes.
+    """
+
+    def __init__(self, backup_dir: str | Path, every: int = 1, epochs: int | None = None) -> None:
+        super().__init__(str(backup_dir), save_freq="epoch", double_checkpoint=False)
+        self.every = every
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._current_epoch = epoch + 1
+        last = self.epochs is not None and epoch + 1 >= self.epochs
+        if (epoch + 1) % self.every == 0 or last:
+            self._save_model()
+
+    def _save_model(self) -> None:
+        os.makedirs(self.backup_dir, exist_ok=True)
+        tmp_weights = self._weights_path + ".tmp.weights.h5"
+        self.model.save_weights(tmp_weights, overwrite=True)
+        tmp_meta = self._training_metadata_path + ".tmp"
+        with open(tmp_meta, "w") as fh:
+            json.dump({"epoch": self._current_epoch, "batch": 0}, fh)
+        os.replace(tmp_weights, self._weights_path)
+        os.replace(tmp_meta, self._training_metadata_path)
+
+
+class ModelSnapshot(keras.callbacks.Callback):
+    """Saves ``checkpoints/epoch_NNNN.keras`` every ``every`` epochs, keeping the newest ``keep``.
+
+    Each snapshot is a complete model that ``tfvae.AutoModel.load`` reloads. Written to a
+    temporary file then renamed (a killed run never leaves a half-written snapshot).
+    """
+
+    def __init__(self, directory: str | Path, every: int = 1, keep: int = 2) -> None:
+        super().__init__()
+        self.directory = Path(directory)
+        self.every = every
+        self.keep = keep
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if (epoch + 1) % self.every:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"epoch_{epoch + 1:04d}.keras"
+        tmp = self.directory / f".tmp_epoch_{epoch + 1:04d}.keras"
+        self.model.save(tmp)
+        os.replace(tmp, path)
+        for old in sorted(self.directory.glob("epoch_*.keras"))[: -self.keep]:
+            old.unlink()
+
+    def latest(self) -> Path | None:
+        found = sorted(self.directory.glob("epoch_*.keras"))
+        return found[-1] if found else None
+
+
+class NaNGuard(keras.callbacks.Callback):
+    """Stops training with :class:`NonFiniteLossError` at the first NaN/Inf loss.
+
+    The error names the epoch, the batch and the loss terms; checkpoints written before it
+    stay valid (the backup is not deleted, so the run can be resumed after a fix).
+    """
+
+    def __init__(self, checkpoint_dir: str | Path | None = None) -> None:
+        super().__init__()
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        loss = logs.get("loss")
+        if loss is None or math.isfinite(float(np.asarray(loss).reshape(-1)[0])):
+            return
+        terms = ", ".join(f"{k}={float(np.asarray(v).reshape(-1)[0]):.4g}" for k, v in logs.items())
+        where = ""
+        if self.checkpoint_dir is not None:
+            found = sorted(self.checkpoint_dir.glob("epoch_*.keras"))
+            where = (
+                f"; last good checkpoint: {found[-1]}"
+                if found
+                else "; no checkpoint was written yet"
+            )
+        raise NonFiniteLossError(
+            f"non-finite loss at epoch {self.epoch + 1}, batch {batch + 1} ({terms}); training "
+            f"stopped{where}. Lower the learning rate or check the data."
+        )
+
+
+class ImageSummaries(keras.callbacks.Callback):
+    """Writes image grids to TensorBoard each epoch: reconstructions of fixed examples (top
+    half originals, bottom half reconstructions) and decoded prior samples (fixed seed).
+
+    Args:
+        log_dir: TensorBoard folder (an ``images`` run is written under it).
+        examples: ``[n, H, W, C]`` images in [0, 1].
+        num_samples: prior samples per grid.
+    """
+
+    def __init__(self, log_dir: str | Path, examples: np.ndarray, num_samples: int = 16) -> None:
+        super().__init__()
+        self.log_dir = str(Path(log_dir) / "images")
+        self.examples = np.asarray(examples, np.float32)
+        self.num_samples = num_samples
+        self.writer: tf.summary.SummaryWriter | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.writer = tf.summary.create_file_writer(self.log_dir)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.examples.ndim != 4:
+            return
+        recon = np.asarray(self.model.reconstruct(self.examples))
+        samples = np.asarray(self.model.generate(self.num_samples, seed=0))
+        pairs = np.concatenate([self.examples, recon])
+        with self.writer.as_default(step=epoch):
+            tf.summary.image("reconstructions", image_grid(pairs, ncols=len(self.examples))[None])
+            tf.summary.image("prior_samples", image_grid(samples)[None])
+        self.writer.flush()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.writer is not None:
+            self.writer.close()
