@@ -1,38 +1,61 @@
-"""tfvae: generative autoencoders in TensorFlow / Keras 3 / TensorFlow Probability."""
+"""tfvae: generative autoencoders in TensorFlow / Keras 3 / TensorFlow Probability.
 
-import warnings
+The public API is re-exported here and imported lazily (PEP 562), so ``import tfvae`` and
+``tfvae --help`` do not pay for importing TensorFlow until a model, a dataset or a sampler is
+first used::
 
-from tfvae import data, distributions, nn, pipelines, plots, samplers, training
-from tfvae.config import BaseConfig, ConfigError
-from tfvae.models import (
-    AE,
-    VAE,
-    AEConfig,
-    AutoModel,
-    BaseAE,
-    BaseAEConfig,
-    BetaVAE,
-    BetaVAEConfig,
-    VAEConfig,
-    build_model,
-    get_model_class,
-    list_models,
-    register_model,
-)
-from tfvae.pipelines import GenerationPipeline, TrainingPipeline
-from tfvae.samplers import build_sampler, list_samplers
-from tfvae.training import TrainerConfig
+    import tfvae
+    data = tfvae.data.load("fashion_mnist")
+    model = tfvae.build_model("vae", input_shape=data.input_shape, latent_dim=16)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-# tfvae's pipelines shuffle themselves (keyed by seed and epoch, for exact resume); Keras's
-# fit(shuffle=True) default then warns on every call that it ignores the flag for datasets.
-warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
+_SUBMODULES = (
+    "cli", "config", "data", "distributions", "models", "nn", "pipelines", "plots", "samplers",
+    "training",
+)  # fmt: skip
+_EXPORTS = {
+    "BaseConfig": "tfvae.config",
+    "ConfigError": "tfvae.config",
+    "AE": "tfvae.models",
+    "AEConfig": "tfvae.models",
+    "AutoModel": "tfvae.models",
+    "BaseAE": "tfvae.models",
+    "BaseAEConfig": "tfvae.models",
+    "BetaVAE": "tfvae.models",
+    "BetaVAEConfig": "tfvae.models",
+    "VAE": "tfvae.models",
+    "VAEConfig": "tfvae.models",
+    "build_model": "tfvae.models",
+    "get_model_class": "tfvae.models",
+    "list_models": "tfvae.models",
+    "register_model": "tfvae.models",
+    "GenerationPipeline": "tfvae.pipelines",
+    "TrainingPipeline": "tfvae.pipelines",
+    "build_sampler": "tfvae.samplers",
+    "list_samplers": "tfvae.samplers",
+    "TrainerConfig": "tfvae.training",
+}
 
-__all__ = [
-    "AE", "AEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BaseConfig", "BetaVAE",
-    "BetaVAEConfig", "ConfigError", "VAE", "VAEConfig", "build_model", "data", "distributions",
-    "get_model_class", "list_models", "nn", "register_model", "GenerationPipeline",
-    "TrainingPipeline", "TrainerConfig", "build_sampler", "list_samplers", "pipelines", "plots",
-    "samplers", "training",
-]  # fmt: skip
+__all__ = sorted([*_EXPORTS, *_SUBMODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"tfvae.{name}")
+    else:
+        raise AttributeError(f"module 'tfvae' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -11,6 +11,7 @@ resume), ``encode`` / ``decode`` / ``reconstruct`` / ``interpolate`` / ``embed``
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -25,6 +26,10 @@ from tfvae.models.config import BaseAEConfig
 from tfvae.nn import default_networks
 
 tfd = tfp.distributions
+
+# tfvae's pipelines shuffle themselves (keyed by seed and epoch, for exact resume); Keras's
+# fit(shuffle=True) default then warns on every call that it ignores the flag for datasets.
+warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
 
 def unpack_inputs(data: Any) -> tf.Tensor:

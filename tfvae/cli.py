@@ -1,0 +1,306 @@
+"""The ``tfvae`` command line: ``train``, ``generate``, ``models``, ``samplers``.
+
+Each command has its own flags (absl) and ``--help``::
+
+    tfvae train --model vae --data fashion_mnist --epochs 5 --out runs/vae
+    tfvae generate --model runs/vae --sampler gmm --n 64 --out samples.png
+    tfvae models
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from absl import flags
+
+USAGE = """usage: tfvae <command> [flags]
+
+commands:
+  train      train a model (progress bar, TensorBoard logs, checkpoints, resume)
+  generate   generate images from a trained model with a sampler
+  models     list the available models
+  samplers   list the available samplers
+
+`tfvae <command> --help` lists the flags of a command."""
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit status 2)."""
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import tfvae (TensorFlow, Keras, TFP) with the C++ start-up chatter (oneDNN, CUDA,
+    CPU-feature notices, written to fd 2 before logging is configured) silenced."""
+    if "tfvae.models" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow as tf
+
+            import tfvae  # noqa: F401  (Keras and TFP print a second round)
+
+            tf.config.list_physical_devices()  # probes CUDA, which prints an error without GPU
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _parse_fields(pairs: Sequence[str], what: str) -> dict[str, Any]:
+    """``["beta=4", "reconstruction_loss=bce"]`` -> ``{"beta": 4, ...}`` (values parsed as JSON
+    when they are JSON, else kept as strings)."""
+    fields: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--{what} expects key=value, got {pair!r}")
+        try:
+            fields[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            fields[key] = raw
+    return fields
+
+
+# ------------------------------------------------------------------------------- commands
+def _train_flags(fv: flags.FlagValues) -> None:
+    flags.DEFINE_string("model", None, "Model name (see `tfvae models`), e.g. vae.", flag_values=fv)
+    flags.DEFINE_string(
+        "data", "fashion_mnist",
+        "fashion_mnist, digits, a .npz / IDX file, an image folder or tfds:NAME.", flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_string("out", None, "Run folder (default: runs/<model>).", flag_values=fv)
+    flags.DEFINE_integer("epochs", 10, "Number of epochs.", flag_values=fv)
+    flags.DEFINE_integer("batch_size", 64, "Examples per batch.", flag_values=fv)
+    flags.DEFINE_integer("latent_dim", 16, "Latent dimension.", flag_values=fv)
+    flags.DEFINE_float("lr", 1e-3, "Learning rate.", flag_values=fv)
+    flags.DEFINE_string("optimizer", "adam", "Keras optimizer name.", flag_values=fv)
+    flags.DEFINE_integer("seed", 0, "Seed (weights, data order, noise).", flag_values=fv)
+    flags.DEFINE_integer("limit", None, "Use at most this many training images.", flag_values=fv)
+    flags.DEFINE_enum(
+        "net", "mlp", ["mlp", "conv", "resnet"], "Benchmark networks.", flag_values=fv
+    )
+    flags.DEFINE_integer("width", None, "Channel multiplier (conv/resnet) or hidden units (mlp).",
+                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_multi_string("set", [], "Model config field, key=value (repeatable), e.g. "
+                              "--set reconstruction_loss=bce --set beta=4.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("checkpoint_every", 1, "Checkpoint every N epochs.", flag_values=fv)
+    flags.DEFINE_bool("binarize", False, "Dynamic binarisation of the training images.",
+                      flag_values=fv)  # fmt: skip
+    flags.DEFINE_bool("deterministic", False, "Enable TF op determinism.", flag_values=fv)
+    flags.DEFINE_integer("verbose", 1, "1: progress bar, 2: one line per epoch, 0: quiet.",
+                         flag_values=fv)  # fmt: skip
+
+
+def _train(fv: flags.FlagValues) -> int:
+    if not fv.model:
+        raise UsageError("--model is required (see `tfvae models`)")
+    import keras
+
+    import tfvae
+    from tfvae.plots import interpolation_strip, latent_scatter, latent_traversals, save_png
+
+    cls = tfvae.get_model_class(fv.model)
+    fields = _parse_fields(fv.set, "set")
+    out = Path(fv.out or f"runs/{cls.__name__.lower()}")
+    keras.utils.set_random_seed(fv.seed)
+    data = tfvae.data.load(
+        fv.data, batch_size=fv.batch_size, seed=fv.seed, limit=fv.limit, binarize=fv.binarize
+    )
+    config = cls.config_class(
+        input_shape=data.input_shape, latent_dim=fv.latent_dim, seed=fv.seed, **fields
+    )
+    encoder = decoder = None
+    if fv.net != "mlp" or fv.width is not None:
+        activation = tfvae.distributions.get_likelihood(
+            config.reconstruction_loss
+        ).decoder_activation
+        encoder, decoder = tfvae.nn.benchmark_networks(
+            fv.net, data.input_shape, config.latent_dim, variational=cls.variational,
+            output_activation=activation, width=fv.width,
+        )  # fmt: skip
+    model = cls(config, encoder=encoder, decoder=decoder)
+    trainer = tfvae.TrainerConfig(
+        output_dir=str(out), epochs=fv.epochs, batch_size=fv.batch_size, learning_rate=fv.lr,
+        optimizer=fv.optimizer, seed=fv.seed, checkpoint_every=fv.checkpoint_every,
+        deterministic=fv.deterministic, verbose=fv.verbose,
+    )  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    run_info = {
+        "model": cls.__name__, "data": fv.data, "limit": fv.limit, "seed": fv.seed,
+        "batch_size": fv.batch_size, "net": fv.net, "width": fv.width, "binarize": fv.binarize,
+    }  # fmt: skip
+    (out / "run_info.json").write_text(json.dumps(run_info, indent=2) + "\n")
+    history = tfvae.TrainingPipeline(model, trainer)(data)
+    if len(data.input_shape) == 3:
+        x_eval = data.x_test if data.x_test is not None else data.x_train
+        y_eval = data.y_test if data.x_test is not None else data.y_train
+        x_eval, y_eval = x_eval[:2000], None if y_eval is None else y_eval[:2000]
+        latent_scatter(model.embed(x_eval), y_eval, out / "latent_scatter.png",
+                       title=f"{cls.__name__} latent space ({data.name})")  # fmt: skip
+        save_png(
+            interpolation_strip(model, x_eval[:6], x_eval[6:12]), out / "interpolations.png", 2
+        )
+        save_png(latent_traversals(model, x_eval[0]), out / "traversals.png", 2)
+    final = {k: round(v[-1], 4) for k, v in history.history.items()}
+    print(f"trained {cls.__name__}: {final}")
+    print(f"wrote {out}/model.keras, PNGs and TensorBoard logs (tensorboard --logdir {out}/logs)")
+    return 0
+
+
+def _generate_flags(fv: flags.FlagValues) -> None:
+    flags.DEFINE_string("model", None, "A run folder or a .keras file.", flag_values=fv)
+    flags.DEFINE_string("sampler", "normal", "Sampler name (see `tfvae samplers`), e.g. gmm.",
+                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("n", 64, "Number of samples.", flag_values=fv)
+    flags.DEFINE_string("out", "samples.png", "PNG grid path (a .npz of all samples beside it).",
+                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("seed", 0, "Sampling seed.", flag_values=fv)
+    flags.DEFINE_string("data", None, "Data to fit the sampler on (default: the run's data).",
+                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("limit", None, "Fit the sampler on at most this many images.",
+                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_multi_string("set", [], "Sampler config field, key=value (repeatable), e.g. "
+                              "--set n_components=20.", flag_values=fv)  # fmt: skip
+
+
+def _generate(fv: flags.FlagValues) -> int:
+    if not fv.model:
+        raise UsageError("--model is required: a run folder (tfvae train --out) or a .keras file")
+    import numpy as np
+
+    import tfvae
+    from tfvae.models.auto_model import resolve_model_path
+    from tfvae.plots import save_image_grid
+
+    sampler_cls = tfvae.samplers.get_sampler_class(fv.sampler)
+    model_file = resolve_model_path(fv.model)
+    model = tfvae.AutoModel.load(model_file)
+    sampler = sampler_cls(model, _parse_fields(fv.set, "set"))
+    if sampler.needs_fit:
+        info_file = model_file.parent / "run_info.json"
+        info = json.loads(info_file.read_text()) if info_file.is_file() else {}
+        source = fv.data or info.get("data")
+        if source is None:
+            raise UsageError(f"--sampler {fv.sampler} must be fitted: pass --data")
+        limit = fv.limit if fv.limit is not None else info.get("limit")
+        data = tfvae.data.load(source, seed=info.get("seed", 0), limit=limit)
+        sampler.fit(data.x_train)
+    samples = sampler.sample(fv.n, seed=fv.seed)
+    out = Path(fv.out)
+    np.savez_compressed(out.with_suffix(".npz"), samples=samples)
+    if samples.ndim == 4:
+        save_image_grid(samples[:100], out)
+        print(f"wrote {out} ({min(fv.n, 100)} of {fv.n} samples) and {out.with_suffix('.npz')}")
+    else:
+        print(f"wrote {out.with_suffix('.npz')} ({fv.n} samples)")
+    return 0
+
+
+def _no_flags(fv: flags.FlagValues) -> None:
+    pass
+
+
+def _models(fv: flags.FlagValues) -> int:
+    import tfvae
+    from tfvae.models.config import BaseAEConfig
+
+    base = set(BaseAEConfig.field_names())
+    rows = []
+    for name in tfvae.list_models():
+        cls = tfvae.get_model_class(name)
+        extra = [f for f in cls.config_class.field_names() if f not in base]
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        rows.append((name, "yes" if cls.variational else "no", ", ".join(cls.loss_terms),
+                     ", ".join(extra) or "-", doc))  # fmt: skip
+    _print_table(("model", "variational", "loss terms", "config fields", "description"), rows)
+    return 0
+
+
+def _samplers(fv: flags.FlagValues) -> int:
+    import tfvae
+
+    aliases = {cls: alias for alias, cls in tfvae.samplers.sampler_aliases().items()}
+    rows = []
+    for name in tfvae.list_samplers():
+        cls = tfvae.samplers.get_sampler_class(name)
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        rows.append((aliases.get(name, "-"), name, "yes" if cls.needs_fit else "no", doc))
+    _print_table(("name", "class", "fitted on data", "description"), rows)
+    return 0
+
+
+def _print_table(header: Sequence[str], rows: list[Sequence[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    print(line)
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
+    "train": ("Train a model and write model.keras, logs and pictures.", _train_flags, _train),
+    "generate": ("Generate images from a trained model.", _generate_flags, _generate),
+    "models": ("List the available models.", _no_flags, _models),
+    "samplers": ("List the available samplers.", _no_flags, _samplers),
+}
+
+
+def _command_help(name: str, fv: flags.FlagValues) -> str:
+    lines = [f"usage: tfvae {name} [flags]", "", COMMANDS[name][0], ""]
+    for flag in sorted(fv.flags_by_module_dict().get(__name__, []), key=lambda f: f.name):
+        default = "" if flag.default is None else f" (default: {flag.default_as_str})"
+        lines.append(f"  --{flag.name}: {flag.help}{default}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI on ``argv`` (``sys.argv`` by default); returns the exit status."""
+    argv = list(sys.argv if argv is None else argv)
+    if len(argv) < 2 or argv[1] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if len(argv) >= 2 else 2
+    name = argv[1]
+    if name not in COMMANDS:
+        print(f"tfvae: unknown command {name!r}\n\n{USAGE}", file=sys.stderr)
+        return 2
+    _, define, command = COMMANDS[name]
+    fv = flags.FlagValues()
+    define(fv)
+    if any(a in ("-h", "--help", "--helpfull") for a in argv[2:]):
+        print(_command_help(name, fv))
+        return 0
+    try:
+        rest = fv([f"tfvae {name}", *argv[2:]])
+        if len(rest) > 1:
+            raise UsageError(f"unexpected arguments: {' '.join(rest[1:])}")
+    except (flags.Error, UsageError) as err:
+        print(f"tfvae {name}: error: {err}\n(see `tfvae {name} --help`)", file=sys.stderr)
+        return 2
+    if name in ("train", "generate"):
+        _import_tensorflow_quietly()
+    try:
+        return command(fv)
+    except UsageError as err:
+        print(f"tfvae {name}: error: {err}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, FileNotFoundError, FloatingPointError, RuntimeError) as err:
+        print(f"tfvae {name}: error: {err}", file=sys.stderr)
+        return 1
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
