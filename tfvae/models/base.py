@@ -166,7 +166,8 @@ class BaseAE(keras.Model):
         Noise drawn with it is a pure function of the step, so a resumed run draws exactly
         the noise of an uninterrupted one; replicas of a distributed run draw different noise.
         """
-        step = self.optimizer.iterations if self.optimizer is not None else 0
+        optimizer = getattr(self, "optimizer", None)
+        step = optimizer.iterations if optimizer is not None else 0
         key = (self.config.seed * 1_000_003 + salt) % (2**31 - 1)
         seed = tf.stack([tf.constant(key, tf.int32), tf.cast(step, tf.int32)])
         ctx = tf.distribute.get_replica_context()

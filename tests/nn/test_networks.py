@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import tfvae
+from tfvae import nn
+
+PRESETS = [
+    (nn.ConvEncoder28, nn.ConvDecoder28, (28, 28, 1)),
+    (nn.ConvEncoder32, nn.ConvDecoder32, (32, 32, 3)),
+    (nn.ConvEncoder64, nn.ConvDecoder64, (64, 64, 3)),
+    (nn.ResNetEncoder28, nn.ResNetDecoder28, (28, 28, 1)),
+    (nn.ResNetEncoder32, nn.ResNetDecoder32, (32, 32, 3)),
+    (nn.ResNetEncoder64, nn.ResNetDecoder64, (64, 64, 3)),
+]
+
+
+@pytest.mark.parametrize(("enc_cls", "dec_cls", "shape"), PRESETS)
+def test_presets_follow_the_contract_and_serialize(enc_cls, dec_cls, shape):
+    enc = enc_cls(6, width=4)
+    dec = dec_cls(6, channels=shape[-1], width=4, output_activation="linear")
+    x = np.random.default_rng(0).random((2, *shape)).astype("float32")
+    out = enc(x)
+    assert out["embedding"].shape == (2, 6) and out["log_covariance"].shape == (2, 6)
+    rec = dec(out["embedding"])["reconstruction"]
+    assert rec.shape == (2, *shape)
+    for net, arg in ((enc, x), (dec, out["embedding"])):
+        config = keras.saving.serialize_keras_object(net)
+        clone = keras.saving.deserialize_keras_object(config)
+        clone(arg)
+        clone.set_weights(net.get_weights())
+        a, b = net(arg), clone(arg)
+        key = "embedding" if "embedding" in a else "reconstruction"
+        np.testing.assert_array_equal(np.asarray(a[key]), np.asarray(b[key]))
+
+
+def test_pythae_sizes_of_the_mnist_conv_encoder():
+    enc = nn.ConvEncoder28(16)
+    enc(np.zeros((1, 28, 28, 1), "float32"))
+    # Pythae's Encoder_Conv_VAE_MNIST: convs 1->128->256->512->1024 (4x4), BN, two heads 1024->16.
+    convs = 16 * (1 * 128 + 128 * 256 + 256 * 512 + 512 * 1024) + (128 + 256 + 512 + 1024)
+    bn = 4 * (128 + 256 + 512 + 1024)
+    heads = 2 * (1024 * 16 + 16)
+    assert enc.count_params() == convs + bn + heads
+
+
+def test_ae_encoder_has_no_log_covariance():
+    out = nn.MLPEncoder(3, hidden=(8,), variational=False)(np.zeros((2, 5), "float32"))
+    assert set(out) == {"embedding"}
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="latent_dim=0"):
+        nn.MLPEncoder(0)
+    with pytest.raises(ValueError, match="output_activation='tanh'"):
+        nn.MLPDecoder((4,), output_activation="tanh")
+    with pytest.raises(ValueError, match="width=0"):
+        nn.ConvEncoder28(4, width=0)
+    with pytest.raises(ValueError, match="no conv benchmark network for input shape"):
+        nn.benchmark_networks("conv", (30, 30, 1), 4)
+    with pytest.raises(ValueError, match="unknown network kind"):
+        nn.benchmark_networks("transformer", (28, 28, 1), 4)
+
+
+class _NoDict(keras.Model):
+    def call(self, x):
+        return x
+
+
+def test_models_check_user_networks_against_the_contract():
+    cfg = tfvae.VAEConfig(input_shape=(4,), latent_dim=2)
+    with pytest.raises(ValueError, match="must return a dict with key 'embedding'"):
+        tfvae.VAE(cfg, encoder=_NoDict(), decoder=nn.MLPDecoder((4,)))
+    with pytest.raises(ValueError, match=r"expected \[B, 2\]"):
+        tfvae.VAE(cfg, encoder=nn.MLPEncoder(3), decoder=nn.MLPDecoder((4,)))
+    with pytest.raises(ValueError, match="log_covariance"):
+        tfvae.VAE(cfg, encoder=nn.MLPEncoder(2, variational=False), decoder=nn.MLPDecoder((4,)))
+    with pytest.raises(ValueError, match=r"expected \(4,\)"):
+        tfvae.VAE(cfg, encoder=nn.MLPEncoder(2), decoder=nn.MLPDecoder((5,)))
