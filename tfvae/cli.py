@@ -144,7 +144,8 @@ def _train(fv: flags.FlagValues) -> int:
         y_eval = data.y_test if data.x_test is not None else data.y_train
         x_eval, y_eval = x_eval[:2000], None if y_eval is None else y_eval[:2000]
         latent_scatter(model.embed(x_eval), y_eval, out / "latent_scatter.png",
-                       title=f"{cls.__name__} latent space ({data.name})")  # fmt: skip
+                       title=f"{cls.__name__} latent space ({data.name})",
+                       class_names=data.class_names)  # fmt: skip
         save_png(
             interpolation_strip(model, x_eval[:6], x_eval[6:12]), out / "interpolations.png", 2
         )

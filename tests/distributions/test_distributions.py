@@ -47,7 +47,9 @@ def test_bernoulli_reconstruction_is_summed_binary_cross_entropy():
                                rtol=1e-10)  # fmt: skip
     xb = (x > 0.5).astype(np.float64)
     tfp_lp = like.distribution(tf.constant(logits)).log_prob(xb).numpy()
-    np.testing.assert_allclose(like.log_prob(tf.constant(xb), tf.constant(logits)), tfp_lp, rtol=1e-10)
+    np.testing.assert_allclose(
+        like.log_prob(tf.constant(xb), tf.constant(logits)), tfp_lp, rtol=1e-10
+    )
     np.testing.assert_allclose(like.mean(tf.constant(logits)), p, rtol=1e-12)
 
 

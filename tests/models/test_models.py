@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import tfvae
-from tfvae import nn
 from tests.conftest import max_abs_diff
+from tfvae import nn
 
 MODELS = ["AE", "VAE", "BetaVAE"]
 
@@ -36,7 +36,9 @@ def test_missing_input_shape_is_named():
 
 
 def test_vae_loss_falls_on_real_fashion_mnist(fashion, seeded):
-    model = tfvae.VAE(tfvae.VAEConfig(input_shape=(28, 28, 1), latent_dim=8, reconstruction_loss="bce"))
+    model = tfvae.VAE(
+        tfvae.VAEConfig(input_shape=(28, 28, 1), latent_dim=8, reconstruction_loss="bce")
+    )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     before = model.evaluate(fashion.test, return_dict=True, verbose=0)
     history = model.fit(fashion.train, epochs=5, validation_data=fashion.validation, verbose=0,
@@ -79,7 +81,9 @@ def test_history_terms_are_epoch_means_not_last_batch(digits, seeded):
         for k, v in terms.items():
             val[k] += float(v) * int(x.shape[0])
     for k in ("loss", "kl"):
-        np.testing.assert_allclose(history.history[f"val_{k}"][0], val[k] / len(digits.x_val), rtol=1e-5)
+        np.testing.assert_allclose(
+            history.history[f"val_{k}"][0], val[k] / len(digits.x_val), rtol=1e-5
+        )
 
 
 def _networks(kind, variational, activation):
@@ -149,4 +153,6 @@ def test_beta_weights_the_kl(digits):
     beta = tfvae.build_model("betavae", input_shape=(8, 8, 1), latent_dim=3, beta=5.0)
     a, b = vae.compute_loss_terms(x), beta.compute_loss_terms(x)
     np.testing.assert_allclose(float(a["kl"]), float(b["kl"]), rtol=1e-6)
-    np.testing.assert_allclose(float(b["loss"]), float(b["reconstruction"] + 5.0 * b["kl"]), rtol=1e-5)
+    np.testing.assert_allclose(
+        float(b["loss"]), float(b["reconstruction"] + 5.0 * b["kl"]), rtol=1e-5
+    )

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfvae.data.arrays import DataError, as_images
-from tfvae.data.named import load_digits, load_fashion_mnist, load_tfds
+from tfvae.data.named import FASHION_MNIST_CLASSES, load_digits, load_fashion_mnist, load_tfds
 from tfvae.data.pipeline import EpochCallback, make_dataset
 from tfvae.data.readers import read_idx, read_image_folder, read_npz
 
@@ -26,6 +26,7 @@ class DataSplits:
             (``validation``/``test`` may be ``None``); ``train`` reshuffles every epoch.
         x_train, x_val, x_test: the validated arrays; ``y_*`` labels or ``None``.
         epoch: the variable keying the train shuffle; see :meth:`callbacks`.
+        class_names: names of the label values, when known.
     """
 
     name: str
@@ -41,6 +42,7 @@ class DataSplits:
     train: tf.data.Dataset
     validation: tf.data.Dataset | None
     test: tf.data.Dataset | None
+    class_names: list[str] | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -74,15 +76,16 @@ def _from_npz(path: Path) -> tuple[tuple, tuple | None]:
     )
 
 
-def _resolve(source: object, seed: int) -> tuple[str, tuple, tuple | None]:
-    """Turn any supported source into ``(name, (x_train, y_train), (x_test, y_test) | None)``."""
+def _resolve(source: object, seed: int) -> tuple[str, tuple, tuple | None, list[str] | None]:
+    """Turn any supported source into ``(name, (x_train, y_train), (x_test, y_test) | None,
+    class names | None)``."""
     if isinstance(source, np.ndarray | list):
-        return "array", (source, None), None
+        return "array", (source, None), None, None
     if isinstance(source, tuple):
         if len(source) == 2 and all(isinstance(s, tuple) for s in source):
-            return "arrays", source[0], source[1]
+            return "arrays", source[0], source[1], None
         if len(source) == 2:
-            return "arrays", (source[0], source[1]), None
+            return "arrays", (source[0], source[1]), None, None
         raise DataError("a tuple source must be (x, y) or ((x_train, y_train), (x_test, y_test))")
     if not isinstance(source, str | Path):
         raise DataError(
@@ -93,28 +96,28 @@ def _resolve(source: object, seed: int) -> tuple[str, tuple, tuple | None]:
     key = text.lower().replace("-", "_")
     if key in ("fashion_mnist", "fashionmnist"):
         train, test = load_fashion_mnist()
-        return "fashion_mnist", train, test
+        return "fashion_mnist", train, test, list(FASHION_MNIST_CLASSES)
     if key == "digits":
         train, test = load_digits(seed=seed)
-        return "digits", train, test
+        return "digits", train, test, [str(d) for d in range(10)]
     path = Path(text).expanduser()
     if path.is_dir():
-        x, y, _ = read_image_folder(path)
-        return path.name, (x, y), None
+        x, y, names = read_image_folder(path)
+        return path.name, (x, y), None, (names if y is not None else None)
     if path.is_file():
         if path.suffix == ".npz":
             train, test = _from_npz(path)
-            return path.stem, train, test
+            return path.stem, train, test, None
         if "idx" in path.name:
-            return path.name, (read_idx(path), None), None
+            return path.name, (read_idx(path), None), None, None
         raise DataError(f"{path}: unsupported file type; expected .npz or an IDX file")
     if text.startswith("tfds:"):
         train, test = load_tfds(text[5:])
-        return text[5:], train, test
+        return text[5:], train, test, None
     if "/" in text or "\\" in text or Path(text).suffix:
         raise FileNotFoundError(f"data path not found: {text}")
     train, test = load_tfds(text)
-    return text, train, test
+    return text, train, test, None
 
 
 def load(
@@ -155,7 +158,7 @@ def load(
         raise DataError(f"batch_size must be a positive int, got {batch_size!r}")
     if not 0.0 <= float(validation_split) < 1.0:
         raise DataError(f"validation_split must be in [0, 1), got {validation_split!r}")
-    name, (x, y), test = _resolve(source, seed)
+    name, (x, y), test, class_names = _resolve(source, seed)
     x = as_images(x, name=f"{name} training data")
     if y is not None:
         y = np.asarray(y)
@@ -192,5 +195,5 @@ def load(
     test_ds = None if x_test is None else make_dataset(x_test, batch_size)
     return DataSplits(
         name, x_train, y_train, x_val, y_val, x_test, y_test, batch_size, seed, epoch,
-        train, validation, test_ds,
+        train, validation, test_ds, class_names,
     )  # fmt: skip

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import tfvae
+from tfvae.samplers import GaussianMixtureSampler, NormalSampler
+
+
+@pytest.fixture(scope="module")
+def trained_vae(fashion):
+    keras.utils.set_random_seed(0)
+    model = tfvae.build_model(
+        "vae", input_shape=(28, 28, 1), latent_dim=6, reconstruction_loss="bce"
+    )
+    model.compile(optimizer=keras.optimizers.Adam(2e-3))
+    model.fit(fashion.train, epochs=4, verbose=0, callbacks=fashion.callbacks())
+    return model
+
+
+def test_gmm_samples_have_the_shape_and_range_of_the_data(trained_vae, fashion):
+    sampler = GaussianMixtureSampler(trained_vae, {"n_components": 5}).fit(fashion.train)
+    samples = sampler.sample(20, seed=1)
+    assert samples.shape == (20, 28, 28, 1) and samples.dtype == np.float32
+    assert samples.min() >= 0.0 and samples.max() <= 1.0
+    np.testing.assert_array_equal(samples, sampler.sample(20, seed=1))
+    assert not np.array_equal(samples, sampler.sample(20, seed=2))
+
+
+def test_gmm_beats_the_prior_in_held_out_latent_log_likelihood(trained_vae, fashion):
+    gmm = GaussianMixtureSampler(trained_vae, {"n_components": 10}).fit(fashion.x_train)
+    normal = NormalSampler(trained_vae)
+    held_out = trained_vae.embed(fashion.x_test)
+    assert gmm.log_prob(held_out).mean() > normal.log_prob(held_out).mean() + 1.0
+
+
+def test_gmm_codes_follow_the_fitted_mixture(trained_vae, fashion):
+    sampler = GaussianMixtureSampler(trained_vae, {"n_components": 3, "covariance_type": "diag"})
+    sampler.fit(fashion.x_train)
+    codes = sampler.sample_codes(20000, seed=0)
+    expected_mean = (sampler.gmm.weights_[:, None] * sampler.gmm.means_).sum(0)
+    np.testing.assert_allclose(codes.mean(0), expected_mean, atol=0.05)
+
+
+def test_sampler_errors_and_registry(trained_vae):
+    with pytest.raises(RuntimeError, match="must be fitted first"):
+        GaussianMixtureSampler(trained_vae).sample(4)
+    with pytest.raises(ValueError, match="n must be a positive int"):
+        NormalSampler(trained_vae).sample(0)
+    assert tfvae.list_samplers() == ["GaussianMixtureSampler", "NormalSampler"]
+    assert isinstance(
+        tfvae.build_sampler("gmm", trained_vae, n_components=2), GaussianMixtureSampler
+    )
+    with pytest.raises(ValueError, match=r"available samplers: gmm \(GaussianMixtureSampler\)"):
+        tfvae.build_sampler("gaussian", trained_vae)
+    with pytest.raises(ValueError, match="cannot fit n_components=10"):
+        GaussianMixtureSampler(trained_vae).fit(np.zeros((5, 28, 28, 1), np.float32))
+
+
+def test_generation_pipeline_writes_arrays_and_a_grid(trained_vae, tmp_path):
+    samples = tfvae.GenerationPipeline(trained_vae)(12, output_dir=tmp_path, seed=0)
+    assert samples.shape == (12, 28, 28, 1)
+    with np.load(tmp_path / "samples.npz") as saved:
+        np.testing.assert_array_equal(saved["samples"], samples)
+    assert (tmp_path / "samples.png").is_file()

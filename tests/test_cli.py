@@ -1,0 +1,73 @@
+"""The CLI, run in-process (one TensorFlow import for the whole suite)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tfvae import cli
+
+
+@pytest.mark.parametrize("command", ["train", "generate", "models", "samplers"])
+def test_help_of_each_command(command, capsys):
+    assert cli.main(["tfvae", command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert f"usage: tfvae {command}" in out
+    if command in ("train", "generate"):
+        assert "--model" in out and "--out" in out
+
+
+def test_top_level_usage_and_unknown_command(capsys):
+    assert cli.main(["tfvae", "--help"]) == 0
+    assert "commands:" in capsys.readouterr().out
+    assert cli.main(["tfvae", "fly"]) == 2
+    assert "unknown command 'fly'" in capsys.readouterr().err
+
+
+def test_wrong_model_name_lists_the_valid_ones(capsys):
+    assert cli.main(["tfvae", "train", "--model", "vea", "--data", "digits"]) == 1
+    assert "available models: AE, BetaVAE, VAE" in capsys.readouterr().err
+
+
+def test_bad_flags_are_usage_errors(capsys):
+    assert cli.main(["tfvae", "train", "--epochs", "many"]) == 2
+    assert "--epochs" in capsys.readouterr().err
+    assert cli.main(["tfvae", "train", "--model", "vae", "--set", "novalue"]) == 2
+    assert "key=value" in capsys.readouterr().err
+    assert (
+        cli.main(["tfvae", "train", "--model", "vae", "--data", "digits", "--set", "betaa=2"]) == 1
+    )
+    assert "'betaa'" in capsys.readouterr().err
+
+
+def test_models_table(capsys):
+    assert cli.main(["tfvae", "models"]) == 0
+    out = capsys.readouterr().out
+    for name in ("AE", "VAE", "BetaVAE", "beta"):
+        assert name in out
+
+
+def test_train_then_generate(tmp_path, capsys):
+    run = tmp_path / "run"
+    code = cli.main([
+        "tfvae", "train", "--model", "betavae", "--data", "digits", "--epochs", "2",
+        "--latent_dim", "3", "--set", "beta=2", "--set", "reconstruction_loss=bce",
+        "--verbose", "0", "--out", str(run),
+    ])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    for name in ("model.keras", "run_info.json", "latent_scatter.png", "interpolations.png",
+                 "traversals.png", "reconstructions.png", "samples.png"):  # fmt: skip
+        assert (run / name).is_file(), name
+    assert json.loads((run / "run_info.json").read_text())["model"] == "BetaVAE"
+    out = tmp_path / "gmm.png"
+    code = cli.main(["tfvae", "generate", "--model", str(run), "--sampler", "gmm", "--n", "9",
+                     "--set", "n_components=3", "--out", str(out)])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert Image.open(out).size[0] > 0
+    with np.load(tmp_path / "gmm.npz") as saved:
+        assert saved["samples"].shape == (9, 8, 8, 1)
+    assert cli.main(["tfvae", "generate", "--model", str(tmp_path / "nope")]) == 1
+    assert "saved model not found" in capsys.readouterr().err

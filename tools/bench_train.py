@@ -1,0 +1,74 @@
+"""Training throughput of ``fit()`` (samples/s) for the conv VAE on Fashion-MNIST.
+
+Pythae's 28x28 conv benchmark networks (``--width 128`` is Pythae's size), Bernoulli
+likelihood, Adam, the tfvae input pipeline. Prints a Markdown table; the figure the
+performance work is measured against.
+
+    python tools/bench_train.py                       # batch 64 and 128, 2 threads
+    python tools/bench_train.py --batch_sizes 64 --steps 50 --threads 2 --jit
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="vae")
+    parser.add_argument("--batch_sizes", default="64,128")
+    parser.add_argument("--steps", type=int, default=30, help="timed steps per batch size")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed steps (tracing)")
+    parser.add_argument("--width", type=int, default=128, help="conv width (Pythae: 128)")
+    parser.add_argument("--latent_dim", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="TF intra/inter-op threads")
+    parser.add_argument("--jit", action="store_true", help="compile train_step with XLA")
+    args = parser.parse_args()
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    import tfvae
+
+    rows = []
+    for batch_size in (int(b) for b in args.batch_sizes.split(",")):
+        keras.utils.set_random_seed(0)
+        n = batch_size * (args.steps + args.warmup)
+        data = tfvae.data.load(
+            "fashion_mnist", batch_size=batch_size, limit=n, validation_split=0.0
+        )
+        cls = tfvae.get_model_class(args.model)
+        encoder, decoder = tfvae.nn.benchmark_networks(
+            "conv", (28, 28, 1), args.latent_dim, variational=cls.variational,
+            output_activation="linear", width=args.width,
+        )  # fmt: skip
+        model = cls(
+            cls.config_class(input_shape=(28, 28, 1), latent_dim=args.latent_dim,
+                             reconstruction_loss="bce"),
+            encoder=encoder, decoder=decoder,
+        )  # fmt: skip
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=args.jit)
+        model.fit(data.train.take(args.warmup), epochs=1, verbose=0)
+        timed = data.train.skip(args.warmup).take(args.steps).cache()
+        for _ in timed:  # materialise the batches so the timing is the training step
+            pass
+        start = time.perf_counter()
+        history = model.fit(timed, epochs=1, verbose=0)
+        seconds = time.perf_counter() - start
+        rows.append((args.model, batch_size, args.width, args.steps * batch_size / seconds,
+                     seconds / args.steps * 1000, history.history["loss"][-1]))  # fmt: skip
+    print(f"\nfit() throughput, conv nets width {args.width}, {args.threads} threads, "
+          f"jit={args.jit}, TF {tf.__version__}\n")  # fmt: skip
+    print("| model | batch | width | samples/s | ms/step | loss |")
+    print("|---|---|---|---|---|---|")
+    for model, bs, width, sps, ms, loss in rows:
+        print(f"| {model} | {bs} | {width} | {sps:.1f} | {ms:.1f} | {loss:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
