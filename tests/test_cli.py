@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import tfvae
 from tfvae import cli
 
 
-@pytest.mark.parametrize("command", ["train", "generate", "models", "samplers"])
+@pytest.mark.parametrize("command", ["train", "generate", "evaluate", "models", "samplers"])
 def test_help_of_each_command(command, capsys):
     assert cli.main(["tfvae", command, "--help"]) == 0
     out = capsys.readouterr().out
@@ -29,7 +30,7 @@ def test_top_level_usage_and_unknown_command(capsys):
 
 def test_wrong_model_name_lists_the_valid_ones(capsys):
     assert cli.main(["tfvae", "train", "--model", "vea", "--data", "digits"]) == 1
-    assert "available models: AE, BetaVAE, VAE" in capsys.readouterr().err
+    assert "available models: " + ", ".join(tfvae.list_models()) in capsys.readouterr().err
 
 
 def test_bad_flags_are_usage_errors(capsys):
@@ -69,5 +70,12 @@ def test_train_then_generate(tmp_path, capsys):
     assert Image.open(out).size[0] > 0
     with np.load(tmp_path / "gmm.npz") as saved:
         assert saved["samples"].shape == (9, 8, 8, 1)
+    result = tmp_path / "nll.json"
+    code = cli.main(["tfvae", "evaluate", "--model", str(run), "--n-samples", "20", "--limit",
+                     "30", "--binarize", "--out", str(result)])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    nll = json.loads(result.read_text())
+    assert nll["model"] == "BetaVAE" and nll["n_samples"] == 20 and nll["n_examples"] == 30
+    assert 0 < nll["nll"] < 64 * np.log(2) and nll["stderr"] > 0
     assert cli.main(["tfvae", "generate", "--model", str(tmp_path / "nope")]) == 1
     assert "saved model not found" in capsys.readouterr().err

@@ -23,6 +23,7 @@ USAGE = """usage: tfvae <command> [flags]
 commands:
   train      train a model (progress bar, TensorBoard logs, checkpoints, resume)
   generate   generate images from a trained model with a sampler
+  evaluate   evaluate a trained model (importance-sampled test NLL)
   models     list the available models
   samplers   list the available samplers
 
@@ -205,6 +206,53 @@ def _generate(fv: flags.FlagValues) -> int:
     return 0
 
 
+def _evaluate_flags(fv: flags.FlagValues) -> None:
+    flags.DEFINE_string("model", None, "A run folder or a .keras file.", flag_values=fv)
+    flags.DEFINE_enum("metric", "nll", ["nll"], "What to measure: nll (importance-sampled "
+                      "-log p(x), nats per example).", flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("n-samples", 1000, "Importance samples per example (K).", flag_values=fv)
+    flags.DEFINE_string("data", None, "Data whose test split is evaluated (default: the run's).",
+                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("limit", None, "Evaluate at most this many test examples.", flag_values=fv)
+    flags.DEFINE_integer("batch_size", 64, "Examples per pass.", flag_values=fv)
+    flags.DEFINE_bool("binarize", False, "Binarise the test images once (seeded), the protocol "
+                      "for Bernoulli likelihoods.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("seed", 0, "Sampling and binarisation seed.", flag_values=fv)
+    flags.DEFINE_string("out", None, "JSON file for the result (default: <run>/eval_<metric>.json).",
+                        flag_values=fv)  # fmt: skip
+
+
+def _evaluate(fv: flags.FlagValues) -> int:
+    if not fv.model:
+        raise UsageError("--model is required: a run folder (tfvae train --out) or a .keras file")
+    import tfvae
+    from tfvae.models.auto_model import resolve_model_path
+
+    model_file = resolve_model_path(fv.model)
+    model = tfvae.AutoModel.load(model_file)
+    info_file = model_file.parent / "run_info.json"
+    info = json.loads(info_file.read_text()) if info_file.is_file() else {}
+    source = fv.data or info.get("data")
+    if source is None:
+        raise UsageError("no data recorded for this model: pass --data")
+    data = tfvae.data.load(source, seed=info.get("seed", 0), test_limit=fv.limit)
+    x = data.x_test if data.x_test is not None else data.x_val
+    if x is None:
+        raise UsageError(f"{source} has no test or validation split to evaluate")
+    if fv.limit is not None:
+        x = x[: fv.limit]
+    if fv.binarize:
+        x = tfvae.data.binarize(x, seed=fv.seed)
+    estimate = model.nll(x, n_samples=fv["n-samples"].value, batch_size=fv.batch_size, seed=fv.seed)
+    result = {"model": type(model).__name__, "metric": "nll", "data": str(source),
+              "binarized": fv.binarize, **estimate.to_dict()}  # fmt: skip
+    out = Path(fv.out) if fv.out else model_file.parent / f"eval_{fv.metric}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{type(model).__name__} test NLL: {estimate}")
+    print(f"wrote {out}")
+    return 0
+
+
 def _no_flags(fv: flags.FlagValues) -> None:
     pass
 
@@ -250,6 +298,7 @@ def _print_table(header: Sequence[str], rows: list[Sequence[str]]) -> None:
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "train": ("Train a model and write model.keras, logs and pictures.", _train_flags, _train),
     "generate": ("Generate images from a trained model.", _generate_flags, _generate),
+    "evaluate": ("Evaluate a trained model (test NLL).", _evaluate_flags, _evaluate),
     "models": ("List the available models.", _no_flags, _models),
     "samplers": ("List the available samplers.", _no_flags, _samplers),
 }
@@ -286,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (flags.Error, UsageError) as err:
         print(f"tfvae {name}: error: {err}\n(see `tfvae {name} --help`)", file=sys.stderr)
         return 2
-    if name in ("train", "generate"):
+    if name in ("train", "generate", "evaluate"):
         _import_tensorflow_quietly()
     try:
         return command(fv)

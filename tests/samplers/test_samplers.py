@@ -48,7 +48,7 @@ def test_sampler_errors_and_registry(trained_vae):
         GaussianMixtureSampler(trained_vae).sample(4)
     with pytest.raises(ValueError, match="n must be a positive int"):
         NormalSampler(trained_vae).sample(0)
-    assert tfvae.list_samplers() == ["GaussianMixtureSampler", "NormalSampler"]
+    assert {"GaussianMixtureSampler", "NormalSampler"} <= set(tfvae.list_samplers())
     assert isinstance(
         tfvae.build_sampler("gmm", trained_vae, n_components=2), GaussianMixtureSampler
     )

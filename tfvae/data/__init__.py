@@ -1,7 +1,7 @@
 """Data: loaders for arrays, files and named datasets, validated into tfvae's image contract,
 and ``tf.data`` pipelines with resumable shuffling."""
 
-from tfvae.data.arrays import DataError, as_images
+from tfvae.data.arrays import DataError, as_images, binarize
 from tfvae.data.loading import NAMED_DATASETS, DataSplits, load
 from tfvae.data.named import load_digits, load_fashion_mnist
 from tfvae.data.pipeline import EpochCallback, make_dataset
@@ -13,6 +13,7 @@ __all__ = [
     "DataSplits",
     "EpochCallback",
     "as_images",
+    "binarize",
     "load",
     "load_digits",
     "load_fashion_mnist",

@@ -87,3 +87,10 @@ def as_images(x: object, name: str = "data", allow_vectors: bool = True) -> np.n
             "(divide 8-bit images by 255, or min-max scale your features)"
         )
     return arr
+
+
+def binarize(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """One seeded stochastic binarisation, ``x_b ~ Bernoulli(x)``, float32 in {0, 1} (the test
+    protocol for Bernoulli likelihoods)."""
+    x = np.asarray(x, np.float32)
+    return (np.random.default_rng(seed).random(x.shape) < x).astype(np.float32)

@@ -4,11 +4,19 @@ from tfvae.models.ae import AE, AEConfig
 from tfvae.models.auto_model import AutoModel
 from tfvae.models.base import BaseAE
 from tfvae.models.beta_vae import BetaVAE, BetaVAEConfig
+from tfvae.models.ciwae import CIWAE, CIWAEConfig
 from tfvae.models.config import BaseAEConfig
+from tfvae.models.importance import NLLEstimate, estimate_nll, log_mean_exp
+from tfvae.models.iwae import IWAE, IWAEConfig
+from tfvae.models.miwae import MIWAE, MIWAEConfig
+from tfvae.models.piwae import PIWAE, PIWAEConfig
 from tfvae.models.registry import build_model, get_model_class, list_models, register_model
 from tfvae.models.vae import VAE, VAEConfig
+from tfvae.models.vamp import VAMP, VAMPConfig
 
 __all__ = [
     "AE", "AEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BetaVAE", "BetaVAEConfig", "VAE",
-    "VAEConfig", "build_model", "get_model_class", "list_models", "register_model",
+    "VAEConfig", "build_model", "CIWAE", "CIWAEConfig", "IWAE", "IWAEConfig", "MIWAE",
+    "MIWAEConfig", "NLLEstimate", "PIWAE", "PIWAEConfig", "VAMP", "VAMPConfig", "estimate_nll",
+    "log_mean_exp", "get_model_class", "list_models", "register_model",
 ]  # fmt: skip

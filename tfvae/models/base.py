@@ -82,7 +82,14 @@ class BaseAE(keras.Model):
         self.encoder = encoder
         self.decoder = decoder
         self.trackers = {term: keras.metrics.Mean(name=term) for term in self.loss_terms}
+        self.group_optimizers: dict[str, keras.optimizers.Optimizer] = {}
+        self._nll_fn: Any = None
+        self.make_layers()
         self.build((None, *self.input_shape_))
+
+    def make_layers(self) -> None:
+        """Hook: create (and build) the model's own layers and weights beyond the encoder and
+        decoder (learned prior parameters, ...). Called before :meth:`build`."""
 
     # -- construction --------------------------------------------------------------------
     @classmethod
@@ -160,6 +167,106 @@ class BaseAE(keras.Model):
         """``q(z|x)`` from the encoder's outputs: diagonal Gaussian, batch shape ``[B]``."""
         return diagonal_gaussian(encoder_outputs["embedding"], encoder_outputs["log_covariance"])
 
+    #: use ``tfd.kl_divergence(q, p)``; ``False`` for priors without an analytic KL (mixtures)
+    analytic_kl: ClassVar[bool] = True
+
+    def kl_divergence(self, q: tfd.Distribution, z: tf.Tensor) -> tf.Tensor:
+        """``KL(q(z|x) || p(z))`` per example ``[B]``: analytic when ``analytic_kl``, else the
+        one-sample Monte Carlo estimate ``log q(z|x) - log p(z)`` at ``z: [B, D]``."""
+        if self.analytic_kl:
+            return tfd.kl_divergence(q, self.prior())
+        return q.log_prob(z) - self.prior().log_prob(z)
+
+    def sample_posterior(
+        self, encoder_outputs: dict[str, tf.Tensor], n: int, seed: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """``n`` reparameterised samples of ``q(z|x)`` and their log-density.
+
+        Returns:
+            ``z: [n, B, D]`` and ``log q(z|x): [n, B]``. Models whose posterior is not a
+            plain TFP distribution (flows) override this.
+        """
+        q = self.posterior(encoder_outputs)
+        z = q.sample(n, seed=seed)
+        return z, q.log_prob(z)
+
+    def importance_terms(
+        self,
+        x: tf.Tensor,
+        n_samples: int,
+        training: bool = False,
+        exact: bool = False,
+        seed: tf.Tensor | None = None,
+    ) -> dict[str, tf.Tensor]:
+        """Log importance weights of ``n_samples`` posterior samples per example.
+
+        Args:
+            x: ``[B, *input_shape]``.
+            n_samples: K.
+            exact: use the likelihood's normalised ``log_prob`` (for NLL); otherwise minus
+                Pythae's reconstruction term (no Gaussian constant), as in the training losses.
+            seed: stateless seed (default: :meth:`noise_seed`).
+        Returns:
+            ``log_w``, ``log_px``, ``log_pz``, ``log_q``, each ``[K, B]``; ``z`` ``[K, B, D]``.
+        """
+        if not self.variational:
+            raise TypeError(
+                f"{type(self).__name__} is not variational: importance weights and NLL need a "
+                "posterior q(z|x)"
+            )
+        enc = self.encoder(x, training=training)
+        z, log_q = self.sample_posterior(
+            enc, n_samples, self.noise_seed() if seed is None else seed
+        )
+        params = self.decoder(tf.reshape(z, [-1, self.latent_dim]), training=training)
+        params = params["reconstruction"]
+        x_rep = tf.reshape(tf.repeat(x[None], n_samples, axis=0), [-1, *self.input_shape_])
+        if exact:
+            log_px = self.likelihood.log_prob(x_rep, params)
+        else:
+            log_px = -self.likelihood.reconstruction_loss(x_rep, params)
+        log_px = tf.reshape(log_px, [n_samples, -1])
+        log_pz = self.prior().log_prob(z)
+        return {"log_w": log_px + log_pz - log_q, "log_px": log_px, "log_pz": log_pz,
+                "log_q": log_q, "z": z}  # fmt: skip
+
+    def nll_log_weights_fn(self) -> Any:
+        """A traced ``(x, k, seed) -> log_w [k, B]`` with exact likelihoods (cached; ``k`` is a
+        scalar tensor so chunk sizes do not retrace)."""
+        if self._nll_fn is None:
+
+            def log_weights(x: tf.Tensor, k: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+                return self.importance_terms(x, k, training=False, exact=True, seed=seed)["log_w"]
+
+            self._nll_fn = tf.function(log_weights, reduce_retracing=True)
+        return self._nll_fn
+
+    def nll(
+        self,
+        data: Any,
+        n_samples: int = 1000,
+        batch_size: int = 64,
+        chunk_size: int | None = None,
+        seed: int = 0,
+    ) -> Any:
+        """Importance-sampling estimate of ``-log p(x)`` (nats per example) with its standard
+        error; see :func:`tfvae.models.importance.estimate_nll`.
+
+        Args:
+            data: ``[N, *input_shape]`` array or a ``tf.data.Dataset``.
+            n_samples: importance samples per example (K).
+            batch_size: examples per pass (arrays).
+            chunk_size: importance samples per pass (bounds memory).
+            seed: sampling seed.
+        Returns:
+            :class:`~tfvae.models.importance.NLLEstimate`.
+        """
+        from tfvae.models.importance import estimate_nll
+
+        if not self.variational:
+            raise TypeError(f"{type(self).__name__} is not variational: it has no NLL estimate")
+        return estimate_nll(self, data, n_samples, batch_size, chunk_size, seed)
+
     def noise_seed(self, salt: int = 0) -> tf.Tensor:
         """A stateless seed ``[2]`` int32 keyed by (config.seed, salt, training step, replica).
 
@@ -193,18 +300,71 @@ class BaseAE(keras.Model):
             tracker.update_state(terms[term], sample_weight=weight)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
+    #: ``{loss term: (sub-network attribute, ...)}`` for models trained by several optimizers
+    #: (PIWAE's encoder and decoder, adversarial models): each group's variables are updated
+    #: from its own term by its own optimizer, all in one ``train_step``. The compiled
+    #: optimizer serves the first group; the others get clones of it, or the optimizers
+    #: passed as ``compile(optimizers={term: ...})``. All are saved and restored on resume.
+    optimizer_groups: ClassVar[dict[str, tuple[str, ...]] | None] = None
+
+    def compile(self, optimizer: Any = "rmsprop", *args: Any, optimizers: dict | None = None,
+                **kwargs: Any) -> None:  # fmt: skip
+        """``keras.Model.compile``; models with :attr:`optimizer_groups` also take
+        ``optimizers={loss term: optimizer}`` for the groups after the first."""
+        super().compile(optimizer, *args, **kwargs)
+        groups = list(self.optimizer_groups or {})
+        given = dict(optimizers or {})
+        unknown = sorted(set(given) - set(groups[1:]))
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__}.compile: optimizers for unknown groups {unknown}; "
+                f"groups after the first: {groups[1:]}"
+            )
+        self.group_optimizers = {}
+        if groups:
+            # Built now with its own group's variables, so that a checkpoint restore (which
+            # builds an unbuilt optimizer on *all* variables) finds matching slots.
+            self.optimizer.build(self.group_variables(groups[0]))
+        for term in groups[1:]:
+            opt = given.get(term)
+            if opt is None:
+                opt = type(self.optimizer).from_config(self.optimizer.get_config())
+            opt = keras.optimizers.get(opt)
+            opt.build(self.group_variables(term))
+            self.group_optimizers[term] = opt
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        """Recompile a reloaded model (Keras skips this for models that override ``compile``);
+        group optimizers are rebuilt as clones of the main one, then their state is loaded."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built and not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def group_variables(self, term: str) -> list[keras.Variable]:
+        """Trainable variables of the sub-networks that ``term`` trains."""
+        variables: list[keras.Variable] = []
+        for attr in self.optimizer_groups[term]:
+            variables += getattr(self, attr).trainable_variables
+        return variables
+
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         x = unpack_inputs(data)
-        with tf.GradientTape() as tape:
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        groups = self.optimizer_groups or {"loss": None}
+        with tf.GradientTape(persistent=len(groups) > 1) as tape:
             terms = self.compute_loss_terms(x, training=True)
-            loss = terms["loss"]
-            if self.losses:
-                loss = loss + tf.add_n(self.losses)
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            scaled = loss / replicas
-        variables = self.trainable_variables
-        grads = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
+            regularization = tf.add_n(self.losses) if self.losses else 0.0
+            objectives = {term: (terms[term] + regularization) / replicas for term in groups}
+        for i, term in enumerate(groups):
+            if groups[term] is None:
+                variables = self.trainable_variables
+            else:
+                variables = self.group_variables(term)
+            optimizer = self.optimizer if i == 0 else self.group_optimizers[term]
+            grads = tape.gradient(objectives[term], variables)
+            optimizer.apply_gradients(zip(grads, variables, strict=True))
+        del tape
         return self._record(terms, tf.shape(x)[0])
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:

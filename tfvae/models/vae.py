@@ -5,13 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfvae.models.base import BaseAE
 from tfvae.models.config import BaseAEConfig
 from tfvae.models.registry import register_model
-
-tfd = tfp.distributions
 
 
 @dataclasses.dataclass
@@ -24,7 +21,8 @@ class VAE(BaseAE):
     """Variational autoencoder with a diagonal-Gaussian posterior and a N(0, I) prior.
 
     ``loss = mean_B [ recon(x, dec(z)) + w * KL(q(z|x) || p(z)) ]``, ``z ~ q(z|x)``
-    reparameterised, the KL analytic (``tfd.kl_divergence``), ``w = kl_weight()`` (1 here).
+    reparameterised, the KL analytic (``tfd.kl_divergence``; Monte Carlo for priors without
+    one), ``w = kl_weight()`` (1 here).
 
     Example:
         >>> model = VAE(VAEConfig(input_shape=(28, 28, 1), latent_dim=16))
@@ -49,7 +47,7 @@ class VAE(BaseAE):
         params = self.decoder(z, training=training)["reconstruction"]
         return {
             "reconstruction": self.likelihood.reconstruction_loss(x, params),
-            "kl": tfd.kl_divergence(q, self.prior()),
+            "kl": self.kl_divergence(q, z),
             "z": z,
         }
 

@@ -11,9 +11,11 @@ from tfvae.samplers.base import (
 )
 from tfvae.samplers.gmm import GaussianMixtureSampler, GaussianMixtureSamplerConfig
 from tfvae.samplers.normal import NormalSampler
+from tfvae.samplers.two_stage import TwoStageVAESampler, TwoStageVAESamplerConfig
+from tfvae.samplers.vamp import VAMPSampler
 
 __all__ = [
     "BaseSampler", "BaseSamplerConfig", "GaussianMixtureSampler", "GaussianMixtureSamplerConfig",
     "NormalSampler", "build_sampler", "get_sampler_class", "list_samplers", "register_sampler",
-    "sampler_aliases",
+    "sampler_aliases", "TwoStageVAESampler", "TwoStageVAESamplerConfig", "VAMPSampler",
 ]  # fmt: skip
