@@ -2,11 +2,11 @@
 
 A model defines its config class, the names of its loss terms and
 ``compute_loss_terms(x, training) -> {"loss": ..., <term>: ...}`` (scalars, batch means).
-``BaseAE`` does the rest once: networks (defaults when none are given), ``train_step`` /
-``test_step`` with one ``keras.metrics.Mean`` per term (so ``fit`` history and TensorBoard
-show epoch means of every term), stateless noise seeds keyed by the training step (exact
-resume), ``encode`` / ``decode`` / ``reconstruct`` / ``interpolate`` / ``embed`` /
-``generate``, and ``get_config`` / ``from_config`` for safe ``.keras`` round trips.
+``BaseAE`` does the rest once: networks (defaults when none are given), the training step of
+:class:`~tfvae.nn.trainable.LossTermsModel` (one ``keras.metrics.Mean`` per term, optimizer
+groups, stateless step-keyed noise), posterior sampling, importance weights and NLL,
+``encode`` / ``decode`` / ``reconstruct`` / ``interpolate`` / ``embed`` / ``generate``, and
+``get_config`` / ``from_config`` for safe ``.keras`` round trips.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tfvae.config import ConfigError
 from tfvae.distributions import diagonal_gaussian, get_likelihood, standard_normal
 from tfvae.models.config import BaseAEConfig
 from tfvae.nn import default_networks
+from tfvae.nn.trainable import LossTermsModel, unpack_inputs
 
 tfd = tfp.distributions
 
@@ -32,16 +33,7 @@ tfd = tfp.distributions
 warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
 
-def unpack_inputs(data: Any) -> tf.Tensor:
-    """The inputs ``x`` of a batch that may be ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, w)``."""
-    if isinstance(data, tuple | list):
-        return data[0]
-    if isinstance(data, dict):
-        return data["x"] if "x" in data else data["image"]
-    return data
-
-
-class BaseAE(keras.Model):
+class BaseAE(LossTermsModel):
     """Base class of tfvae models.
 
     Args:
@@ -81,8 +73,6 @@ class BaseAE(keras.Model):
             decoder = decoder if decoder is not None else default_decoder
         self.encoder = encoder
         self.decoder = decoder
-        self.trackers = {term: keras.metrics.Mean(name=term) for term in self.loss_terms}
-        self.group_optimizers: dict[str, keras.optimizers.Optimizer] = {}
         self._nll_fn: Any = None
         self.make_layers()
         self.build((None, *self.input_shape_))
@@ -167,15 +157,22 @@ class BaseAE(keras.Model):
         """``q(z|x)`` from the encoder's outputs: diagonal Gaussian, batch shape ``[B]``."""
         return diagonal_gaussian(encoder_outputs["embedding"], encoder_outputs["log_covariance"])
 
-    #: use ``tfd.kl_divergence(q, p)``; ``False`` for priors without an analytic KL (mixtures)
+    #: ``KL(q || p)`` by ``tfd.kl_divergence``; ``False`` for posteriors or priors without an
+    #: analytic KL (flows, mixtures), which use ``log q(z|x) - log p(z)`` at the sample
     analytic_kl: ClassVar[bool] = True
 
-    def kl_divergence(self, q: tfd.Distribution, z: tf.Tensor) -> tf.Tensor:
-        """``KL(q(z|x) || p(z))`` per example ``[B]``: analytic when ``analytic_kl``, else the
-        one-sample Monte Carlo estimate ``log q(z|x) - log p(z)`` at ``z: [B, D]``."""
+    def posterior_sample_and_kl(
+        self, encoder_outputs: dict[str, tf.Tensor], seed: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """One reparameterised ``z ~ q(z|x)`` ``[B, D]`` and ``KL(q(z|x) || p(z))`` ``[B]``:
+        analytic when :attr:`analytic_kl`, else the one-sample estimate ``log q(z|x) - log p(z)``
+        (through :meth:`sample_posterior`, so flow posteriors use their change of variables)."""
         if self.analytic_kl:
-            return tfd.kl_divergence(q, self.prior())
-        return q.log_prob(z) - self.prior().log_prob(z)
+            q = self.posterior(encoder_outputs)
+            return q.sample(seed=seed), tfd.kl_divergence(q, self.prior())
+        z, log_q = self.sample_posterior(encoder_outputs, 1, seed)
+        z, log_q = z[0], log_q[0]
+        return z, log_q - self.prior().log_prob(z)
 
     def sample_posterior(
         self, encoder_outputs: dict[str, tf.Tensor], n: int, seed: tf.Tensor
@@ -267,110 +264,8 @@ class BaseAE(keras.Model):
             raise TypeError(f"{type(self).__name__} is not variational: it has no NLL estimate")
         return estimate_nll(self, data, n_samples, batch_size, chunk_size, seed)
 
-    def noise_seed(self, salt: int = 0) -> tf.Tensor:
-        """A stateless seed ``[2]`` int32 keyed by (config.seed, salt, training step, replica).
-
-        Noise drawn with it is a pure function of the step, so a resumed run draws exactly
-        the noise of an uninterrupted one; replicas of a distributed run draw different noise.
-        """
-        optimizer = getattr(self, "optimizer", None)
-        step = optimizer.iterations if optimizer is not None else 0
-        key = (self.config.seed * 1_000_003 + salt) % (2**31 - 1)
-        seed = tf.stack([tf.constant(key, tf.int32), tf.cast(step, tf.int32)])
-        ctx = tf.distribute.get_replica_context()
-        if ctx is not None and ctx.num_replicas_in_sync > 1:
-            seed = tf.random.experimental.stateless_fold_in(seed, ctx.replica_id_in_sync_group)
-        return seed
-
-    # -- training ------------------------------------------------------------------------
-    def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
-        """Loss and its parts for a batch ``x: [B, *input_shape]``; scalars (batch means)."""
-        raise NotImplementedError
-
-    @property
-    def metrics(self) -> list[keras.metrics.Metric]:
-        return list(self.trackers.values())
-
-    def _record(self, terms: dict[str, tf.Tensor], batch_size: tf.Tensor) -> dict[str, tf.Tensor]:
-        missing = [t for t in self.loss_terms if t not in terms]
-        if missing:
-            raise KeyError(f"{type(self).__name__}.compute_loss_terms did not return {missing}")
-        weight = tf.cast(batch_size, tf.float32)
-        for term, tracker in self.trackers.items():
-            tracker.update_state(terms[term], sample_weight=weight)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    #: ``{loss term: (sub-network attribute, ...)}`` for models trained by several optimizers
-    #: (PIWAE's encoder and decoder, adversarial models): each group's variables are updated
-    #: from its own term by its own optimizer, all in one ``train_step``. The compiled
-    #: optimizer serves the first group; the others get clones of it, or the optimizers
-    #: passed as ``compile(optimizers={term: ...})``. All are saved and restored on resume.
-    optimizer_groups: ClassVar[dict[str, tuple[str, ...]] | None] = None
-
-    def compile(self, optimizer: Any = "rmsprop", *args: Any, optimizers: dict | None = None,
-                **kwargs: Any) -> None:  # fmt: skip
-        """``keras.Model.compile``; models with :attr:`optimizer_groups` also take
-        ``optimizers={loss term: optimizer}`` for the groups after the first."""
-        super().compile(optimizer, *args, **kwargs)
-        groups = list(self.optimizer_groups or {})
-        given = dict(optimizers or {})
-        unknown = sorted(set(given) - set(groups[1:]))
-        if unknown:
-            raise ValueError(
-                f"{type(self).__name__}.compile: optimizers for unknown groups {unknown}; "
-                f"groups after the first: {groups[1:]}"
-            )
-        self.group_optimizers = {}
-        if groups:
-            # Built now with its own group's variables, so that a checkpoint restore (which
-            # builds an unbuilt optimizer on *all* variables) finds matching slots.
-            self.optimizer.build(self.group_variables(groups[0]))
-        for term in groups[1:]:
-            opt = given.get(term)
-            if opt is None:
-                opt = type(self.optimizer).from_config(self.optimizer.get_config())
-            opt = keras.optimizers.get(opt)
-            opt.build(self.group_variables(term))
-            self.group_optimizers[term] = opt
-
-    def compile_from_config(self, config: dict[str, Any]) -> None:
-        """Recompile a reloaded model (Keras skips this for models that override ``compile``);
-        group optimizers are rebuilt as clones of the main one, then their state is loaded."""
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
-        if self.built and not self.optimizer.built:
-            self.optimizer.build(self.trainable_variables)
-
-    def group_variables(self, term: str) -> list[keras.Variable]:
-        """Trainable variables of the sub-networks that ``term`` trains."""
-        variables: list[keras.Variable] = []
-        for attr in self.optimizer_groups[term]:
-            variables += getattr(self, attr).trainable_variables
-        return variables
-
-    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
-        x = unpack_inputs(data)
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        groups = self.optimizer_groups or {"loss": None}
-        with tf.GradientTape(persistent=len(groups) > 1) as tape:
-            terms = self.compute_loss_terms(x, training=True)
-            regularization = tf.add_n(self.losses) if self.losses else 0.0
-            objectives = {term: (terms[term] + regularization) / replicas for term in groups}
-        for i, term in enumerate(groups):
-            if groups[term] is None:
-                variables = self.trainable_variables
-            else:
-                variables = self.group_variables(term)
-            optimizer = self.optimizer if i == 0 else self.group_optimizers[term]
-            grads = tape.gradient(objectives[term], variables)
-            optimizer.apply_gradients(zip(grads, variables, strict=True))
-        del tape
-        return self._record(terms, tf.shape(x)[0])
-
-    def test_step(self, data: Any) -> dict[str, tf.Tensor]:
-        x = unpack_inputs(data)
-        terms = self.compute_loss_terms(x, training=False)
-        return self._record(terms, tf.shape(x)[0])
+    def seed_key(self) -> int:
+        return self.config.seed
 
     # -- inference -----------------------------------------------------------------------
     def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:

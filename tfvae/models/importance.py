@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfvae.nn.trainable import unpack_inputs
+
 
 def log_mean_exp(values: tf.Tensor, axis: int = 0) -> tf.Tensor:
     """``log(mean(exp(values), axis))`` computed stably with ``tf.reduce_logsumexp``."""
@@ -96,8 +98,6 @@ def estimate_nll(
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples <= 0:
         raise ValueError(f"nll: n_samples must be a positive int, got {n_samples!r}")
     if isinstance(data, tf.data.Dataset):
-        from tfvae.models.base import unpack_inputs
-
         batches = (unpack_inputs(b) for b in data)
     else:
         arr = np.asarray(data, np.float32)

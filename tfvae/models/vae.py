@@ -42,14 +42,10 @@ class VAE(BaseAE):
 
     def elbo_parts(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         """Per-example terms: ``reconstruction`` and ``kl`` ``[B]``, the sample ``z`` ``[B, D]``."""
-        q = self.posterior(self.encoder(x, training=training))
-        z = q.sample(seed=self.noise_seed())
+        enc = self.encoder(x, training=training)
+        z, kl = self.posterior_sample_and_kl(enc, self.noise_seed())
         params = self.decoder(z, training=training)["reconstruction"]
-        return {
-            "reconstruction": self.likelihood.reconstruction_loss(x, params),
-            "kl": self.kl_divergence(q, z),
-            "z": z,
-        }
+        return {"reconstruction": self.likelihood.reconstruction_loss(x, params), "kl": kl, "z": z}
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         parts = self.elbo_parts(x, training=training)

@@ -56,14 +56,12 @@ class SecondStageVAE(BaseAE):
         self.log_gamma = self.add_weight(shape=(), initializer="zeros", name="log_gamma")
 
     def compute_loss_terms(self, u: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
-        q = self.posterior(self.encoder(u, training=training))
-        v = q.sample(seed=self.noise_seed())
+        v, kl = self.posterior_sample_and_kl(self.encoder(u, training=training), self.noise_seed())
         mean = self.decoder(v, training=training)["reconstruction"]
         d = float(self.latent_dim)
         gamma = tf.exp(self.log_gamma)
         sq = tf.reduce_sum(tf.square(u - mean), axis=-1)
         recon = sq / (2.0 * gamma**2) + d * self.log_gamma + 0.5 * d * math.log(2 * math.pi)
-        kl = self.kl_divergence(q, v)
         recon, kl = tf.reduce_mean(recon), tf.reduce_mean(kl)
         return {"loss": recon + kl, "reconstruction": recon, "kl": kl, "gamma": gamma}
 

@@ -1,0 +1,144 @@
+"""``LossTermsModel``: the Keras training step every tfvae model shares.
+
+A subclass lists its ``loss_terms`` (``"loss"`` first) and implements
+``compute_loss_terms(x, training) -> {term: scalar}``. This class does the rest once: one
+``keras.metrics.Mean`` per term (so ``fit`` history and TensorBoard show epoch means of every
+term, weighted by batch size), the gradient step (the per-replica loss divided by the number of
+replicas under a strategy), several optimizers in one step (:attr:`optimizer_groups`), and
+stateless noise seeds keyed by the training step (exact resume).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import keras
+import tensorflow as tf
+
+
+def unpack_inputs(data: Any) -> tf.Tensor:
+    """The inputs ``x`` of a batch that may be ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, w)``."""
+    if isinstance(data, tuple | list):
+        return data[0]
+    if isinstance(data, dict):
+        return data["x"] if "x" in data else data["image"]
+    return data
+
+
+class LossTermsModel(keras.Model):
+    """Keras model trained on named loss terms; see the module docstring."""
+
+    loss_terms: ClassVar[tuple[str, ...]] = ("loss",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.trackers = {term: keras.metrics.Mean(name=term) for term in self.loss_terms}
+        self.group_optimizers: dict[str, keras.optimizers.Optimizer] = {}
+
+    def noise_seed(self, salt: int = 0) -> tf.Tensor:
+        """A stateless seed ``[2]`` int32 keyed by (seed_key, salt, training step, replica).
+
+        Noise drawn with it is a pure function of the step, so a resumed run draws exactly
+        the noise of an uninterrupted one; replicas of a distributed run draw different noise.
+        """
+        optimizer = getattr(self, "optimizer", None)
+        step = optimizer.iterations if optimizer is not None else 0
+        key = (self.seed_key() * 1_000_003 + salt) % (2**31 - 1)
+        seed = tf.stack([tf.constant(key, tf.int32), tf.cast(step, tf.int32)])
+        ctx = tf.distribute.get_replica_context()
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            seed = tf.random.experimental.stateless_fold_in(seed, ctx.replica_id_in_sync_group)
+        return seed
+
+    def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+        """Loss and its parts for a batch ``x``; scalars (batch means), ``"loss"`` included."""
+        raise NotImplementedError
+
+    def seed_key(self) -> int:
+        """The integer that keys this model's noise (its config's seed)."""
+        return 0
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        return list(self.trackers.values())
+
+    def _record(self, terms: dict[str, tf.Tensor], batch_size: tf.Tensor) -> dict[str, tf.Tensor]:
+        missing = [t for t in self.loss_terms if t not in terms]
+        if missing:
+            raise KeyError(f"{type(self).__name__}.compute_loss_terms did not return {missing}")
+        weight = tf.cast(batch_size, tf.float32)
+        for term, tracker in self.trackers.items():
+            tracker.update_state(terms[term], sample_weight=weight)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    #: ``{loss term: (sub-network attribute, ...)}`` for models trained by several optimizers
+    #: (PIWAE's encoder and decoder, adversarial models): each group's variables are updated
+    #: from its own term by its own optimizer, all in one ``train_step``. The compiled
+    #: optimizer serves the first group; the others get clones of it, or the optimizers
+    #: passed as ``compile(optimizers={term: ...})``. All are saved and restored on resume.
+    optimizer_groups: ClassVar[dict[str, tuple[str, ...]] | None] = None
+
+    def compile(self, optimizer: Any = "rmsprop", *args: Any, optimizers: dict | None = None,
+                **kwargs: Any) -> None:  # fmt: skip
+        """``keras.Model.compile``; models with :attr:`optimizer_groups` also take
+        ``optimizers={loss term: optimizer}`` for the groups after the first."""
+        super().compile(optimizer, *args, **kwargs)
+        groups = list(self.optimizer_groups or {})
+        given = dict(optimizers or {})
+        unknown = sorted(set(given) - set(groups[1:]))
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__}.compile: optimizers for unknown groups {unknown}; "
+                f"groups after the first: {groups[1:]}"
+            )
+        self.group_optimizers = {}
+        if groups:
+            # Built now with its own group's variables, so that a checkpoint restore (which
+            # builds an unbuilt optimizer on *all* variables) finds matching slots.
+            self.optimizer.build(self.group_variables(groups[0]))
+        for term in groups[1:]:
+            opt = given.get(term)
+            if opt is None:
+                opt = type(self.optimizer).from_config(self.optimizer.get_config())
+            opt = keras.optimizers.get(opt)
+            opt.build(self.group_variables(term))
+            self.group_optimizers[term] = opt
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        """Recompile a reloaded model (Keras skips this for models that override ``compile``);
+        group optimizers are rebuilt as clones of the main one, then their state is loaded."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built and not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def group_variables(self, term: str) -> list[keras.Variable]:
+        """Trainable variables of the sub-networks that ``term`` trains."""
+        variables: list[keras.Variable] = []
+        for attr in self.optimizer_groups[term]:
+            variables += getattr(self, attr).trainable_variables
+        return variables
+
+    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
+        x = unpack_inputs(data)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        groups = self.optimizer_groups or {"loss": None}
+        with tf.GradientTape(persistent=len(groups) > 1) as tape:
+            terms = self.compute_loss_terms(x, training=True)
+            regularization = tf.add_n(self.losses) if self.losses else 0.0
+            objectives = {term: (terms[term] + regularization) / replicas for term in groups}
+        for i, term in enumerate(groups):
+            if groups[term] is None:
+                variables = self.trainable_variables
+            else:
+                variables = self.group_variables(term)
+            optimizer = self.optimizer if i == 0 else self.group_optimizers[term]
+            grads = tape.gradient(objectives[term], variables)
+            optimizer.apply_gradients(zip(grads, variables, strict=True))
+        del tape
+        return self._record(terms, tf.shape(x)[0])
+
+    def test_step(self, data: Any) -> dict[str, tf.Tensor]:
+        x = unpack_inputs(data)
+        terms = self.compute_loss_terms(x, training=False)
+        return self._record(terms, tf.shape(x)[0])
