@@ -17,7 +17,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "cli", "config", "data", "distributions", "models", "nn", "pipelines", "plots", "samplers",
+    "cli", "config", "data", "distributions", "flows", "models", "nn", "pipelines", "plots", "samplers",
     "training",
 )  # fmt: skip
 _EXPORTS = {
@@ -31,6 +31,10 @@ _EXPORTS = {
     "BetaVAE": "tfvae.models",
     "BetaVAEConfig": "tfvae.models",
     "VAE": "tfvae.models",
+    "VAE_LinNF_Config": "tfvae.models",
+    "VAE_LinNF": "tfvae.models",
+    "VAE_IAF_Config": "tfvae.models",
+    "VAE_IAF": "tfvae.models",
     "NLLEstimate": "tfvae.models",
     "VAMPConfig": "tfvae.models",
     "VAMP": "tfvae.models",

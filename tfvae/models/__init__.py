@@ -12,11 +12,13 @@ from tfvae.models.miwae import MIWAE, MIWAEConfig
 from tfvae.models.piwae import PIWAE, PIWAEConfig
 from tfvae.models.registry import build_model, get_model_class, list_models, register_model
 from tfvae.models.vae import VAE, VAEConfig
+from tfvae.models.vae_iaf import VAE_IAF, VAE_IAF_Config
+from tfvae.models.vae_lin_nf import VAE_LinNF, VAE_LinNF_Config
 from tfvae.models.vamp import VAMP, VAMPConfig
 
 __all__ = [
     "AE", "AEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BetaVAE", "BetaVAEConfig", "VAE",
     "VAEConfig", "build_model", "CIWAE", "CIWAEConfig", "IWAE", "IWAEConfig", "MIWAE",
     "MIWAEConfig", "NLLEstimate", "PIWAE", "PIWAEConfig", "VAMP", "VAMPConfig", "estimate_nll",
-    "log_mean_exp", "get_model_class", "list_models", "register_model",
+    "log_mean_exp", "VAE_IAF", "VAE_IAF_Config", "VAE_LinNF", "VAE_LinNF_Config", "get_model_class", "list_models", "register_model",
 ]  # fmt: skip

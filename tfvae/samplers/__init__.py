@@ -9,6 +9,7 @@ from tfvae.samplers.base import (
     register_sampler,
     sampler_aliases,
 )
+from tfvae.samplers.flows import FlowSampler, FlowSamplerConfig, IAFSampler, MAFSampler
 from tfvae.samplers.gmm import GaussianMixtureSampler, GaussianMixtureSamplerConfig
 from tfvae.samplers.normal import NormalSampler
 from tfvae.samplers.two_stage import TwoStageVAESampler, TwoStageVAESamplerConfig
@@ -17,5 +18,5 @@ from tfvae.samplers.vamp import VAMPSampler
 __all__ = [
     "BaseSampler", "BaseSamplerConfig", "GaussianMixtureSampler", "GaussianMixtureSamplerConfig",
     "NormalSampler", "build_sampler", "get_sampler_class", "list_samplers", "register_sampler",
-    "sampler_aliases", "TwoStageVAESampler", "TwoStageVAESamplerConfig", "VAMPSampler",
+    "sampler_aliases", "FlowSampler", "FlowSamplerConfig", "IAFSampler", "MAFSampler", "TwoStageVAESampler", "TwoStageVAESamplerConfig", "VAMPSampler",
 ]  # fmt: skip
