@@ -13,7 +13,6 @@ from sklearn.neighbors import KernelDensity
 
 from tfvae import flows
 
-
 FLOW_LAYERS = 10
 
 
