@@ -12,7 +12,9 @@ import tfvae
 from tfvae import cli
 
 
-@pytest.mark.parametrize("command", ["train", "generate", "evaluate", "models", "samplers"])
+@pytest.mark.parametrize(
+    "command", ["train", "generate", "evaluate", "export", "models", "samplers"]
+)
 def test_help_of_each_command(command, capsys):
     assert cli.main(["tfvae", command, "--help"]) == 0
     out = capsys.readouterr().out
@@ -77,5 +79,12 @@ def test_train_then_generate(tmp_path, capsys):
     nll = json.loads(result.read_text())
     assert nll["model"] == "BetaVAE" and nll["n_samples"] == 20 and nll["n_examples"] == 30
     assert 0 < nll["nll"] < 64 * np.log(2) and nll["stderr"] > 0
+    assert cli.main(["tfvae", "export", "--model", str(run), "--format", "saved_model"]) == 0
+    assert (run / "export" / "saved_model" / "saved_model.pb").is_file()
+    assert cli.main(["tfvae", "export", "--model", str(run), "--format", "saved_model"]) == 1
+    assert "overwrite" in capsys.readouterr().err
+    assert cli.main(["tfvae", "export", "--model", str(run), "--format", "tflite"]) == 0
+    assert sorted(p.name for p in (run / "export" / "tflite").iterdir()) == [
+        "decoder.tflite", "encoder.tflite", "sampler.tflite"]  # fmt: skip
     assert cli.main(["tfvae", "generate", "--model", str(tmp_path / "nope")]) == 1
     assert "saved model not found" in capsys.readouterr().err

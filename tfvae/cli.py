@@ -24,6 +24,7 @@ commands:
   train      train a model (progress bar, TensorBoard logs, checkpoints, resume)
   generate   generate images from a trained model with a sampler
   evaluate   evaluate a trained model (importance-sampled test NLL)
+  export     export a trained model (SavedModel for TF Serving, TFLite)
   models     list the available models
   samplers   list the available samplers
 
@@ -253,6 +254,38 @@ def _evaluate(fv: flags.FlagValues) -> int:
     return 0
 
 
+def _export_flags(fv: flags.FlagValues) -> None:
+    flags.DEFINE_string("model", None, "A run folder or a .keras file.", flag_values=fv)
+    flags.DEFINE_enum("format", "saved_model", ["saved_model", "tflite"],
+                      "saved_model (signatures serving_default, encode, decode, sample) or tflite "
+                      "(encoder.tflite, decoder.tflite, sampler.tflite).", flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("out", None, "Output folder (default: <run>/export/<format>).",
+                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_bool("quantize", False, "TFLite dynamic-range quantization.", flag_values=fv)
+    flags.DEFINE_bool("overwrite", False, "Replace an existing SavedModel folder.", flag_values=fv)
+
+
+def _export(fv: flags.FlagValues) -> int:
+    if not fv.model:
+        raise UsageError("--model is required: a run folder (tfvae train --out) or a .keras file")
+    import tfvae
+    from tfvae.export import PARTS, SIGNATURES, saved_model, to_tflite
+    from tfvae.models.auto_model import resolve_model_path
+
+    model_file = resolve_model_path(fv.model)
+    model = tfvae.AutoModel.load(model_file)
+    out = Path(fv.out) if fv.out else model_file.parent / "export" / fv.format
+    if fv.format == "saved_model":
+        saved_model(model, out, overwrite=fv.overwrite)
+        print(f"wrote SavedModel {out} (signatures: {', '.join(SIGNATURES)}); inspect it with "
+              f"`saved_model_cli show --dir {out} --all`")  # fmt: skip
+    else:
+        parts = PARTS if not hasattr(model, "pseudo_input_images") else ("encoder", "decoder")
+        written = to_tflite(model, out, parts=parts, quantize=fv.quantize)
+        print(f"wrote {', '.join(str(p) for p in written.values())} (checked against Keras)")
+    return 0
+
+
 def _no_flags(fv: flags.FlagValues) -> None:
     pass
 
@@ -299,6 +332,7 @@ COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "train": ("Train a model and write model.keras, logs and pictures.", _train_flags, _train),
     "generate": ("Generate images from a trained model.", _generate_flags, _generate),
     "evaluate": ("Evaluate a trained model (test NLL).", _evaluate_flags, _evaluate),
+    "export": ("Export a trained model for TF Serving or TFLite.", _export_flags, _export),
     "models": ("List the available models.", _no_flags, _models),
     "samplers": ("List the available samplers.", _no_flags, _samplers),
 }
@@ -335,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (flags.Error, UsageError) as err:
         print(f"tfvae {name}: error: {err}\n(see `tfvae {name} --help`)", file=sys.stderr)
         return 2
-    if name in ("train", "generate", "evaluate"):
+    if name in ("train", "generate", "evaluate", "export"):
         _import_tensorflow_quietly()
     try:
         return command(fv)

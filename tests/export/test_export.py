@@ -1,0 +1,128 @@
+"""Every registered model exports to a SavedModel whose signatures, loaded in a fresh process,
+match Keras; and to TFLite encoder/decoder (within 1e-5) and sampler. A new model joins these
+tests by registering."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+import tfvae
+from tfvae.export import SIGNATURES, run_tflite, saved_model, to_tflite
+
+SHAPE = (8, 8, 1)
+LATENT = 3
+
+
+def _model(name):
+    keras.utils.set_random_seed(0)
+    cls = tfvae.get_model_class(name)
+    extra = {"number_components": 4} if name == "VAMP" else {}
+    model = tfvae.build_model(name, input_shape=SHAPE, latent_dim=LATENT, **extra)
+    model.compile(optimizer="adam")
+    x = np.random.default_rng(0).random((16, *SHAPE)).astype("float32")
+    model.fit(x, epochs=1, batch_size=8, verbose=0)
+    assert isinstance(model, cls)
+    return model
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """All models exported, then evaluated in ONE fresh process (tf.saved_model.load only)."""
+    root = tmp_path_factory.mktemp("export")
+    rng = np.random.default_rng(1)
+    x = rng.random((5, *SHAPE)).astype("float32")
+    z = rng.normal(size=(4, LATENT)).astype("float32")
+    np.savez(root / "inputs.npz", x=x, z=z)
+    models = {}
+    for name in tfvae.list_models():
+        models[name] = _model(name)
+        saved_model(models[name], root / name)
+    script = textwrap.dedent(f"""
+        import json, numpy as np, tensorflow as tf
+        inputs = np.load({str(root / "inputs.npz")!r})
+        out = {{}}
+        for name in {tfvae.list_models()!r}:
+            sigs = tf.saved_model.load({str(root)!r} + "/" + name).signatures
+            res = {{"signatures": sorted(sigs)}}
+            res["serving_default"] = sigs["serving_default"](x=tf.constant(inputs["x"]))["reconstruction"].numpy().tolist()
+            res["encode"] = {{k: v.numpy().tolist() for k, v in sigs["encode"](x=tf.constant(inputs["x"])).items()}}
+            res["decode"] = sigs["decode"](z=tf.constant(inputs["z"]))["reconstruction"].numpy().tolist()
+            s = sigs["sample"](num_samples=tf.constant(6), seed=tf.constant(11))
+            res["sample"] = s["samples"].numpy().tolist()
+            res["codes"] = s["codes"].numpy().tolist()
+            res["fresh"] = sigs["sample"](num_samples=tf.constant(2), seed=tf.constant(-1))["samples"].numpy().shape[0]
+            out[name] = res
+        print(json.dumps(out))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                          env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return root, models, x, z, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", tfvae.list_models())
+def test_saved_model_signatures_match_keras_in_a_fresh_process(name, exported):
+    root, models, x, z, results = exported
+    model, res = models[name], results[name]
+    assert res["signatures"] == sorted(SIGNATURES)
+    np.testing.assert_allclose(res["serving_default"], model(x), atol=1e-5)
+    np.testing.assert_allclose(res["encode"]["embedding"], model.encode(x), atol=1e-5)
+    if model.variational:
+        np.testing.assert_allclose(res["encode"]["log_covariance"],
+                                   model.encoder(x)["log_covariance"], atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(res["decode"], model.decode(z), atol=1e-5)
+    import tensorflow as tf
+
+    codes = model.prior().sample(6, seed=tf.constant([11, 0], tf.int32))
+    np.testing.assert_allclose(res["codes"], codes, atol=1e-5)
+    np.testing.assert_allclose(res["sample"], model.decode(codes), atol=1e-5)
+    assert res["fresh"] == 2
+
+
+def test_saved_model_cli_lists_the_signatures(exported):
+    root = exported[0]
+    proc = subprocess.run([sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "show",
+                           "--dir", str(root / "VAE"), "--all"], capture_output=True, text=True,
+                          timeout=300, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for signature in SIGNATURES:
+        assert f"signature_def['{signature}']" in proc.stdout
+    assert "num_samples" in proc.stdout and "log_covariance" in proc.stdout
+
+
+def test_saved_model_refuses_to_overwrite(exported):
+    root, models = exported[0], exported[1]
+    with pytest.raises(FileExistsError, match="overwrite"):
+        saved_model(models["VAE"], root / "VAE")
+
+
+@pytest.mark.parametrize("name", tfvae.list_models())
+def test_tflite_encoder_decoder_sampler(name, exported, tmp_path):
+    model, x, z = exported[1][name], exported[2], exported[3]
+    parts = ("encoder", "decoder") if name == "VAMP" else ("encoder", "decoder", "sampler")
+    written = to_tflite(model, tmp_path, parts=parts)
+    assert set(written) == set(parts)
+    got = run_tflite(written["encoder"].read_bytes(), [x])[0]
+    np.testing.assert_allclose(got, model.encode(x), atol=1e-5)
+    got = run_tflite(written["decoder"].read_bytes(), [z])[0]
+    np.testing.assert_allclose(got, model.decode(z), atol=1e-5)
+    if "sampler" in written:
+        samples = run_tflite(written["sampler"].read_bytes(), [np.array([7], np.int32)])[0]
+        assert samples.shape == (7, *SHAPE) and np.isfinite(samples).all()
+
+
+def test_tflite_quantized_and_errors(exported, tmp_path):
+    model = exported[1]["VAE"]
+    written = to_tflite(model, tmp_path, parts=("decoder",), quantize=True)
+    assert written["decoder"].stat().st_size > 0
+    with pytest.raises(ValueError, match="unknown TFLite parts"):
+        to_tflite(model, tmp_path, parts=("prior",))
+    with pytest.raises(ValueError, match="mixture prior"):
+        to_tflite(exported[1]["VAMP"], tmp_path)

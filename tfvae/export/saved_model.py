@@ -1,0 +1,90 @@
+"""SavedModel export with serving signatures, for TF Serving and ``saved_model_cli``.
+
+Signatures (all float32, variable batch size):
+
+============  ==============================================  =====================================
+signature     inputs                                          outputs
+============  ==============================================  =====================================
+serving_      ``x``: ``[B, *input_shape]`` in [0, 1]          ``reconstruction``: ``[B, *input_shape]``
+default
+encode        ``x``: ``[B, *input_shape]``                    ``embedding``: ``[B, D]`` (and
+                                                              ``log_covariance`` for variational
+                                                              models)
+decode        ``z``: ``[B, D]``                               ``reconstruction``: ``[B, *input_shape]``
+sample        ``num_samples``: int32 scalar, ``seed``: int32  ``samples``: ``[n, *input_shape]``,
+              scalar (``< 0``: a fresh random seed)           ``codes``: ``[n, D]``
+============  ==============================================  =====================================
+
+``sample`` draws from the model's prior (VampPrior mixtures included) with stateless ops, so
+a given seed always returns the same samples.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+SIGNATURES = ("serving_default", "encode", "decode", "sample")
+
+
+def serving_functions(model: Any) -> dict[str, tuple[Any, list[tf.TensorSpec]]]:
+    """``{signature: (function, input_signature)}`` of a tfvae model (see the module docs)."""
+    shape = (None, *model.input_shape_)
+    x_spec = [tf.TensorSpec(shape, tf.float32, name="x")]
+    z_spec = [tf.TensorSpec((None, model.latent_dim), tf.float32, name="z")]
+    sample_spec = [
+        tf.TensorSpec((), tf.int32, name="num_samples"),
+        tf.TensorSpec((), tf.int32, name="seed"),
+    ]
+
+    def serving_default(x: tf.Tensor) -> dict[str, tf.Tensor]:
+        return {"reconstruction": model(x, training=False)}
+
+    def encode(x: tf.Tensor) -> dict[str, tf.Tensor]:
+        out = model.encoder(x, training=False)
+        keys = ("embedding", "log_covariance") if model.variational else ("embedding",)
+        return {k: out[k] for k in keys if k in out}
+
+    def decode(z: tf.Tensor) -> dict[str, tf.Tensor]:
+        return {"reconstruction": model.decode(z)}
+
+    def sample(num_samples: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
+        fresh = tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int32)
+        seed = tf.where(seed < 0, fresh, seed)
+        codes = model.prior().sample(num_samples, seed=tf.stack([seed, tf.constant(0)]))
+        return {"samples": model.decode(codes), "codes": codes}
+
+    return {
+        "serving_default": (serving_default, x_spec),
+        "encode": (encode, x_spec),
+        "decode": (decode, z_spec),
+        "sample": (sample, sample_spec),
+    }
+
+
+def saved_model(model: Any, path: str | Path, overwrite: bool = False) -> Path:
+    """Write ``model`` as a SavedModel with the signatures of the module docstring.
+
+    Load it with ``tf.saved_model.load(path).signatures["encode"](x=...)``, serve it with
+    ``tensorflow_model_server --model_base_path=/abs/path/parent --model_name=NAME`` (the
+    SavedModel must sit in a numbered version folder, e.g. ``.../vae/1``), or inspect it with
+    ``saved_model_cli show --dir PATH --all``.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is False.
+    """
+    path = Path(path)
+    if path.exists():
+        if not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
+        shutil.rmtree(path)
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (fn, spec) in serving_functions(model).items():
+        archive.add_endpoint(name, tf.function(fn), input_signature=spec)
+    archive.write_out(str(path), verbose=False)
+    return path

@@ -1,0 +1,139 @@
+"""TFLite conversion of a model's encoder, decoder and sampler, checked against Keras."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+PARTS = ("encoder", "decoder", "sampler")
+
+
+class ConversionCheckError(AssertionError):
+    """A converted model disagrees with Keras beyond the tolerance; nothing was written."""
+
+
+def interpreter(content: bytes) -> Any:
+    """A TFLite interpreter for ``content``: LiteRT (``ai_edge_litert``) when installed, else
+    TensorFlow's deprecated ``tf.lite.Interpreter``."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:  # pragma: no cover - depends on the environment
+        Interpreter = tf.lite.Interpreter  # noqa: N806
+    runner = Interpreter(model_content=content)
+    runner.allocate_tensors()
+    return runner
+
+
+def run_tflite(content: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """Run a converted model on ``inputs`` (resized to their shapes); outputs in order."""
+    runner = interpreter(content)
+    details = runner.get_input_details()
+    for detail, value in zip(details, inputs, strict=True):
+        runner.resize_tensor_input(detail["index"], value.shape)
+    runner.allocate_tensors()
+    for detail, value in zip(details, inputs, strict=True):
+        runner.set_tensor(detail["index"], value.astype(detail["dtype"]))
+    runner.invoke()
+    outputs = sorted(runner.get_output_details(), key=lambda d: d["name"])
+    return [runner.get_tensor(d["index"]) for d in outputs]
+
+
+def _functions(model: Any) -> dict[str, tuple[Any, list[tf.TensorSpec]]]:
+    shape = (None, *model.input_shape_)
+
+    def encoder(x: tf.Tensor) -> tf.Tensor:
+        return model.encoder(x, training=False)["embedding"]
+
+    def decoder(z: tf.Tensor) -> tf.Tensor:
+        return model.decode(z)
+
+    def sampler(num_samples: tf.Tensor) -> tf.Tensor:
+        # stateful random op: converts to RANDOM_STANDARD_NORMAL for the standard normal prior
+        codes = tf.random.normal([num_samples[0], model.latent_dim])
+        return model.decode(codes)
+
+    return {
+        "encoder": (encoder, [tf.TensorSpec(shape, tf.float32, name="x")]),
+        "decoder": (decoder, [tf.TensorSpec((None, model.latent_dim), tf.float32, name="z")]),
+        "sampler": (sampler, [tf.TensorSpec((1,), tf.int32, name="num_samples")]),
+    }
+
+
+def convert(model: Any, fn: Any, spec: list[tf.TensorSpec], quantize: bool = False) -> bytes:
+    """Convert ``fn`` (traced on ``spec``) through a one-endpoint SavedModel: converting from
+    concrete functions would leave Keras 3 variables as uninitialised resource variables."""
+    import tempfile
+
+    import keras
+
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint("serving_default", tf.function(fn), input_signature=spec)
+        archive.write_out(tmp, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        if quantize:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        return converter.convert()
+
+
+def to_tflite(
+    model: Any,
+    out_dir: str | Path,
+    parts: tuple[str, ...] = PARTS,
+    quantize: bool = False,
+    check: bool = True,
+    atol: float | None = None,
+) -> dict[str, Path]:
+    """Convert encoder (``x -> embedding``), decoder (``z -> reconstruction``) and sampler
+    (``num_samples: [1] int32 -> samples``, N(0, I) codes) to ``.tflite`` files in ``out_dir``.
+
+    Before writing, each converted encoder/decoder runs on a batch and is compared with Keras
+    (``atol``: 1e-5, or 0.1 with dynamic-range ``quantize``); the sampler is checked for shape
+    and range (its random draws differ from TensorFlow's). The sampler exists for models with a
+    standard normal prior only.
+
+    Raises:
+        ConversionCheckError: a converted part disagrees with Keras; nothing is written for it.
+        ValueError: an unknown part, or a sampler for a model with another prior.
+    """
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise ValueError(f"unknown TFLite parts {unknown}; choose from {list(PARTS)}")
+    if "sampler" in parts and hasattr(model, "pseudo_input_images"):
+        raise ValueError(f"{type(model).__name__} has a mixture prior: export the decoder and "
+                         "sample codes yourself, or use the SavedModel 'sample' signature")  # fmt: skip
+    atol = atol if atol is not None else (0.1 if quantize else 1e-5)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    written = {}
+    for name, (fn, spec) in _functions(model).items():
+        if name not in parts:
+            continue
+        content = convert(model, fn, spec, quantize)
+        if check:
+            if name == "sampler":
+                got = run_tflite(content, [np.array([5], np.int32)])[0]
+                if got.shape != (5, *model.input_shape_) or not np.isfinite(got).all():
+                    raise ConversionCheckError(f"TFLite sampler returned {got.shape}")
+            else:
+                if name == "encoder":
+                    x = rng.random((4, *model.input_shape_)).astype(np.float32)
+                else:
+                    x = rng.normal(size=(4, model.latent_dim)).astype(np.float32)
+                want = np.asarray(fn(tf.constant(x)))
+                got = run_tflite(content, [x])[0]
+                err = float(np.max(np.abs(got - want)))
+                if not err <= atol:
+                    raise ConversionCheckError(
+                        f"TFLite {name} differs from Keras by {err:.3g} (tolerance {atol}); "
+                        "not written"
+                    )
+        path = out / f"{name}.tflite"
+        path.write_bytes(content)
+        written[name] = path
+    return written
