@@ -376,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         print(f"tfvae {name}: error: {err}", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, FileNotFoundError, FloatingPointError, RuntimeError) as err:
+    except (ValueError, TypeError, OSError, FloatingPointError, RuntimeError) as err:
         print(f"tfvae {name}: error: {err}", file=sys.stderr)
         return 1
 
