@@ -14,6 +14,12 @@ import tensorflow as tf  # noqa: E402
 import tfvae  # noqa: E402
 
 tf.config.experimental.enable_op_determinism()
+# Two logical CPU devices, so MirroredStrategy runs with 2 replicas on this CPU (the default
+# strategy still places everything on the first).
+tf.config.set_logical_device_configuration(
+    tf.config.list_physical_devices("CPU")[0],
+    [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
+)
 
 
 @pytest.fixture(scope="session")

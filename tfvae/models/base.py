@@ -33,6 +33,35 @@ tfd = tfp.distributions
 warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
 
+def global_batch_draw(
+    encoder_outputs: dict[str, tf.Tensor], draw: Any, batch_axes: tuple[int, ...]
+) -> tuple[tf.Tensor, ...]:
+    """Run a random ``draw(encoder_outputs) -> tensors`` as if on the global batch.
+
+    Outside a multi-replica strategy this is ``draw(encoder_outputs)``. Inside one, the
+    per-example inputs (``[B_local, ...]``) are zero-padded into this replica's rows of the
+    global batch, ``draw`` runs on the global batch with the (replica-independent) seed, and
+    this replica's rows are sliced back out of each output along its ``batch_axes`` entry.
+    Example ``i`` of a global batch thus gets the same noise however the batch is split.
+    """
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return draw(encoder_outputs)
+    local = tf.shape(next(iter(encoder_outputs.values())))[0]
+    sizes = ctx.all_gather(local[None], axis=0)
+    offset = tf.reduce_sum(sizes[: ctx.replica_id_in_sync_group])
+    after = tf.reduce_sum(sizes) - offset - local
+    padded = {
+        k: tf.pad(v, [[offset, after]] + [[0, 0]] * (len(v.shape) - 1))
+        for k, v in encoder_outputs.items()
+    }
+    outputs = draw(padded)
+    return tuple(
+        tf.gather(out, tf.range(offset, offset + local), axis=axis)
+        for out, axis in zip(outputs, batch_axes, strict=True)
+    )
+
+
 class BaseAE(LossTermsModel):
     """Base class of tfvae models.
 
@@ -168,8 +197,12 @@ class BaseAE(LossTermsModel):
         analytic when :attr:`analytic_kl`, else the one-sample estimate ``log q(z|x) - log p(z)``
         (through :meth:`sample_posterior`, so flow posteriors use their change of variables)."""
         if self.analytic_kl:
-            q = self.posterior(encoder_outputs)
-            return q.sample(seed=seed), tfd.kl_divergence(q, self.prior())
+
+            def draw(enc: dict[str, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
+                q = self.posterior(enc)
+                return q.sample(seed=seed), tfd.kl_divergence(q, self.prior())
+
+            return global_batch_draw(encoder_outputs, draw, batch_axes=(0, 0))
         z, log_q = self.sample_posterior(encoder_outputs, 1, seed)
         z, log_q = z[0], log_q[0]
         return z, log_q - self.prior().log_prob(z)
@@ -179,10 +212,22 @@ class BaseAE(LossTermsModel):
     ) -> tuple[tf.Tensor, tf.Tensor]:
         """``n`` reparameterised samples of ``q(z|x)`` and their log-density.
 
+        Under a strategy with several replicas the noise is drawn for the global batch and
+        each replica keeps its rows (:func:`global_batch_draw`), so N replicas train exactly
+        like one device with the same global batch.
+
         Returns:
-            ``z: [n, B, D]`` and ``log q(z|x): [n, B]``. Models whose posterior is not a
-            plain TFP distribution (flows) override this.
+            ``z: [n, B, D]`` and ``log q(z|x): [n, B]``.
         """
+        return global_batch_draw(
+            encoder_outputs, lambda enc: self.draw_posterior(enc, n, seed), batch_axes=(1, 1)
+        )
+
+    def draw_posterior(
+        self, encoder_outputs: dict[str, tf.Tensor], n: Any, seed: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """The draw behind :meth:`sample_posterior`; models whose posterior is not a plain TFP
+        distribution (flows) override this one."""
         q = self.posterior(encoder_outputs)
         z = q.sample(n, seed=seed)
         return z, q.log_prob(z)

@@ -19,7 +19,7 @@ class FlowPosteriorVAE(VAE):
 
         log q(z|x) = log N(z_0; mu, sigma^2) - log|det df/dz_0|.
 
-    :meth:`sample_posterior` returns ``z`` and that log-density; the ELBO (Monte Carlo KL),
+    :meth:`draw_posterior` returns ``z`` and that log-density; the ELBO (Monte Carlo KL),
     the importance weights and the NLL estimator all go through it. Subclasses create
     ``self.flows`` in ``make_layers`` and may condition them on :meth:`flow_context`.
     """
@@ -35,8 +35,8 @@ class FlowPosteriorVAE(VAE):
         """The bijector ``z_0 -> z`` for these encoder outputs."""
         return chain(self.flows, self.flow_context(encoder_outputs))
 
-    def sample_posterior(self, encoder_outputs: dict[str, tf.Tensor], n: Any,
-                         seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
+    def draw_posterior(self, encoder_outputs: dict[str, tf.Tensor], n: Any,
+                       seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
         q0 = self.posterior(encoder_outputs)
         z0 = q0.sample(n, seed=seed)
         flow = self.posterior_flow(encoder_outputs)

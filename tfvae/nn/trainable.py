@@ -36,19 +36,18 @@ class LossTermsModel(keras.Model):
         self.group_optimizers: dict[str, keras.optimizers.Optimizer] = {}
 
     def noise_seed(self, salt: int = 0) -> tf.Tensor:
-        """A stateless seed ``[2]`` int32 keyed by (seed_key, salt, training step, replica).
+        """A stateless seed ``[2]`` int32 keyed by (seed_key, salt, training step).
 
         Noise drawn with it is a pure function of the step, so a resumed run draws exactly
-        the noise of an uninterrupted one; replicas of a distributed run draw different noise.
+        the noise of an uninterrupted one. The seed is the same on every replica of a
+        distributed run: draw for the global batch and keep this replica's rows
+        (``tfvae.models.base.global_batch_draw``), so replicas get different noise and N
+        replicas match one device.
         """
         optimizer = getattr(self, "optimizer", None)
         step = optimizer.iterations if optimizer is not None else 0
         key = (self.seed_key() * 1_000_003 + salt) % (2**31 - 1)
-        seed = tf.stack([tf.constant(key, tf.int32), tf.cast(step, tf.int32)])
-        ctx = tf.distribute.get_replica_context()
-        if ctx is not None and ctx.num_replicas_in_sync > 1:
-            seed = tf.random.experimental.stateless_fold_in(seed, ctx.replica_id_in_sync_group)
-        return seed
+        return tf.stack([tf.constant(key, tf.int32), tf.cast(step, tf.int32)])
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         """Loss and its parts for a batch ``x``; scalars (batch means), ``"loss"`` included."""

@@ -1,0 +1,34 @@
+"""MirroredStrategy on 2 logical CPU devices gives the weights of one device with the same
+global batch, for every registered model (a new model joins by registering)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfvae
+from tfvae.training.strategies import in_strategy_scope, make_strategy
+
+EXTRA = {"VAMP": {"number_components": 4}, "VAE_IAF": {"hidden_size": 16}}
+
+
+@pytest.mark.parametrize("name", tfvae.list_models())
+def test_two_replicas_train_like_one_device(name, digits):
+    strategy = make_strategy("mirrored")
+    assert strategy.num_replicas_in_sync == 2
+    keras.utils.set_random_seed(0)
+    single = tfvae.build_model(name, input_shape=(8, 8, 1), latent_dim=3, **EXTRA.get(name, {}))
+    multi = in_strategy_scope(single, strategy)
+    single.compile(optimizer=keras.optimizers.Adam(1e-3))
+    with strategy.scope():
+        multi.compile(optimizer=keras.optimizers.Adam(1e-3))
+    x = digits.x_train[:120]  # 4 batches of 32: the last is uneven (24 = 12 + 12)
+    ds = tf.data.Dataset.from_tensor_slices(x).batch(32)
+    h1 = single.fit(ds, epochs=2, verbose=0).history
+    h2 = multi.fit(ds, epochs=2, verbose=0).history
+    for a, b in zip(single.get_weights(), multi.get_weights(), strict=True):
+        assert float(np.max(np.abs(a - b))) < 1e-5
+    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
+    assert int(multi.optimizer.iterations.numpy()) == 8
