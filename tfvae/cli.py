@@ -97,6 +97,11 @@ def _train_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_bool("binarize", False, "Dynamic binarisation of the training images.",
                       flag_values=fv)  # fmt: skip
     flags.DEFINE_bool("deterministic", False, "Enable TF op determinism.", flag_values=fv)
+    flags.DEFINE_enum("strategy", None, ["mirrored", "multi_worker"], "Distribution strategy: "
+                      "mirrored (local GPUs / logical CPUs) or multi_worker (TF_CONFIG).",
+                      flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("cpu_replicas", None, "Split the CPU into this many logical devices "
+                         "(for --strategy mirrored without GPUs).", flag_values=fv)  # fmt: skip
     flags.DEFINE_integer("verbose", 1, "1: progress bar, 2: one line per epoch, 0: quiet.",
                          flag_values=fv)  # fmt: skip
 
@@ -109,6 +114,16 @@ def _train(fv: flags.FlagValues) -> int:
     import tfvae
     from tfvae.plots import interpolation_strip, latent_scatter, latent_traversals, save_png
 
+    if fv.cpu_replicas:
+        import tensorflow as tf
+
+        tf.config.set_logical_device_configuration(
+            tf.config.list_physical_devices("CPU")[0],
+            [tf.config.LogicalDeviceConfiguration()] * fv.cpu_replicas,
+        )
+    if fv.strategy:
+        # before any op: MultiWorkerMirroredStrategy configures collectives at start-up
+        tfvae.training.strategies.make_strategy(fv.strategy)
     cls = tfvae.get_model_class(fv.model)
     fields = _parse_fields(fv.set, "set")
     out = Path(fv.out or f"runs/{cls.__name__.lower()}")
@@ -132,15 +147,20 @@ def _train(fv: flags.FlagValues) -> int:
     trainer = tfvae.TrainerConfig(
         output_dir=str(out), epochs=fv.epochs, batch_size=fv.batch_size, learning_rate=fv.lr,
         optimizer=fv.optimizer, seed=fv.seed, checkpoint_every=fv.checkpoint_every,
-        deterministic=fv.deterministic, verbose=fv.verbose,
+        deterministic=fv.deterministic, verbose=fv.verbose, strategy=fv.strategy,
     )  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
+    pipeline = tfvae.TrainingPipeline(model, trainer)
+    if pipeline.is_chief:
+        out.mkdir(parents=True, exist_ok=True)
     run_info = {
         "model": cls.__name__, "data": fv.data, "limit": fv.limit, "seed": fv.seed,
         "batch_size": fv.batch_size, "net": fv.net, "width": fv.width, "binarize": fv.binarize,
     }  # fmt: skip
-    (out / "run_info.json").write_text(json.dumps(run_info, indent=2) + "\n")
-    history = tfvae.TrainingPipeline(model, trainer)(data)
+    if pipeline.is_chief:
+        (out / "run_info.json").write_text(json.dumps(run_info, indent=2) + "\n")
+    history = pipeline(data)
+    if not pipeline.is_chief:
+        return 0
     if len(data.input_shape) == 3:
         x_eval = data.x_test if data.x_test is not None else data.x_train
         y_eval = data.y_test if data.x_test is not None else data.y_train

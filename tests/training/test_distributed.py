@@ -32,3 +32,20 @@ def test_two_replicas_train_like_one_device(name, digits):
         assert float(np.max(np.abs(a - b))) < 1e-5
     np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
     assert int(multi.optimizer.iterations.numpy()) == 8
+
+
+def test_pipeline_with_mirrored_strategy_matches_one_device(digits, tmp_path):
+    weights = []
+    for strategy in (None, "mirrored"):
+        keras.utils.set_random_seed(0)
+        model = tfvae.build_model("vae", input_shape=(8, 8, 1), latent_dim=3)
+        config = tfvae.TrainerConfig(output_dir=str(tmp_path / str(strategy)), epochs=2,
+                                     verbose=0, strategy=strategy, image_summaries=False)  # fmt: skip
+        pipeline = tfvae.TrainingPipeline(model, config)
+        assert (pipeline.model is model) == (strategy is None)
+        data = tfvae.data.load("digits", batch_size=32, seed=0)
+        pipeline(data)
+        weights.append(model.get_weights())  # copied back into the user's model
+        assert (tmp_path / str(strategy) / "model.keras").is_file()
+    for a, b in zip(*weights, strict=True):
+        assert float(np.max(np.abs(a - b))) < 1e-5

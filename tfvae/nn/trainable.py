@@ -68,7 +68,12 @@ class LossTermsModel(keras.Model):
         weight = tf.cast(batch_size, tf.float32)
         for term, tracker in self.trackers.items():
             tracker.update_state(terms[term], sample_weight=weight)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        logs = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras 3.15 reduces step logs over axis 0 under this strategy and fails on
+            # scalars; epoch logs still come from the synced metric variables.
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
 
     #: ``{loss term: (sub-network attribute, ...)}`` for models trained by several optimizers
     #: (PIWAE's encoder and decoder, adversarial models): each group's variables are updated

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from tfvae.training import (
     TrainerConfig,
     build_optimizer,
 )
+from tfvae.training.strategies import in_strategy_scope, is_chief, make_strategy
 
 
 class TrainingPipeline:
@@ -36,6 +40,12 @@ class TrainingPipeline:
     It gives the same weights as ``model.compile(optimizer=...); model.fit(data.train,
     epochs=..., callbacks=data.callbacks())`` with the same seed.
 
+    With ``config.strategy`` the model is rebuilt inside the strategy's scope (same config and
+    weights), trained there, and its weights copied back into ``model`` at the end; the
+    data's global batches are split over the replicas. Under ``"multi_worker"`` only the chief
+    writes to ``output_dir``; the other workers write to a temporary folder they delete, and
+    all of them restore from the chief's resume checkpoint.
+
     Args:
         model: a tfvae model (built; for reproducible initial weights call
             ``keras.utils.set_random_seed(config.seed)`` before creating it).
@@ -43,9 +53,14 @@ class TrainingPipeline:
     """
 
     def __init__(self, model: keras.Model, config: TrainerConfig | None = None) -> None:
-        self.model = model
+        self.user_model = model
         self.config = config or TrainerConfig()
+        self.strategy = make_strategy(self.config.strategy)
+        self.model = in_strategy_scope(model, self.strategy)
+        self.is_chief = is_chief(self.strategy)
         self.output_dir = Path(self.config.output_dir)
+        if not self.is_chief:
+            self.output_dir = Path(tempfile.mkdtemp(prefix="tfvae_worker_"))
         self.history: keras.callbacks.History | None = None
 
     # -- data ----------------------------------------------------------------------------
@@ -75,8 +90,11 @@ class TrainingPipeline:
     def callbacks(self, examples: np.ndarray | None) -> list[keras.callbacks.Callback]:
         """The pipeline's callbacks, in order (resume first)."""
         cfg, out = self.config, self.output_dir
+        backup = Path(cfg.output_dir) / "backup"  # shared: every worker restores from it
         callbacks: list[keras.callbacks.Callback] = [
-            ResumeCheckpoint(out / "backup", every=cfg.checkpoint_every, epochs=cfg.epochs),
+            ResumeCheckpoint(
+                backup, every=cfg.checkpoint_every, epochs=cfg.epochs, write=self.is_chief
+            ),  # fmt: skip
             NaNGuard(out / "checkpoints"),
             ModelSnapshot(
                 out / "checkpoints", every=cfg.checkpoint_every, keep=cfg.keep_checkpoints
@@ -115,7 +133,8 @@ class TrainingPipeline:
         evaluation, _ = self._as_dataset(eval_data, "evaluation", shuffle=False)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         cfg.to_json(self.output_dir / "training_config.json")
-        self.model.compile(optimizer=build_optimizer(cfg))
+        with self.strategy.scope() if self.strategy else contextlib.nullcontext():
+            self.model.compile(optimizer=build_optimizer(cfg))
         self.history = self.model.fit(
             train,
             epochs=cfg.epochs,
@@ -124,6 +143,10 @@ class TrainingPipeline:
             verbose=cfg.verbose,
         )
         self._write_outputs(examples)
+        if self.model is not self.user_model:
+            self.user_model.set_weights(self.model.get_weights())
+        if not self.is_chief:
+            shutil.rmtree(self.output_dir, ignore_errors=True)
         return self.history
 
     def _write_outputs(self, examples: np.ndarray | None) -> None:

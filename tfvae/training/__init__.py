@@ -10,8 +10,10 @@ from tfvae.training.callbacks import (
 )
 from tfvae.training.config import TrainerConfig
 from tfvae.training.optimizers import build_optimizer
+from tfvae.training.strategies import STRATEGIES, in_strategy_scope, is_chief, make_strategy
 
 __all__ = [
     "ImageSummaries", "ModelSnapshot", "NaNGuard", "NonFiniteLossError", "ResumeCheckpoint",
-    "TrainerConfig", "build_optimizer",
+    "TrainerConfig", "build_optimizer", "STRATEGIES", "in_strategy_scope", "is_chief",
+    "make_strategy",
 ]  # fmt: skip

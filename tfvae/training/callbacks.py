@@ -24,13 +24,16 @@ class ResumeCheckpoint(keras.callbacks.BackupAndRestore):
     Model weights, optimizer state and the epoch counter go to ``backup_dir``; a run
     restarted with the same ``backup_dir`` continues from the last saved epoch. Files are
     written to temporary names then renamed, so a process killed mid-save leaves the previous
-    checkpoint valid. The backup is deleted when training completes.
+    checkpoint valid. The backup is deleted when training completes. With ``write=False``
+    (non-chief workers) it only restores.
     """
 
-    def __init__(self, backup_dir: str | Path, every: int = 1, epochs: int | None = None) -> None:
+    def __init__(self, backup_dir: str | Path, every: int = 1, epochs: int | None = None,
+                 write: bool = True) -> None:  # fmt: skip
         super().__init__(str(backup_dir), save_freq="epoch", double_checkpoint=False)
         self.every = every
         self.epochs = epochs
+        self.write = write
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self._current_epoch = epoch + 1
@@ -38,7 +41,13 @@ class ResumeCheckpoint(keras.callbacks.BackupAndRestore):
         if (epoch + 1) % self.every == 0 or last:
             self._save_model()
 
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.write:
+            super().on_train_end(logs)
+
     def _save_model(self) -> None:
+        if not self.write:
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         tmp_weights = self._weights_path + ".tmp.weights.h5"
         self.model.save_weights(tmp_weights, overwrite=True)

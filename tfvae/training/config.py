@@ -38,6 +38,9 @@ class TrainerConfig(BaseConfig):
         deterministic: ``tf.config.experimental.enable_op_determinism()`` (bitwise
             reproducible runs, slower on some ops).
         verbose: Keras ``fit`` verbosity (1 = progress bar, 2 = a line per epoch, 0 = quiet).
+        strategy: ``None`` (one device), ``"mirrored"`` (all local GPUs, or the logical CPUs)
+            or ``"multi_worker"`` (``MultiWorkerMirroredStrategy`` from ``TF_CONFIG``; the
+            chief alone writes checkpoints, logs and the model).
     """
 
     output_dir: str = "runs/tfvae"
@@ -55,6 +58,7 @@ class TrainerConfig(BaseConfig):
     num_images: int = 16
     deterministic: bool = False
     verbose: int = 1
+    strategy: str | None = None
 
     def validate(self) -> None:
         self.check_positive("epochs", "batch_size", "learning_rate", "checkpoint_every")
@@ -66,4 +70,6 @@ class TrainerConfig(BaseConfig):
             f"None or one of {list(SCHEDULES)}",
         )
         self.check("verbose", self.verbose in (0, 1, 2), "0, 1 or 2")
+        self.check("strategy", self.strategy in (None, "mirrored", "multi_worker"),
+                   "None, 'mirrored' or 'multi_worker'")  # fmt: skip
         self.check("output_dir", bool(self.output_dir), "a non-empty path")
