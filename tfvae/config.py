@@ -201,6 +201,21 @@ class BaseConfig:
             raise ConfigError(f"{cls.__name__}.from_json: invalid JSON ({err})") from err
         return cls.from_dict(values)
 
+    @classmethod
+    def coerce(cls, config: BaseConfig | dict | None, owner: str) -> BaseConfig:
+        """``config`` as an instance of ``cls``: ``None`` gives the defaults, a dict its fields.
+
+        Raises:
+            ConfigError: ``config`` is another type (``owner`` names who expected it).
+        """
+        if config is None:
+            return cls()
+        if isinstance(config, dict):
+            return cls.from_dict(config)
+        if not isinstance(config, cls):
+            raise ConfigError(f"{owner} expects a {cls.__name__}, got {type(config).__name__}")
+        return config
+
     def replace(self, **changes: Any) -> BaseConfig:
         """A copy with some fields changed (validated again)."""
         unknown = sorted(set(changes) - set(self.field_names()))

@@ -113,14 +113,7 @@ class BaseAE(LossTermsModel):
     # -- construction --------------------------------------------------------------------
     @classmethod
     def _coerce_config(cls, config: BaseAEConfig | dict | None) -> BaseAEConfig:
-        if config is None:
-            config = cls.config_class()
-        elif isinstance(config, dict):
-            config = cls.config_class.from_dict(config)
-        elif not isinstance(config, cls.config_class):
-            raise ConfigError(
-                f"{cls.__name__} expects a {cls.config_class.__name__}, got {type(config).__name__}"
-            )
+        config = cls.config_class.coerce(config, cls.__name__)
         if config.input_shape is None:
             raise ConfigError(
                 f"{type(config).__name__}.input_shape is required to build {cls.__name__}, "

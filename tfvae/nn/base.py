@@ -40,3 +40,11 @@ class Network(keras.Model):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Network:
         return cls(**config)
+
+    def encoder_heads(self, h: Any) -> dict[str, Any]:
+        """The encoder contract's outputs from features ``h: [B, F]``: ``embedding`` from
+        ``self.embedding`` and, when ``self.log_var`` is a layer, ``log_covariance``."""
+        out = {"embedding": self.embedding(h)}
+        if self.log_var is not None:
+            out["log_covariance"] = self.log_var(h)
+        return out

@@ -81,10 +81,7 @@ class ConvEncoder(Network):
         for block in self.res:
             h = block(h)
         h = self.flatten(h)
-        out = {"embedding": self.embedding(h)}
-        if self.log_var is not None:
-            out["log_covariance"] = self.log_var(h)
-        return out
+        return self.encoder_heads(h)
 
 
 @keras.saving.register_keras_serializable(package="tfvae")

@@ -46,10 +46,7 @@ class MLPEncoder(Network):
         h = self.flatten(x)
         for layer in self.hidden_layers:
             h = layer(h)
-        out = {"embedding": self.embedding(h)}
-        if self.log_var is not None:
-            out["log_covariance"] = self.log_var(h)
-        return out
+        return self.encoder_heads(h)
 
 
 @keras.saving.register_keras_serializable(package="tfvae")

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tfvae.config import BaseConfig, ConfigError
+from tfvae.config import BaseConfig
 
 _SAMPLERS: dict[str, type] = {}
 _ALIASES: dict[str, str] = {}
@@ -35,23 +35,20 @@ class BaseSampler:
     needs_fit: ClassVar[bool] = False
 
     def __init__(self, model: Any, config: BaseSamplerConfig | dict | None = None) -> None:
-        if config is None:
-            config = self.config_class()
-        elif isinstance(config, dict):
-            config = self.config_class.from_dict(config)
-        elif not isinstance(config, self.config_class):
-            raise ConfigError(
-                f"{type(self).__name__} expects a {self.config_class.__name__}, got "
-                f"{type(config).__name__}"
-            )
         self.model = model
-        self.config = config
+        self.config = self.config_class.coerce(config, type(self).__name__)
         self.is_fitted = not self.needs_fit
 
     def fit(self, data: Any = None, **kwargs: Any) -> BaseSampler:
         """Fit the sampler on training data (an array or a ``tf.data.Dataset``); returns self."""
         self.is_fitted = True
         return self
+
+    def training_codes(self, data: Any) -> np.ndarray:
+        """The model's codes of the data a sampler is fitted on, float32 ``[N, D]``."""
+        if data is None:
+            raise ValueError(f"{type(self).__name__}.fit needs training data (array or dataset)")
+        return self.model.embed(data).astype(np.float32)
 
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` latent codes, ``[n, latent_dim]``."""

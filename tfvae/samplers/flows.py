@@ -49,10 +49,8 @@ class FlowSampler(BaseSampler):
     kind: ClassVar[str] = "maf"
 
     def fit(self, data: Any = None, **kwargs: Any) -> FlowSampler:
-        if data is None:
-            raise ValueError(f"{type(self).__name__}.fit needs training data (array or dataset)")
         cfg = self.config
-        codes = self.model.embed(data).astype(np.float32)
+        codes = self.training_codes(data)
         keras.utils.set_random_seed(cfg.seed)
         self.flow = NormalizingFlow(
             codes.shape[1], kind=self.kind, n_layers=cfg.n_made_blocks,

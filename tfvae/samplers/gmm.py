@@ -46,9 +46,7 @@ class GaussianMixtureSampler(BaseSampler):
     def fit(self, data: Any = None, **kwargs: Any) -> GaussianMixtureSampler:
         from sklearn.mixture import GaussianMixture
 
-        if data is None:
-            raise ValueError("GaussianMixtureSampler.fit needs training data (array or dataset)")
-        codes = self.model.embed(data)
+        codes = self.training_codes(data)
         n_components = self.config.n_components
         if len(codes) < n_components:
             raise ValueError(

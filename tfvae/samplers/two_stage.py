@@ -81,10 +81,8 @@ class TwoStageVAESampler(BaseSampler):
     needs_fit = True
 
     def fit(self, data: Any = None, **kwargs: Any) -> TwoStageVAESampler:
-        if data is None:
-            raise ValueError("TwoStageVAESampler.fit needs training data (array or dataset)")
         cfg = self.config
-        codes = self.model.embed(data).astype(np.float32)
+        codes = self.training_codes(data)
         d = codes.shape[1]
         hidden = (cfg.second_layers_dim,) * cfg.second_stage_depth
         keras.utils.set_random_seed(cfg.seed)
