@@ -67,7 +67,9 @@ def test_tensorboard_holds_every_loss_term_and_image_grids(pipeline_run):
     out = pipeline_run[0]
     for split in ("train", "validation"):
         assert {"epoch_loss", "epoch_reconstruction", "epoch_kl"} <= _events(out / "logs" / split)
-    assert {"reconstructions", "prior_samples"} <= _events(out / "logs" / "images")
+    assert {"reconstructions", "prior_samples", "interpolations", "latent_traversals"} <= _events(
+        out / "logs" / "images"
+    )
 
 
 @keras.saving.register_keras_serializable(package="tfvae_tests")

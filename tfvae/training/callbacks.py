@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfvae.plots import image_grid
+from tfvae.plots import image_grid, interpolation_strip, latent_traversals
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -124,7 +124,8 @@ class NaNGuard(keras.callbacks.Callback):
 
 class ImageSummaries(keras.callbacks.Callback):
     """Writes image grids to TensorBoard each epoch: reconstructions of fixed examples (top
-    half originals, bottom half reconstructions) and decoded prior samples (fixed seed).
+    half originals, bottom half reconstructions), decoded prior samples (fixed seed),
+    interpolations between pairs of the examples and latent traversals of the first one.
 
     Args:
         log_dir: TensorBoard folder (an ``images`` run is written under it).
@@ -148,9 +149,18 @@ class ImageSummaries(keras.callbacks.Callback):
         recon = np.asarray(self.model.reconstruct(self.examples))
         samples = np.asarray(self.model.generate(self.num_samples, seed=0))
         pairs = np.concatenate([self.examples, recon])
+        half = len(self.examples) // 2
         with self.writer.as_default(step=epoch):
             tf.summary.image("reconstructions", image_grid(pairs, ncols=len(self.examples))[None])
             tf.summary.image("prior_samples", image_grid(samples)[None])
+            if half:
+                strip = interpolation_strip(
+                    self.model, self.examples[:half], self.examples[half : 2 * half]
+                )
+                tf.summary.image("interpolations", strip[None])
+            tf.summary.image(
+                "latent_traversals", latent_traversals(self.model, self.examples[0])[None]
+            )
         self.writer.flush()
 
     def on_train_end(self, logs: dict | None = None) -> None:
