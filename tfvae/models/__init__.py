@@ -7,6 +7,7 @@ from tfvae.models.beta_vae import BetaVAE, BetaVAEConfig
 from tfvae.models.ciwae import CIWAE, CIWAEConfig
 from tfvae.models.config import BaseAEConfig
 from tfvae.models.importance import NLLEstimate, estimate_nll, log_mean_exp
+from tfvae.models.info_vae import InfoVAE_MMD, InfoVAE_MMD_Config
 from tfvae.models.iwae import IWAE, IWAEConfig
 from tfvae.models.miwae import MIWAE, MIWAEConfig
 from tfvae.models.piwae import PIWAE, PIWAEConfig
@@ -15,10 +16,11 @@ from tfvae.models.vae import VAE, VAEConfig
 from tfvae.models.vae_iaf import VAE_IAF, VAE_IAF_Config
 from tfvae.models.vae_lin_nf import VAE_LinNF, VAE_LinNF_Config
 from tfvae.models.vamp import VAMP, VAMPConfig
+from tfvae.models.wae_mmd import WAE_MMD, WAE_MMD_Config
 
 __all__ = [
     "AE", "AEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BetaVAE", "BetaVAEConfig", "VAE",
     "VAEConfig", "build_model", "CIWAE", "CIWAEConfig", "IWAE", "IWAEConfig", "MIWAE",
     "MIWAEConfig", "NLLEstimate", "PIWAE", "PIWAEConfig", "VAMP", "VAMPConfig", "estimate_nll",
-    "log_mean_exp", "VAE_IAF", "VAE_IAF_Config", "VAE_LinNF", "VAE_LinNF_Config", "get_model_class", "list_models", "register_model",
+    "log_mean_exp", "InfoVAE_MMD", "InfoVAE_MMD_Config", "WAE_MMD", "WAE_MMD_Config", "VAE_IAF", "VAE_IAF_Config", "VAE_LinNF", "VAE_LinNF_Config", "get_model_class", "list_models", "register_model",
 ]  # fmt: skip
