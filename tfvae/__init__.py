@@ -31,6 +31,8 @@ _EXPORTS = {
     "BetaVAE": "tfvae.models",
     "BetaVAEConfig": "tfvae.models",
     "VAE": "tfvae.models",
+    "DisentangledBetaVAEConfig": "tfvae.models",
+    "DisentangledBetaVAE": "tfvae.models",
     "WAE_MMD_Config": "tfvae.models",
     "WAE_MMD": "tfvae.models",
     "InfoVAE_MMD_Config": "tfvae.models",

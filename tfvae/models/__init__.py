@@ -6,6 +6,7 @@ from tfvae.models.base import BaseAE
 from tfvae.models.beta_vae import BetaVAE, BetaVAEConfig
 from tfvae.models.ciwae import CIWAE, CIWAEConfig
 from tfvae.models.config import BaseAEConfig
+from tfvae.models.disentangled_beta_vae import DisentangledBetaVAE, DisentangledBetaVAEConfig
 from tfvae.models.importance import NLLEstimate, estimate_nll, log_mean_exp
 from tfvae.models.info_vae import InfoVAE_MMD, InfoVAE_MMD_Config
 from tfvae.models.iwae import IWAE, IWAEConfig
@@ -22,5 +23,5 @@ __all__ = [
     "AE", "AEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BetaVAE", "BetaVAEConfig", "VAE",
     "VAEConfig", "build_model", "CIWAE", "CIWAEConfig", "IWAE", "IWAEConfig", "MIWAE",
     "MIWAEConfig", "NLLEstimate", "PIWAE", "PIWAEConfig", "VAMP", "VAMPConfig", "estimate_nll",
-    "log_mean_exp", "InfoVAE_MMD", "InfoVAE_MMD_Config", "WAE_MMD", "WAE_MMD_Config", "VAE_IAF", "VAE_IAF_Config", "VAE_LinNF", "VAE_LinNF_Config", "get_model_class", "list_models", "register_model",
+    "log_mean_exp", "DisentangledBetaVAE", "DisentangledBetaVAEConfig", "InfoVAE_MMD", "InfoVAE_MMD_Config", "WAE_MMD", "WAE_MMD_Config", "VAE_IAF", "VAE_IAF_Config", "VAE_LinNF", "VAE_LinNF_Config", "get_model_class", "list_models", "register_model",
 ]  # fmt: skip

@@ -53,6 +53,9 @@ class LossTermsModel(keras.Model):
         """Loss and its parts for a batch ``x``; scalars (batch means), ``"loss"`` included."""
         raise NotImplementedError
 
+    def after_train_step(self) -> None:
+        """Hook run at the end of every training step (update step counters, schedules)."""
+
     def seed_key(self) -> int:
         """The integer that keys this model's noise (its config's seed)."""
         return 0
@@ -140,6 +143,7 @@ class LossTermsModel(keras.Model):
             grads = tape.gradient(objectives[term], variables)
             optimizer.apply_gradients(zip(grads, variables, strict=True))
         del tape
+        self.after_train_step()
         return self._record(terms, tf.shape(x)[0])
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
