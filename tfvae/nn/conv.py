@@ -168,8 +168,8 @@ class ConvDecoder(Network):
 
 
 # ---------------------------------------------------------------- presets (Pythae's benchmarks)
-def _encoder_preset(name: str, doc: str, convs: Any, default_width: int, default_channels: int,
-                    res_blocks: int = 0, batch_norm: bool = True) -> type:  # fmt: skip
+def _encoder_preset(name: str, doc: str, convs: Any, default_width: int, res_blocks: int = 0,
+                    batch_norm: bool = True) -> type:  # fmt: skip
     class Preset(ConvEncoder):
         __doc__ = doc
 
@@ -218,27 +218,27 @@ def _convs(kernel: int, pad: int) -> Any:
 
 ConvEncoder28 = _encoder_preset(
     "ConvEncoder28", "Pythae's MNIST conv encoder: 4 x [Conv 4x4/2 + BN + ReLU] (w..8w), dense.",
-    _convs(4, 1), 128, 1)  # fmt: skip
+    _convs(4, 1), 128)  # fmt: skip
 ConvDecoder28 = _decoder_preset(
     "ConvDecoder28", "Pythae's MNIST conv decoder: dense to 4x4x8w, ConvT 3x3/2 to 7, 14, 28.",
     lambda w: ((4, 4, 8 * w), [(4 * w, 3, 2, 0), (2 * w, 3, 2, 1)], (3, 2, 1)), 128, 1, 28)  # fmt: skip
 ConvEncoder32 = _encoder_preset(
     "ConvEncoder32", "Pythae's CIFAR conv encoder: 4 x [Conv 4x4/2 + BN + ReLU] (w..8w), dense.",
-    _convs(4, 1), 128, 3)  # fmt: skip
+    _convs(4, 1), 128)  # fmt: skip
 ConvDecoder32 = _decoder_preset(
     "ConvDecoder32", "Pythae's CIFAR conv decoder: dense to 8x8x8w, ConvT 4x4/2 to 16, 32, out.",
     lambda w: ((8, 8, 8 * w), [(4 * w, 4, 2, None), (2 * w, 4, 2, None)], (4, 1, None)),
     128, 3, 32)  # fmt: skip
 ConvEncoder64 = _encoder_preset(
     "ConvEncoder64", "Pythae's CelebA conv encoder: 4 x [Conv 5x5/2 + BN + ReLU] (w..8w), dense.",
-    _convs(5, 2), 128, 3)  # fmt: skip
+    _convs(5, 2), 128)  # fmt: skip
 ConvDecoder64 = _decoder_preset(
     "ConvDecoder64", "Pythae's CelebA conv decoder: dense to 8x8x8w, ConvT 5x5/2 to 16, 32, 64.",
     lambda w: ((8, 8, 8 * w), [(4 * w, 5, 2, 1), (2 * w, 5, 2, 1), (w, 5, 2, 1)], (5, 1, None)),
     128, 3, 64)  # fmt: skip
 ResNetEncoder28 = _encoder_preset(
     "ResNetEncoder28", "Pythae's MNIST ResNet encoder: convs to 4x4x2w, 2 residual blocks.",
-    lambda w: [(w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 3, 2, 1)], 64, 1, res_blocks=2,
+    lambda w: [(w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 3, 2, 1)], 64, res_blocks=2,
     batch_norm=False)  # fmt: skip
 ResNetDecoder28 = _decoder_preset(
     "ResNetDecoder28", "Pythae's MNIST ResNet decoder: dense to 4x4x2w, 2 residual blocks, ConvT.",
@@ -246,7 +246,7 @@ ResNetDecoder28 = _decoder_preset(
     res_blocks=2, batch_norm=False)  # fmt: skip
 ResNetEncoder32 = _encoder_preset(
     "ResNetEncoder32", "Pythae's CIFAR ResNet encoder: convs to 8x8x2w, 2 residual blocks.",
-    lambda w: [(w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 3, 1, 1)], 64, 3, res_blocks=2,
+    lambda w: [(w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 3, 1, 1)], 64, res_blocks=2,
     batch_norm=False)  # fmt: skip
 ResNetDecoder32 = _decoder_preset(
     "ResNetDecoder32", "Pythae's CIFAR ResNet decoder: dense to 8x8x2w, 2 residual blocks, ConvT.",
@@ -254,7 +254,7 @@ ResNetDecoder32 = _decoder_preset(
     batch_norm=False)  # fmt: skip
 ResNetEncoder64 = _encoder_preset(
     "ResNetEncoder64", "Pythae's CelebA ResNet encoder: convs to 4x4x2w, 2 residual blocks.",
-    lambda w: [(w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 3, 2, 1)], 64, 3,
+    lambda w: [(w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 3, 2, 1)], 64,
     res_blocks=2, batch_norm=False)  # fmt: skip
 ResNetDecoder64 = _decoder_preset(
     "ResNetDecoder64", "Pythae's CelebA ResNet decoder: dense to 4x4x2w, 2 residual blocks, ConvT.",
