@@ -3,6 +3,7 @@
 from tfvae.samplers.base import (
     BaseSampler,
     BaseSamplerConfig,
+    TrainedSamplerConfig,
     build_sampler,
     get_sampler_class,
     list_samplers,
@@ -18,5 +19,5 @@ from tfvae.samplers.vamp import VAMPSampler
 __all__ = [
     "BaseSampler", "BaseSamplerConfig", "GaussianMixtureSampler", "GaussianMixtureSamplerConfig",
     "NormalSampler", "build_sampler", "get_sampler_class", "list_samplers", "register_sampler",
-    "sampler_aliases", "FlowSampler", "FlowSamplerConfig", "IAFSampler", "MAFSampler", "TwoStageVAESampler", "TwoStageVAESamplerConfig", "VAMPSampler",
+    "sampler_aliases", "TrainedSamplerConfig", "FlowSampler", "FlowSamplerConfig", "IAFSampler", "MAFSampler", "TwoStageVAESampler", "TwoStageVAESamplerConfig", "VAMPSampler",
 ]  # fmt: skip

@@ -22,6 +22,27 @@ class BaseSamplerConfig(BaseConfig):
     """Fields shared by samplers (none yet)."""
 
 
+@dataclasses.dataclass
+class TrainedSamplerConfig(BaseSamplerConfig):
+    """Fields of samplers that train a Keras model of their own on the latent codes.
+
+    Attributes:
+        epochs, batch_size, learning_rate: that model's training (Adam).
+        seed: its weights, data order and noise.
+        verbose: progress of its ``fit`` (1: bar, 0: quiet).
+    """
+
+    epochs: int = 50
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    seed: int = 0
+    verbose: int = 0
+
+    def validate(self) -> None:
+        self.check_positive("epochs", "batch_size", "learning_rate")
+        self.check("verbose", self.verbose in (0, 1, 2), "0, 1 or 2")
+
+
 class BaseSampler:
     """Base of tfvae samplers.
 
@@ -49,6 +70,19 @@ class BaseSampler:
         if data is None:
             raise ValueError(f"{type(self).__name__}.fit needs training data (array or dataset)")
         return self.model.embed(data).astype(np.float32)
+
+    def train_on_codes(self, model: Any, codes: np.ndarray, verbose: int | None = None) -> Any:
+        """Compile ``model`` (Adam, the config's learning rate) and fit it on ``codes`` with
+        the config's epochs, batch size and seed (a :class:`TrainedSamplerConfig`); returns
+        the Keras ``History``."""
+        import keras
+
+        from tfvae.data import make_dataset
+
+        cfg = self.config
+        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate))
+        ds = make_dataset(codes, cfg.batch_size, shuffle=True, seed=cfg.seed)
+        return model.fit(ds, epochs=cfg.epochs, verbose=cfg.verbose if verbose is None else verbose)
 
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` latent codes, ``[n, latent_dim]``."""

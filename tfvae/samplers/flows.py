@@ -8,36 +8,28 @@ from typing import Any, ClassVar
 import keras
 import numpy as np
 
-from tfvae.data import make_dataset
 from tfvae.flows import NormalizingFlow
-from tfvae.samplers.base import BaseSampler, BaseSamplerConfig, register_sampler
+from tfvae.samplers.base import BaseSampler, TrainedSamplerConfig, register_sampler
 
 
 @dataclasses.dataclass
-class FlowSamplerConfig(BaseSamplerConfig):
-    """Config of :class:`MAFSampler` / :class:`IAFSampler` (Pythae's field names).
+class FlowSamplerConfig(TrainedSamplerConfig):
+    """Config of :class:`MAFSampler` / :class:`IAFSampler` (Pythae's field names), plus the
+    training fields of :class:`~tfvae.samplers.base.TrainedSamplerConfig`.
 
     Attributes:
         n_made_blocks: flow steps.
         n_hidden_in_made: hidden layers per MADE.
         hidden_size: units per hidden layer.
-        epochs, batch_size, learning_rate: the flow's own training.
-        seed: weights, data order.
-        verbose: progress of the flow's ``fit`` (1: bar, 0: quiet).
     """
 
     n_made_blocks: int = 2
     n_hidden_in_made: int = 3
     hidden_size: int = 128
-    epochs: int = 50
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    seed: int = 0
-    verbose: int = 0
 
     def validate(self) -> None:
-        self.check_positive("n_made_blocks", "n_hidden_in_made", "hidden_size", "epochs")
-        self.check_positive("batch_size", "learning_rate")
+        super().validate()
+        self.check_positive("n_made_blocks", "n_hidden_in_made", "hidden_size")
 
 
 class FlowSampler(BaseSampler):
@@ -56,11 +48,7 @@ class FlowSampler(BaseSampler):
             codes.shape[1], kind=self.kind, n_layers=cfg.n_made_blocks,
             hidden_units=[cfg.hidden_size] * cfg.n_hidden_in_made, seed=cfg.seed,
         )  # fmt: skip
-        self.flow.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate))
-        ds = make_dataset(codes, cfg.batch_size, shuffle=True, seed=cfg.seed)
-        self.history = self.flow.fit(
-            ds, epochs=cfg.epochs, verbose=kwargs.get("verbose", cfg.verbose)
-        )
+        self.history = self.train_on_codes(self.flow, codes, kwargs.get("verbose"))
         self.is_fitted = True
         return self
 

@@ -13,32 +13,25 @@ import tensorflow as tf
 from tfvae.models.base import BaseAE
 from tfvae.models.config import BaseAEConfig
 from tfvae.nn import MLPDecoder, MLPEncoder
-from tfvae.samplers.base import BaseSampler, BaseSamplerConfig, register_sampler
+from tfvae.samplers.base import BaseSampler, TrainedSamplerConfig, register_sampler
 
 
 @dataclasses.dataclass
-class TwoStageVAESamplerConfig(BaseSamplerConfig):
-    """Config of :class:`TwoStageVAESampler`.
+class TwoStageVAESamplerConfig(TrainedSamplerConfig):
+    """Config of :class:`TwoStageVAESampler`, plus the training fields of
+    :class:`~tfvae.samplers.base.TrainedSamplerConfig`.
 
     Attributes:
         second_stage_depth: hidden layers of the second-stage encoder and decoder (Pythae: 2).
         second_layers_dim: units per hidden layer (Pythae: 1024).
-        epochs: training epochs of the second stage.
-        batch_size: its batch size.
-        learning_rate: its Adam learning rate.
-        seed: seeds its weights, data order and noise.
     """
 
     second_stage_depth: int = 2
     second_layers_dim: int = 1024
-    epochs: int = 50
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    seed: int = 0
 
     def validate(self) -> None:
-        self.check_positive("second_stage_depth", "second_layers_dim", "epochs", "batch_size")
-        self.check_positive("learning_rate")
+        super().validate()
+        self.check_positive("second_stage_depth", "second_layers_dim")
 
 
 class SecondStageVAE(BaseAE):
@@ -92,13 +85,7 @@ class TwoStageVAESampler(BaseSampler):
             decoder=MLPDecoder((d,), hidden=hidden, output_activation="linear",
                                name="second_decoder"),
         )  # fmt: skip
-        self.second_stage.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate))
-        from tfvae.data import make_dataset
-
-        ds = make_dataset(codes, cfg.batch_size, shuffle=True, seed=cfg.seed)
-        self.history = self.second_stage.fit(
-            ds, epochs=cfg.epochs, verbose=kwargs.get("verbose", 0)
-        )
+        self.history = self.train_on_codes(self.second_stage, codes, kwargs.get("verbose"))
         self.is_fitted = True
         return self
 
