@@ -40,10 +40,10 @@ def _bijectors():
         "planar_contracting": flows.Planar(-2.0 * np.ones(D), np.ones(D), -0.1),
         "radial": flows.Radial(rng.normal(size=D), 0.2, 0.7),
         "radial_contracting": flows.Radial(rng.normal(size=D), 1.0, -3.0),
-        "nice": flows.Coupling(np.array([1.0, 0.0, 0.0]), _coupling_fn(), affine=False),
-        "realnvp": flows.Coupling(np.array([0.0, 1.0, 1.0]), _coupling_fn(), affine=True),
-        "maf": tfb.MaskedAutoregressiveFlow(shift_and_log_scale_fn=made),
-        "iaf": tfb.Invert(tfb.MaskedAutoregressiveFlow(shift_and_log_scale_fn=made)),
+        "nice": flows.NICE(np.array([1.0, 0.0, 0.0]), _coupling_fn()),
+        "realnvp": flows.RealNVP(np.array([0.0, 1.0, 1.0]), _coupling_fn()),
+        "maf": flows.MAF(made),
+        "iaf": flows.IAF(made),
         "maf_context": tfb.MaskedAutoregressiveFlow(
             shift_and_log_scale_fn=lambda y: made_ctx(y, context=tf.broadcast_to(ctx, [*y.shape[:-1], 2]))),
     }  # fmt: skip

@@ -14,6 +14,19 @@ from tfvae.flows.made import MADE
 tfb = tfp.bijectors
 
 
+def MAF(shift_and_log_scale_fn: Any, name: str = "maf") -> tfb.Bijector:  # noqa: N802
+    """A masked autoregressive flow step (Papamakarios et al., 2017) on an autoregressive
+    ``shift_and_log_scale_fn`` (e.g. a :class:`MADE`): ``tfb.MaskedAutoregressiveFlow``.
+    ``forward`` (noise to data) is sequential, ``inverse`` (density) one pass."""
+    return tfb.MaskedAutoregressiveFlow(shift_and_log_scale_fn=shift_and_log_scale_fn, name=name)
+
+
+def IAF(shift_and_log_scale_fn: Any, name: str = "iaf") -> tfb.Bijector:  # noqa: N802
+    """An inverse autoregressive flow step (Kingma et al., 2016): the inverse of :func:`MAF`;
+    ``forward`` (sampling) is one pass, ``inverse`` sequential."""
+    return tfb.Invert(MAF(shift_and_log_scale_fn, name=f"{name}_maf"), name=name)
+
+
 @keras.saving.register_keras_serializable(package="tfvae")
 class MAFFlow(keras.layers.Layer):
     """One MAF step (Papamakarios et al., 2017): ``tfb.MaskedAutoregressiveFlow`` on a

@@ -65,6 +65,26 @@ class Coupling(tfb.Bijector):
         return -tf.reduce_sum(log_scale, axis=-1)
 
 
+class NICE(Coupling):
+    """NICE's additive coupling (Dinh et al., 2015): ``y = x + (1 - m) * t(m * x)``, unit
+    Jacobian determinant. ``shift_and_log_scale_fn`` may return any ``log_scale`` (ignored)."""
+
+    def __init__(self, mask: Any, shift_and_log_scale_fn: Any, validate_args: bool = False,
+                 name: str = "nice"):  # fmt: skip
+        super().__init__(mask, shift_and_log_scale_fn, affine=False, validate_args=validate_args,
+                         name=name)  # fmt: skip
+
+
+class RealNVP(Coupling):
+    """RealNVP's affine coupling (Dinh et al., 2017):
+    ``y = m * x + (1 - m) * (x * exp(s(m * x)) + t(m * x))``; alternate ``m`` between layers."""
+
+    def __init__(self, mask: Any, shift_and_log_scale_fn: Any, validate_args: bool = False,
+                 name: str = "real_nvp"):  # fmt: skip
+        super().__init__(mask, shift_and_log_scale_fn, affine=True, validate_args=validate_args,
+                         name=name)  # fmt: skip
+
+
 @keras.saving.register_keras_serializable(package="tfvae")
 class CouplingFlow(keras.layers.Layer):
     """One coupling step with an MLP ``(t, s)`` network; ``parity`` alternates the mask
@@ -99,7 +119,8 @@ class CouplingFlow(keras.layers.Layer):
         return out[..., : self.dim], 5.0 * tf.tanh(out[..., self.dim :] / 5.0)
 
     def bijector(self, context: Any = None) -> tfb.Bijector:
-        return Coupling(self.mask, self.shift_and_log_scale, affine=self.affine)
+        cls = RealNVP if self.affine else NICE
+        return cls(self.mask, self.shift_and_log_scale)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "dim": self.dim, "hidden_units": self.hidden_units,
