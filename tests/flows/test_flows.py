@@ -65,3 +65,26 @@ def test_flow_layer_parameters_are_trained_variables():
     assert any("planar_0" in n and n.endswith("/u") for n in names), names
     with pytest.raises(ValueError, match="unknown flow 'glow'"):
         flows.make_flow_layer("glow", 2)
+
+
+def test_maf_with_batch_norm_trains_and_keeps_its_statistics(tmp_path):
+    keras.utils.set_random_seed(0)
+    flow = flows.NormalizingFlow(2, kind="maf", n_layers=3, hidden_units=(32,), batch_norm=True)
+    norms = [layer for layer in flow.flow_layers if isinstance(layer, flows.BatchNormFlow)]
+    assert len(norms) == 2
+    x = (np.random.default_rng(0).normal(size=(512, 2)) * [3.0, 0.5] + [4.0, -1.0]).astype(
+        "float32"
+    )
+    flow.compile(optimizer=keras.optimizers.Adam(3e-3))
+    history = flow.fit(x, epochs=15, batch_size=64, verbose=0).history
+    assert history["loss"][-1] < history["loss"][0]
+    for norm in norms:  # moving statistics were updated from batch statistics
+        assert float(np.abs(norm.moving_mean.numpy()).max()) > 1e-3
+        assert float(np.abs(norm.moving_var.numpy() - 1.0).max()) > 1e-3
+    # at inference the moving averages are used: the density is proper and close to training's
+    train_mode = float(tf.reduce_mean(flow.training_log_prob(tf.constant(x))))
+    eval_mode = float(tf.reduce_mean(flow.log_prob(x)))
+    assert abs(train_mode - eval_mode) < 0.3
+    flow.save(tmp_path / "bn.keras")
+    loaded = keras.saving.load_model(tmp_path / "bn.keras", safe_mode=True)
+    np.testing.assert_array_equal(loaded.log_prob(x[:16]).numpy(), flow.log_prob(x[:16]).numpy())

@@ -73,15 +73,18 @@ def test_lin_nf_config_is_validated():
         tfvae.VAE_IAF_Config(n_made_blocks=0)
 
 
-@pytest.mark.parametrize("sampler_name", ["maf", "iaf"])
-def test_flow_samplers_fit_codes_and_generate(sampler_name, fashion):
+@pytest.mark.parametrize(
+    ("sampler_name", "batch_norm"), [("maf", False), ("iaf", False), ("maf", True)]
+)
+def test_flow_samplers_fit_codes_and_generate(sampler_name, batch_norm, fashion):
     keras.utils.set_random_seed(0)
     model = tfvae.build_model(
         "vae", input_shape=(28, 28, 1), latent_dim=4, reconstruction_loss="bce"
     )
     model.compile(optimizer="adam")
     model.fit(fashion.train, epochs=2, verbose=0)
-    sampler = tfvae.build_sampler(sampler_name, model, epochs=8, hidden_size=32, n_hidden_in_made=2)
+    sampler = tfvae.build_sampler(sampler_name, model, epochs=8, hidden_size=32, n_hidden_in_made=2,
+                                  include_batch_norm=batch_norm)  # fmt: skip
     sampler.fit(fashion.x_train)
     losses = sampler.history.history["loss"]
     assert losses[-1] < losses[0]

@@ -10,6 +10,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfvae.flows.autoregressive import IAFFlow, MAFFlow
+from tfvae.flows.batch_norm import BatchNormFlow
 from tfvae.flows.coupling import CouplingFlow, ScaleFlow
 from tfvae.flows.planar import PlanarFlow
 from tfvae.flows.radial import RadialFlow
@@ -39,9 +40,14 @@ def make_flow_layer(kind: str, dim: int, index: int = 0, hidden_units: Sequence[
 
 
 def make_flow_layers(kind: str, dim: int, n_layers: int, hidden_units: Sequence[int] = (128, 128),
-                     context_size: int = 0) -> list[keras.layers.Layer]:  # fmt: skip
-    """``n_layers`` layers of one kind (NICE ends with its diagonal scaling)."""
-    layers = [make_flow_layer(kind, dim, i, hidden_units, context_size) for i in range(n_layers)]
+                     context_size: int = 0, batch_norm: bool = False) -> list[keras.layers.Layer]:  # fmt: skip
+    """``n_layers`` layers of one kind (NICE ends with its diagonal scaling); with
+    ``batch_norm`` a :class:`BatchNormFlow` between consecutive layers (as in MAF)."""
+    layers = []
+    for i in range(n_layers):
+        if batch_norm and i:
+            layers.append(BatchNormFlow(dim, name=f"batch_norm_{i}"))
+        layers.append(make_flow_layer(kind, dim, i, hidden_units, context_size))
     if str(kind).lower() == "nice":
         layers.append(ScaleFlow(dim, name="nice_scale"))
     return layers
@@ -63,6 +69,8 @@ class NormalizingFlow(LossTermsModel):
         n_layers: number of flow layers.
         hidden_units: hidden layers of the MADE / coupling networks.
         seed: noise seed.
+        batch_norm: batch-normalization steps between the layers (MAF's option); they use batch
+            statistics while ``fit`` trains and moving averages otherwise.
 
     Example:
         >>> flow = NormalizingFlow(2, kind="maf", n_layers=4)
@@ -73,15 +81,17 @@ class NormalizingFlow(LossTermsModel):
     loss_terms = ("loss",)
 
     def __init__(self, dim: int, kind: str = "maf", n_layers: int = 2,
-                 hidden_units: Sequence[int] = (128, 128), seed: int = 0, **kwargs: Any) -> None:  # fmt: skip
+                 hidden_units: Sequence[int] = (128, 128), seed: int = 0, batch_norm: bool = False,
+                 **kwargs: Any) -> None:  # fmt: skip
         super().__init__(**kwargs)
         if dim < 1 or n_layers < 1:
             raise ValueError(
                 f"NormalizingFlow: dim and n_layers must be positive, got {dim}, {n_layers}"
             )
         self.dim, self.kind, self.n_layers = dim, str(kind).lower(), n_layers
-        self.hidden_units, self.seed = list(hidden_units), seed
-        self.flow_layers = make_flow_layers(self.kind, dim, n_layers, self.hidden_units)
+        self.hidden_units, self.seed, self.batch_norm = list(hidden_units), seed, batch_norm
+        self.flow_layers = make_flow_layers(self.kind, dim, n_layers, self.hidden_units,
+                                            batch_norm=batch_norm)  # fmt: skip
         self.log_prob(tf.zeros((1, dim)))  # builds every layer (Keras records the build)
         self.built = True
 
@@ -107,9 +117,25 @@ class NormalizingFlow(LossTermsModel):
     def call(self, x: Any, training: bool = False) -> tf.Tensor:
         return self.log_prob(x)
 
+    def training_log_prob(self, x: tf.Tensor) -> tf.Tensor:
+        """``log p(x)`` with batch-norm steps on batch statistics (updating their moving
+        averages): the layers are inverted one by one from data to noise."""
+        h, log_det = x, 0.0
+        for layer in reversed(self.flow_layers):
+            bij = (
+                layer.training_bijector(h) if isinstance(layer, BatchNormFlow) else layer.bijector()
+            )
+            log_det = log_det + bij.inverse_log_det_jacobian(h, event_ndims=1)
+            h = bij.inverse(h)
+        base = tfd.MultivariateNormalDiag(loc=tf.zeros([self.dim]), scale_diag=tf.ones([self.dim]))
+        return base.log_prob(h) + log_det
+
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
-        return {"loss": -tf.reduce_mean(self.log_prob(x))}
+        x = tf.convert_to_tensor(x, tf.float32)
+        log_p = self.training_log_prob(x) if (training and self.batch_norm) else self.log_prob(x)
+        return {"loss": -tf.reduce_mean(log_p)}
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable, "dim": self.dim, "kind": self.kind,
-                "n_layers": self.n_layers, "hidden_units": self.hidden_units, "seed": self.seed}  # fmt: skip
+                "n_layers": self.n_layers, "hidden_units": self.hidden_units, "seed": self.seed,
+                "batch_norm": self.batch_norm}  # fmt: skip

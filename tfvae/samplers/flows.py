@@ -21,11 +21,13 @@ class FlowSamplerConfig(TrainedSamplerConfig):
         n_made_blocks: flow steps.
         n_hidden_in_made: hidden layers per MADE.
         hidden_size: units per hidden layer.
+        include_batch_norm: batch-normalization steps between the flow steps.
     """
 
     n_made_blocks: int = 2
     n_hidden_in_made: int = 3
     hidden_size: int = 128
+    include_batch_norm: bool = False
 
     def validate(self) -> None:
         super().validate()
@@ -47,6 +49,7 @@ class FlowSampler(BaseSampler):
         self.flow = NormalizingFlow(
             codes.shape[1], kind=self.kind, n_layers=cfg.n_made_blocks,
             hidden_units=[cfg.hidden_size] * cfg.n_hidden_in_made, seed=cfg.seed,
+            batch_norm=cfg.include_batch_norm,
         )  # fmt: skip
         self.history = self.train_on_codes(self.flow, codes, kwargs.get("verbose"))
         self.is_fitted = True
