@@ -194,22 +194,31 @@ def _generate_flags(fv: flags.FlagValues) -> None:
                               "--set n_components=20.", flag_values=fv)  # fmt: skip
 
 
-def _generate(fv: flags.FlagValues) -> int:
+def _load_trained(fv: flags.FlagValues) -> tuple[Path, Any, dict[str, Any]]:
+    """``(model file, model, run_info)`` for ``--model`` (a run folder or a .keras file);
+    ``run_info`` is the ``run_info.json`` that ``tfvae train`` wrote beside it, or ``{}``."""
     if not fv.model:
         raise UsageError("--model is required: a run folder (tfvae train --out) or a .keras file")
+    import tfvae
+    from tfvae.models.auto_model import resolve_model_path
+
+    model_file = resolve_model_path(fv.model)
+    model = tfvae.AutoModel.load(model_file)
+    info_file = model_file.parent / "run_info.json"
+    info = json.loads(info_file.read_text()) if info_file.is_file() else {}
+    return model_file, model, info
+
+
+def _generate(fv: flags.FlagValues) -> int:
     import numpy as np
 
     import tfvae
-    from tfvae.models.auto_model import resolve_model_path
     from tfvae.plots import save_image_grid
 
     sampler_cls = tfvae.samplers.get_sampler_class(fv.sampler)
-    model_file = resolve_model_path(fv.model)
-    model = tfvae.AutoModel.load(model_file)
+    _, model, info = _load_trained(fv)
     sampler = sampler_cls(model, _parse_fields(fv.set, "set"))
     if sampler.needs_fit:
-        info_file = model_file.parent / "run_info.json"
-        info = json.loads(info_file.read_text()) if info_file.is_file() else {}
         source = fv.data or info.get("data")
         if source is None:
             raise UsageError(f"--sampler {fv.sampler} must be fitted: pass --data")
@@ -244,15 +253,9 @@ def _evaluate_flags(fv: flags.FlagValues) -> None:
 
 
 def _evaluate(fv: flags.FlagValues) -> int:
-    if not fv.model:
-        raise UsageError("--model is required: a run folder (tfvae train --out) or a .keras file")
     import tfvae
-    from tfvae.models.auto_model import resolve_model_path
 
-    model_file = resolve_model_path(fv.model)
-    model = tfvae.AutoModel.load(model_file)
-    info_file = model_file.parent / "run_info.json"
-    info = json.loads(info_file.read_text()) if info_file.is_file() else {}
+    model_file, model, info = _load_trained(fv)
     source = fv.data or info.get("data")
     if source is None:
         raise UsageError("no data recorded for this model: pass --data")
@@ -286,14 +289,9 @@ def _export_flags(fv: flags.FlagValues) -> None:
 
 
 def _export(fv: flags.FlagValues) -> int:
-    if not fv.model:
-        raise UsageError("--model is required: a run folder (tfvae train --out) or a .keras file")
-    import tfvae
     from tfvae.export import PARTS, SIGNATURES, saved_model, to_tflite
-    from tfvae.models.auto_model import resolve_model_path
 
-    model_file = resolve_model_path(fv.model)
-    model = tfvae.AutoModel.load(model_file)
+    model_file, model, _ = _load_trained(fv)
     out = Path(fv.out) if fv.out else model_file.parent / "export" / fv.format
     if fv.format == "saved_model":
         saved_model(model, out, overwrite=fv.overwrite)

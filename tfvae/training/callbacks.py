@@ -18,6 +18,12 @@ class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or Inf; training stopped and checkpoints were left untouched."""
 
 
+def latest_snapshot(directory: str | Path) -> Path | None:
+    """The newest ``epoch_NNNN.keras`` snapshot in ``directory``, or ``None``."""
+    found = sorted(Path(directory).glob("epoch_*.keras"))
+    return found[-1] if found else None
+
+
 class ResumeCheckpoint(keras.callbacks.BackupAndRestore):
     """``BackupAndRestore`` that writes atomically and every ``every`` epochs.
 
@@ -83,8 +89,7 @@ class ModelSnapshot(keras.callbacks.Callback):
             old.unlink()
 
     def latest(self) -> Path | None:
-        found = sorted(self.directory.glob("epoch_*.keras"))
-        return found[-1] if found else None
+        return latest_snapshot(self.directory)
 
 
 class NaNGuard(keras.callbacks.Callback):
@@ -110,11 +115,9 @@ class NaNGuard(keras.callbacks.Callback):
         terms = ", ".join(f"{k}={float(np.asarray(v).reshape(-1)[0]):.4g}" for k, v in logs.items())
         where = ""
         if self.checkpoint_dir is not None:
-            found = sorted(self.checkpoint_dir.glob("epoch_*.keras"))
+            found = latest_snapshot(self.checkpoint_dir)
             where = (
-                f"; last good checkpoint: {found[-1]}"
-                if found
-                else "; no checkpoint was written yet"
+                f"; last good checkpoint: {found}" if found else "; no checkpoint was written yet"
             )
         raise NonFiniteLossError(
             f"non-finite loss at epoch {self.epoch + 1}, batch {batch + 1} ({terms}); training "
