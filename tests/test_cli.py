@@ -79,6 +79,8 @@ def test_train_then_generate(tmp_path, capsys):
     nll = json.loads(result.read_text())
     assert nll["model"] == "BetaVAE" and nll["n_samples"] == 20 and nll["n_examples"] == 30
     assert 0 < nll["nll"] < 64 * np.log(2) and nll["stderr"] > 0
+    assert cli.main(["tfvae", "evaluate", "--model", str(run), "--metric", "mig"]) == 2
+    assert "known factors" in capsys.readouterr().err
     assert cli.main(["tfvae", "export", "--model", str(run), "--format", "saved_model"]) == 0
     assert (run / "export" / "saved_model" / "saved_model.pb").is_file()
     assert cli.main(["tfvae", "export", "--model", str(run), "--format", "saved_model"]) == 1
@@ -88,3 +90,24 @@ def test_train_then_generate(tmp_path, capsys):
         "decoder.tflite", "encoder.tflite", "sampler.tflite"]  # fmt: skip
     assert cli.main(["tfvae", "generate", "--model", str(tmp_path / "nope")]) == 1
     assert "saved model not found" in capsys.readouterr().err
+
+
+def test_train_on_shapes_then_disentanglement_metric(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TFVAE_DATA_DIR", str(tmp_path / "data"))
+    import tfvae.data.loading as loading
+    from tfvae.data.shapes import load_shapes
+
+    monkeypatch.setattr(loading, "load_shapes", lambda seed=0: load_shapes(300, 50, seed))
+    run = tmp_path / "tc"
+    code = cli.main([
+        "tfvae", "train", "--model", "betatcvae", "--data", "shapes", "--epochs", "1",
+        "--latent_dim", "4", "--net", "conv", "--width", "4", "--set", "beta=3",
+        "--set", "reconstruction_loss=bce", "--verbose", "0", "--out", str(run),
+    ])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    code = cli.main(["tfvae", "evaluate", "--model", str(run), "--metric", "mig", "--scale",
+                     "0.02"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    result = json.loads((run / "eval_mig.json").read_text())
+    assert result["model"] == "BetaTCVAE" and 0.0 <= result["mig"] <= 1.0
+    assert len(result["per_factor"]) == 5

@@ -17,7 +17,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "cli", "config", "data", "distributions", "export", "flows", "models", "nn", "pipelines", "plots", "samplers",
+    "cli", "config", "data", "distributions", "export", "flows", "metrics", "models", "nn", "pipelines", "plots", "samplers",
     "training",
 )  # fmt: skip
 _EXPORTS = {
@@ -31,6 +31,10 @@ _EXPORTS = {
     "BetaVAE": "tfvae.models",
     "BetaVAEConfig": "tfvae.models",
     "VAE": "tfvae.models",
+    "BetaTCVAEConfig": "tfvae.models",
+    "BetaTCVAE": "tfvae.models",
+    "FactorVAEConfig": "tfvae.models",
+    "FactorVAE": "tfvae.models",
     "DisentangledBetaVAEConfig": "tfvae.models",
     "DisentangledBetaVAE": "tfvae.models",
     "WAE_MMD_Config": "tfvae.models",

@@ -13,8 +13,9 @@ from tfvae.data.arrays import DataError, as_images
 from tfvae.data.named import FASHION_MNIST_CLASSES, load_digits, load_fashion_mnist, load_tfds
 from tfvae.data.pipeline import EpochCallback, make_dataset
 from tfvae.data.readers import read_idx, read_image_folder, read_npz
+from tfvae.data.shapes import SHAPE_NAMES, load_shapes
 
-NAMED_DATASETS = ("fashion_mnist", "digits")
+NAMED_DATASETS = ("fashion_mnist", "digits", "shapes")
 
 
 @dataclasses.dataclass
@@ -100,6 +101,10 @@ def _resolve(source: object, seed: int) -> tuple[str, tuple, tuple | None, list[
     if key == "digits":
         train, test = load_digits(seed=seed)
         return "digits", train, test, [str(d) for d in range(10)]
+    if key in ("shapes", "dsprites_like"):
+        (x, f), (x_test, f_test) = load_shapes(seed=0)
+        # labels: the shape factor; all five factors come from tfvae.data.shapes
+        return "shapes", (x, f[:, 0]), (x_test, f_test[:, 0]), list(SHAPE_NAMES)
     path = Path(text).expanduser()
     if path.is_dir():
         x, y, names = read_image_folder(path)
@@ -138,7 +143,8 @@ def load(
             ``((x_train, y_train), (x_test, y_test))``; a path to a ``.npz`` archive, an IDX
             file (raw or ``.gz``) or a folder of PNG/JPEG images (one sub-folder per class for
             labels); ``"fashion_mnist"`` (local files, see :func:`load_fashion_mnist`),
-            ``"digits"`` (scikit-learn, offline); or a TensorFlow Datasets name
+            ``"digits"`` (scikit-learn, offline); ``"shapes"`` (procedural dSprites, 20,000 +
+            2,000 64x64 images, labels = the shape; see :mod:`tfvae.data.shapes`); or a TensorFlow Datasets name
             (``"tfds:mnist"``) whose files are already prepared.
         batch_size: examples per batch.
         validation_split: fraction of the training examples held out for validation

@@ -3,10 +3,12 @@
 from tfvae.models.ae import AE, AEConfig
 from tfvae.models.auto_model import AutoModel
 from tfvae.models.base import BaseAE
+from tfvae.models.beta_tc_vae import BetaTCVAE, BetaTCVAEConfig
 from tfvae.models.beta_vae import BetaVAE, BetaVAEConfig
 from tfvae.models.ciwae import CIWAE, CIWAEConfig
 from tfvae.models.config import BaseAEConfig
 from tfvae.models.disentangled_beta_vae import DisentangledBetaVAE, DisentangledBetaVAEConfig
+from tfvae.models.factor_vae import FactorVAE, FactorVAEConfig
 from tfvae.models.importance import NLLEstimate, estimate_nll, log_mean_exp
 from tfvae.models.info_vae import InfoVAE_MMD, InfoVAE_MMD_Config
 from tfvae.models.iwae import IWAE, IWAEConfig
@@ -20,7 +22,7 @@ from tfvae.models.vamp import VAMP, VAMPConfig
 from tfvae.models.wae_mmd import WAE_MMD, WAE_MMD_Config
 
 __all__ = [
-    "AE", "AEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BetaVAE", "BetaVAEConfig", "VAE",
+    "AE", "AEConfig", "BetaTCVAE", "BetaTCVAEConfig", "FactorVAE", "FactorVAEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BetaVAE", "BetaVAEConfig", "VAE",
     "VAEConfig", "build_model", "CIWAE", "CIWAEConfig", "IWAE", "IWAEConfig", "MIWAE",
     "MIWAEConfig", "NLLEstimate", "PIWAE", "PIWAEConfig", "VAMP", "VAMPConfig", "estimate_nll",
     "log_mean_exp", "DisentangledBetaVAE", "DisentangledBetaVAEConfig", "InfoVAE_MMD", "InfoVAE_MMD_Config", "WAE_MMD", "WAE_MMD_Config", "VAE_IAF", "VAE_IAF_Config", "VAE_LinNF", "VAE_LinNF_Config", "get_model_class", "list_models", "register_model",

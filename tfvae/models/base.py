@@ -33,6 +33,28 @@ tfd = tfp.distributions
 warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
 
+def global_batch(x: tf.Tensor) -> tf.Tensor:
+    """``x: [B_local, ...]`` gathered over the replicas of a strategy (in replica order; the
+    gradient flows back to each replica's rows), or ``x`` itself on one device. Losses that
+    couple the examples of a batch (MMD, total correlation, capacity) use it so that N replicas
+    train exactly like one device with the same global batch."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return x
+    return ctx.all_gather(x, axis=0)
+
+
+def replica_rows(local: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """``(offset, global size)``: where this replica's ``local`` rows start in the global batch
+    (``(0, local)`` on one device); both int32 scalars."""
+    ctx = tf.distribute.get_replica_context()
+    local = tf.cast(local, tf.int32)
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return tf.constant(0, tf.int32), local
+    sizes = ctx.all_gather(local[None], axis=0)
+    return tf.reduce_sum(sizes[: ctx.replica_id_in_sync_group]), tf.reduce_sum(sizes)
+
+
 def global_batch_draw(
     encoder_outputs: dict[str, tf.Tensor], draw: Any, batch_axes: tuple[int, ...]
 ) -> tuple[tf.Tensor, ...]:
@@ -48,9 +70,8 @@ def global_batch_draw(
     if ctx is None or ctx.num_replicas_in_sync == 1:
         return draw(encoder_outputs)
     local = tf.shape(next(iter(encoder_outputs.values())))[0]
-    sizes = ctx.all_gather(local[None], axis=0)
-    offset = tf.reduce_sum(sizes[: ctx.replica_id_in_sync_group])
-    after = tf.reduce_sum(sizes) - offset - local
+    offset, total = replica_rows(local)
+    after = total - offset - local
     padded = {
         k: tf.pad(v, [[offset, after]] + [[0, 0]] * (len(v.shape) - 1))
         for k, v in encoder_outputs.items()
@@ -86,6 +107,7 @@ class BaseAE(LossTermsModel):
         decoder: keras.Model | None = None,
         **kwargs: Any,
     ) -> None:
+        extra = {name: kwargs.pop(name, None) for name in self.extra_networks}
         super().__init__(**kwargs)
         self.config = self._coerce_config(config)
         self.input_shape_ = tuple(self.config.input_shape)
@@ -102,9 +124,24 @@ class BaseAE(LossTermsModel):
             decoder = decoder if decoder is not None else default_decoder
         self.encoder = encoder
         self.decoder = decoder
+        for name, network in extra.items():
+            setattr(self, name, network if network is not None else self.default_network(name))
         self._nll_fn: Any = None
         self.make_layers()
         self.build((None, *self.input_shape_))
+
+    #: names of the model's networks beyond the encoder and decoder (a discriminator, ...):
+    #: each is a constructor keyword (``None``: :meth:`default_network`), an attribute, and is
+    #: serialised with the model
+    extra_networks: ClassVar[tuple[str, ...]] = ()
+
+    def default_network(self, name: str) -> keras.Model:
+        """The default for the extra network ``name`` (see :attr:`extra_networks`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no default {name!r} network")
+
+    def prepare_for_data(self, num_examples: int) -> None:
+        """Hook called by :class:`~tfvae.pipelines.TrainingPipeline` with the number of
+        training examples before fitting (estimators that need the dataset size use it)."""
 
     def make_layers(self) -> None:
         """Hook: create (and build) the model's own layers and weights beyond the encoder and
@@ -160,6 +197,10 @@ class BaseAE(LossTermsModel):
             "config": self.config.to_dict(),
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
+            **{
+                name: keras.saving.serialize_keras_object(getattr(self, name))
+                for name in self.extra_networks
+            },
         }
 
     @classmethod
@@ -167,6 +208,9 @@ class BaseAE(LossTermsModel):
         config = dict(config)
         encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
         decoder = keras.saving.deserialize_keras_object(config.pop("decoder"))
+        for name in cls.extra_networks:
+            if name in config:
+                config[name] = keras.saving.deserialize_keras_object(config[name])
         model_config = cls.config_class.from_dict(config.pop("config"))
         return cls(model_config, encoder=encoder, decoder=decoder, **config)
 

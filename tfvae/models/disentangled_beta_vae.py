@@ -7,7 +7,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from tfvae.models.mmd import global_batch
+from tfvae.models.base import global_batch
 from tfvae.models.registry import register_model
 from tfvae.models.vae import VAE, VAEConfig
 

@@ -9,6 +9,7 @@ from typing import Literal
 
 import tensorflow as tf
 
+from tfvae.models.base import global_batch
 from tfvae.models.config import BaseAEConfig
 
 
@@ -57,16 +58,6 @@ def mmd(z: tf.Tensor, z_prior: tf.Tensor, choice: str, bandwidth: float,
     off = (n - 1.0) * n
     same = tf.reduce_sum(k_zz) - tf.linalg.trace(k_zz) + tf.reduce_sum(k_pp) - tf.linalg.trace(k_pp)
     return same / off - 2.0 * tf.reduce_sum(k_zp) / (n * n)
-
-
-def global_batch(x: tf.Tensor) -> tf.Tensor:
-    """``x: [B_local, ...]`` gathered over the replicas of a strategy (in replica order; the
-    gradient flows back to each replica's rows), or ``x`` itself on one device. Losses that
-    couple the examples of a batch (MMD) use it so N replicas match one device."""
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None or ctx.num_replicas_in_sync == 1:
-        return x
-    return ctx.all_gather(x, axis=0)
 
 
 def mmd_to_prior(model: object, z: tf.Tensor) -> tf.Tensor:

@@ -45,12 +45,15 @@ def build_model(
     **config_fields: Any,
 ) -> keras.Model:
     """Build a registered model; default networks for ``input_shape`` when none are given.
+    ``config_fields`` are the model config's fields, plus the model's extra networks by name
+    (FactorVAE's ``discriminator``, ...).
 
     Example:
         >>> model = tfvae.build_model("vae", input_shape=(28, 28, 1), latent_dim=16)
     """
     cls = get_model_class(name)
+    networks = {n: config_fields.pop(n) for n in cls.extra_networks if n in config_fields}
     config = cls.config_class(
         input_shape=tuple(input_shape), latent_dim=latent_dim, **config_fields
     )
-    return cls(config, encoder=encoder, decoder=decoder)
+    return cls(config, encoder=encoder, decoder=decoder, **networks)

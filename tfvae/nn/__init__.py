@@ -22,7 +22,7 @@ from tfvae.nn.conv import (
     ResNetEncoder32,
     ResNetEncoder64,
 )
-from tfvae.nn.mlp import MLPDecoder, MLPEncoder
+from tfvae.nn.mlp import MLPDecoder, MLPDiscriminator, MLPEncoder
 
 
 def default_networks(
@@ -96,7 +96,7 @@ def benchmark_networks(
 __all__ = [
     "NETWORK_KINDS", "benchmark_networks",
     "ConvDecoder", "ConvDecoder28", "ConvDecoder32", "ConvDecoder64", "ConvEncoder",
-    "ConvEncoder28", "ConvEncoder32", "ConvEncoder64", "MLPDecoder", "MLPEncoder", "Network",
+    "ConvEncoder28", "ConvEncoder32", "ConvEncoder64", "MLPDecoder", "MLPDiscriminator", "MLPEncoder", "Network",
     "ResBlock", "ResNetDecoder28", "ResNetDecoder32", "ResNetDecoder64", "ResNetEncoder28",
     "ResNetEncoder32", "ResNetEncoder64", "default_networks",
 ]  # fmt: skip

@@ -82,3 +82,48 @@ class MLPDecoder(Network):
         for layer in self.hidden_layers:
             h = layer(h)
         return {"reconstruction": self.reshape(self.out(h))}
+
+
+@keras.saving.register_keras_serializable(package="tfvae")
+class MLPDiscriminator(Network):
+    """Dense(hidden, LeakyReLU(slope)) x ``num_layers`` -> Dense(``num_outputs``) logits.
+
+    Pythae's FactorVAE discriminator (5 x 1000 units, slope 0.2, 2 logits) is the default.
+    Input ``[B, input_dim]``; output logits ``[B, num_outputs]``.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        hidden_units: int = 1000,
+        num_layers: int = 5,
+        num_outputs: int = 2,
+        negative_slope: float = 0.2,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        for arg, value in (("input_dim", input_dim), ("hidden_units", hidden_units),
+                           ("num_layers", num_layers), ("num_outputs", num_outputs)):  # fmt: skip
+            check_positive_int("MLPDiscriminator", arg, value)
+        self._remember(input_dim=input_dim, hidden_units=hidden_units, num_layers=num_layers,
+                       num_outputs=num_outputs, negative_slope=negative_slope)  # fmt: skip
+        self.hidden_layers = [
+            keras.layers.Dense(hidden_units, activation=keras.layers.LeakyReLU(negative_slope))
+            for _ in range(num_layers)
+        ]
+        self.logits = keras.layers.Dense(num_outputs, name="logits")
+        self.build((None, input_dim))
+
+    def build(self, input_shape: Any) -> None:
+        shape = tuple(input_shape)
+        for layer in self.hidden_layers:
+            layer.build(shape)
+            shape = (shape[0], layer.units)
+        self.logits.build(shape)
+        self.built = True
+
+    def call(self, z: Any, training: bool = False) -> Any:
+        h = z
+        for layer in self.hidden_layers:
+            h = layer(h)
+        return self.logits(h)

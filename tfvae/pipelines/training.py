@@ -128,8 +128,12 @@ class TrainingPipeline:
             ]
             eval_data = splits.validation if eval_data is None else eval_data
             train = splits.train
+            num_examples = len(splits.x_train)
         else:
             train, examples = self._as_dataset(train_data, "training", shuffle=True)
+            num_examples = None if isinstance(train_data, tf.data.Dataset) else len(train_data)
+        if num_examples is not None and hasattr(self.model, "prepare_for_data"):
+            self.model.prepare_for_data(num_examples)
         evaluation, _ = self._as_dataset(eval_data, "evaluation", shuffle=False)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         cfg.to_json(self.output_dir / "training_config.json")
