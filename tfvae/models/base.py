@@ -134,6 +134,9 @@ class BaseAE(LossTermsModel):
     #: each is a constructor keyword (``None``: :meth:`default_network`), an attribute, and is
     #: serialised with the model
     extra_networks: ClassVar[tuple[str, ...]] = ()
+    #: ``{extra network: number of outputs}`` for extra networks that map codes ``[B, D]`` to
+    #: ``[B, outputs]`` (discriminators); checked when the model is built
+    code_networks: ClassVar[dict[str, int]] = {}
 
     def default_network(self, name: str) -> keras.Model:
         """The default for the extra network ``name`` (see :attr:`extra_networks`)."""
@@ -188,6 +191,14 @@ class BaseAE(LossTermsModel):
                 f"{tuple(dec['reconstruction'].shape[1:])} per example, expected "
                 f"{self.input_shape_} (config.input_shape)"
             )
+        for net, outputs in self.code_networks.items():
+            got = getattr(self, net)(tf.zeros((1, self.latent_dim)), training=False)
+            if tuple(got.shape) != (1, outputs):
+                raise ValueError(
+                    f"{name}: the {net} must map codes [B, {self.latent_dim}] to {outputs} "
+                    f"logit{'s' if outputs > 1 else ''} [B, {outputs}]; got shape "
+                    f"{tuple(got.shape)}"
+                )
         self.built = True
 
     def get_config(self) -> dict[str, Any]:

@@ -69,20 +69,12 @@ class FactorVAE(VAE):
         "discriminator_loss": ("discriminator",),
     }
     extra_networks = ("discriminator",)
+    code_networks = {"discriminator": 2}
 
     def default_network(self, name: str) -> keras.Model:
         cfg = self.config
         return MLPDiscriminator(cfg.latent_dim, cfg.discriminator_hidden_units,
                                 cfg.discriminator_layers, name=name)  # fmt: skip
-
-    def build(self, input_shape: object) -> None:
-        super().build(input_shape)
-        logits = self.discriminator(tf.zeros((1, self.latent_dim)), training=False)
-        if tuple(logits.shape) != (1, 2):
-            raise ValueError(
-                f"FactorVAE: the discriminator must map codes [B, {self.latent_dim}] to 2 "
-                f"logits [B, 2]; got shape {tuple(logits.shape)}"
-            )
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         tf.debugging.assert_greater_equal(

@@ -1,0 +1,107 @@
+"""RAE_L2, RAE_GP, Adversarial_AE and MSSSIM_VAE: penalties against closed forms, MS-SSIM
+against TensorFlow's, training on Fashion-MNIST, save/reload/resume, ex-post sampling."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfvae
+from tests.conftest import max_abs_diff
+from tfvae.models.msssim_vae import ms_ssim, msssim_loss, msssim_settings
+from tfvae.models.rae_gp import decoder_gradient_penalty
+
+
+def test_gradient_penalty_of_a_linear_decoder_is_the_closed_form():
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(3, 12)).astype("float32")  # z [B, 3] -> x [B, 12]
+
+    def decoder(z, training=False):
+        return {"reconstruction": tf.reshape(tf.matmul(z, w) + 0.5, [-1, 3, 4, 1])}
+
+    z = tf.constant(rng.normal(size=(5, 3)), tf.float32)
+    _, penalty = decoder_gradient_penalty(decoder, z)
+    # grad_z sum_j (W^T z)_j = W 1 for every example
+    assert float(penalty) == pytest.approx(float(np.sum(w.sum(axis=1) ** 2)), rel=1e-5)
+
+
+def test_gradient_penalty_is_differentiable_for_the_training_step():
+    model = tfvae.build_model("RAE_GP", input_shape=(8, 8, 1), latent_dim=2, reg_weight=1.0)
+    x = tf.random.stateless_uniform((4, 8, 8, 1), seed=[0, 1])
+    with tf.GradientTape() as tape:
+        terms = model.compute_loss_terms(x, training=True)
+    grads = tape.gradient(terms["decoder_penalty"], model.decoder.trainable_variables)
+    assert any(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads if g is not None)
+
+
+def test_rae_l2_decays_the_decoder_only():
+    model = tfvae.build_model("RAE_L2", input_shape=(8, 8, 1), latent_dim=2, reg_weight=0.1,
+                              embedding_weight=0.0)  # fmt: skip
+    x = tf.zeros((2, 8, 8, 1))
+    expected = 0.5 * sum(float(tf.reduce_sum(v**2)) for v in model.decoder.trainable_variables)
+    with tf.GradientTape() as tape:
+        penalty = model.compute_loss_terms(x)["decoder_penalty"]
+    assert float(penalty) == pytest.approx(expected, rel=1e-5)
+    grads = tape.gradient(penalty, model.decoder.trainable_variables + model.encoder.weights)
+    n_dec = len(model.decoder.trainable_variables)
+    for g, v in zip(grads[:n_dec], model.decoder.trainable_variables, strict=True):
+        assert max_abs_diff(g, v) < 1e-6  # d/dtheta 0.5 ||theta||^2 = theta
+    assert all(g is None for g in grads[n_dec:])
+
+
+def test_ms_ssim_equals_tensorflows_and_fits_every_image_size():
+    rng = np.random.default_rng(0)
+    for shape in [(3, 32, 32, 1), (2, 64, 64, 3), (2, 28, 28, 1)]:
+        x = rng.random(shape).astype("float32")
+        y = np.clip(x + rng.normal(scale=0.1, size=shape), 0, 1).astype("float32")
+        size, weights = msssim_settings(shape[1], shape[2])
+        ref = tf.image.ssim_multiscale(x, y, 1.0, power_factors=weights, filter_size=size)
+        assert max_abs_diff(ms_ssim(x, y, normalize=False), ref) < 1e-5
+        assert max_abs_diff(msssim_loss(x, x), 0.0) < 1e-6
+    assert msssim_settings(28, 28) == (11, pytest.approx((0.0448 / 0.3304, 0.2856 / 0.3304)))
+    assert msssim_settings(64, 64)[1] == pytest.approx(
+        (0.0448, 0.2856, 0.3001) / np.float64(0.6305)
+    )
+    assert msssim_settings(8, 8) == (7, (1.0,))
+    with pytest.raises(ValueError, match="needs images"):
+        tfvae.build_model("MSSSIM_VAE", input_shape=(10,), latent_dim=2)
+
+
+MODELS = {
+    "RAE_L2": {"reg_weight": 1e-4},
+    "RAE_GP": {"reg_weight": 1e-4},
+    "Adversarial_AE": {},
+    "MSSSIM_VAE": {"beta": 1e-2},
+}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_trains_on_fashion_mnist_saves_reloads_resumes(name, fashion, tmp_path):
+    keras.utils.set_random_seed(0)
+    cls = tfvae.get_model_class(name)
+    enc, dec = tfvae.nn.benchmark_networks("conv", (28, 28, 1), 6, width=4,
+                                           variational=cls.variational)  # fmt: skip
+    model = tfvae.build_model(name, input_shape=(28, 28, 1), latent_dim=6, encoder=enc,
+                              decoder=dec, **MODELS[name])  # fmt: skip
+    model.compile(optimizer=keras.optimizers.Adam(2e-3))
+    x = fashion.x_train[:640]
+    history = model.fit(x, batch_size=64, epochs=3, verbose=0).history
+    assert all(np.isfinite(v).all() for v in history.values()), history
+    assert history["reconstruction"][-1] < history["reconstruction"][0]
+    if name == "Adversarial_AE":  # the game stays balanced: neither side wins outright
+        assert 0.3 < history["discriminator_loss"][-1] < 2.5
+        assert set(model.group_optimizers) == {"discriminator_loss"}
+    model.save(tmp_path / "m.keras")
+    loaded = tfvae.AutoModel.load(tmp_path / "m.keras")
+    assert max_abs_diff(loaded.reconstruct(x[:8]), model.reconstruct(x[:8])) == 0.0
+    for term, opt in model.group_optimizers.items():
+        for a, b in zip(opt.variables, loaded.group_optimizers[term].variables, strict=True):
+            assert max_abs_diff(a, b) == 0.0
+    more = [m.fit(x, batch_size=64, epochs=1, verbose=0).history for m in (model, loaded)]
+    assert more[0]["loss"] == pytest.approx(more[1]["loss"], rel=1e-6)
+    if not cls.variational:  # ex-post density estimation gives the RAEs their samples
+        sampler = tfvae.build_sampler("gmm", model, n_components=3).fit(x)
+        samples = np.asarray(sampler.sample(5))
+        assert samples.shape == (5, 28, 28, 1) and np.isfinite(samples).all()
