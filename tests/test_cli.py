@@ -111,3 +111,21 @@ def test_train_on_shapes_then_disentanglement_metric(tmp_path, capsys, monkeypat
     result = json.loads((run / "eval_mig.json").read_text())
     assert result["model"] == "BetaTCVAE" and 0.0 <= result["mig"] <= 1.0
     assert len(result["per_factor"]) == 5
+
+
+def test_evaluate_fid_of_gmm_samples(tmp_path, capsys):
+    run = tmp_path / "rae"
+    code = cli.main([
+        "tfvae", "train", "--model", "rae_l2", "--data", "fashion_mnist", "--limit", "300",
+        "--epochs", "1", "--latent_dim", "4", "--verbose", "0", "--out", str(run),
+    ])  # fmt: skip
+    if code != 0 and "Fashion-MNIST" in capsys.readouterr().err:
+        pytest.skip("Fashion-MNIST is not installed here")
+    assert code == 0
+    code = cli.main(["tfvae", "evaluate", "--model", str(run), "--metric", "fid", "--sampler",
+                     "gmm", "--set", "n_components=2", "--n", "60"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    result = json.loads((run / "eval_fid.json").read_text())
+    assert result["n_samples"] == result["n_real"] == 60 and result["sampler"] == "gmm"
+    assert result["fid_samples"] > 0 and result["fid_reconstructions"] > 0
+    assert 0.0 <= result["precision"] <= 1.0 and 0.0 <= result["recall"] <= 1.0

@@ -209,22 +209,32 @@ def _load_trained(fv: flags.FlagValues) -> tuple[Path, Any, dict[str, Any]]:
     return model_file, model, info
 
 
-def _generate(fv: flags.FlagValues) -> int:
-    import numpy as np
-
+def _fitted_sampler(fv: flags.FlagValues, model: Any, info: dict[str, Any],
+                    limit: int | None = None) -> Any:  # fmt: skip
+    """``--sampler`` (with ``--set`` fields) for ``model``, fitted on the training data of
+    ``--data`` or of the run (at most ``limit`` images, default the run's) when it needs
+    fitting."""
     import tfvae
-    from tfvae.plots import save_image_grid
 
     sampler_cls = tfvae.samplers.get_sampler_class(fv.sampler)
-    _, model, info = _load_trained(fv)
     sampler = sampler_cls(model, _parse_fields(fv.set, "set"))
     if sampler.needs_fit:
         source = fv.data or info.get("data")
         if source is None:
             raise UsageError(f"--sampler {fv.sampler} must be fitted: pass --data")
-        limit = fv.limit if fv.limit is not None else info.get("limit")
+        limit = limit if limit is not None else info.get("limit")
         data = tfvae.data.load(source, seed=info.get("seed", 0), limit=limit)
         sampler.fit(data.x_train)
+    return sampler
+
+
+def _generate(fv: flags.FlagValues) -> int:
+    import numpy as np
+
+    from tfvae.plots import save_image_grid
+
+    _, model, info = _load_trained(fv)
+    sampler = _fitted_sampler(fv, model, info, fv.limit)
     samples = sampler.sample(fv.n, seed=fv.seed)
     out = Path(fv.out)
     np.savez_compressed(out.with_suffix(".npz"), samples=samples)
@@ -238,10 +248,20 @@ def _generate(fv: flags.FlagValues) -> int:
 
 def _evaluate_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_string("model", None, "A run folder or a .keras file.", flag_values=fv)
-    flags.DEFINE_enum("metric", "nll", ["nll", "mig", "factor_vae", "beta_vae", "dci"],
-                      "What to measure: nll (importance-sampled -log p(x), nats per example) or "
-                      "a disentanglement score (mig, factor_vae, beta_vae, dci) on a dataset "
-                      "with known factors (shapes, or --dsprites).", flag_values=fv)  # fmt: skip
+    flags.DEFINE_enum("metric", "nll", ["nll", "fid", "mig", "factor_vae", "beta_vae", "dci"],
+                      "What to measure: nll (importance-sampled -log p(x), nats per example); fid "
+                      "(FID and precision/recall of --n samples from --sampler and of test "
+                      "reconstructions, against test images); or a disentanglement score (mig, "
+                      "factor_vae, beta_vae, dci) on a dataset with known factors (shapes, or "
+                      "--dsprites).", flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("sampler", "normal", "fid: the sampler (see `tfvae samplers`), e.g. gmm.",
+                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_multi_string("set", [], "fid: sampler config field, key=value (repeatable).",
+                              flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("n", 10000, "fid: number of samples (and at most as many test images).",
+                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("features", None, "fid: a .keras classifier with a layer named "
+                        "'features' (default: the shipped Fashion-MNIST one).", flag_values=fv)  # fmt: skip
     flags.DEFINE_string("dsprites", None, "Disentanglement metrics on the real dSprites .npz at "
                         "this path instead of the procedural shapes.", flag_values=fv)  # fmt: skip
     flags.DEFINE_float("scale", 1.0, "Disentanglement metrics: multiplies disentanglement_lib's "
@@ -262,6 +282,8 @@ def _evaluate(fv: flags.FlagValues) -> int:
     import tfvae
 
     model_file, model, info = _load_trained(fv)
+    if fv.metric == "fid":
+        return _evaluate_fid(fv, model_file, model, info)
     if fv.metric != "nll":
         return _evaluate_disentanglement(fv, model_file, model)
     source = fv.data or info.get("data")
@@ -281,6 +303,38 @@ def _evaluate(fv: flags.FlagValues) -> int:
     out = Path(fv.out) if fv.out else model_file.parent / f"eval_{fv.metric}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"{type(model).__name__} test NLL: {estimate}")
+    print(f"wrote {out}")
+    return 0
+
+
+def _evaluate_fid(fv: flags.FlagValues, model_file: Path, model: Any, info: dict) -> int:
+    import numpy as np
+
+    import tfvae
+    from tfvae.metrics import ClassifierFeatures, fid, precision_recall
+
+    source = fv.data or info.get("data")
+    if source is None:
+        raise UsageError("no data recorded for this model: pass --data")
+    data = tfvae.data.load(source, seed=info.get("seed", 0))
+    real = data.x_test if data.x_test is not None else data.x_val
+    if real is None:
+        raise UsageError(f"{source} has no test or validation split to compare with")
+    real = real[: fv.n]
+    extractor = ClassifierFeatures(fv.features)
+    samples = np.asarray(_fitted_sampler(fv, model, info).sample(fv.n, seed=fv.seed))
+    recon = np.concatenate([np.asarray(model.reconstruct(real[i : i + 500]))
+                            for i in range(0, len(real), 500)])  # fmt: skip
+    pr = precision_recall(real, samples, extractor)
+    record = {"model": type(model).__name__, "metric": "fid", "sampler": fv.sampler,
+              "data": str(source), "n_samples": len(samples), "n_real": len(real),
+              "fid_samples": fid(real, samples, extractor),
+              "fid_reconstructions": fid(real, recon, extractor), **pr}  # fmt: skip
+    out = Path(fv.out) if fv.out else model_file.parent / "eval_fid.json"
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"{type(model).__name__} FID samples ({fv.sampler}) {record['fid_samples']:.2f}, "
+          f"reconstructions {record['fid_reconstructions']:.2f}, precision "
+          f"{pr['precision']:.3f}, recall {pr['recall']:.3f}")  # fmt: skip
     print(f"wrote {out}")
     return 0
 

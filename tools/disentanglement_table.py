@@ -14,9 +14,10 @@ latent-traversal PNG per model.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import time
+
+from table_common import common_arguments, write_table
 
 MODELS = {
     "VAE": {},
@@ -33,16 +34,10 @@ COLUMNS = (("MIG", "mig", "mig"), ("FactorVAE score", "factor_vae", "eval_accura
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--train", type=int, default=20000, help="training images")
-    parser.add_argument("--latent_dim", type=int, default=10)
+    common_arguments(parser, MODELS, epochs=10, train=20000, latent_dim=10,
+                     pictures="folder for latent traversal PNGs")  # fmt: skip
     parser.add_argument("--hidden", type=int, default=1200)
-    parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--scale", type=float, default=0.1, help="metric sample-size multiplier")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="also write the table (and a .csv) here")
-    parser.add_argument("--pictures", default=None, help="folder for latent traversal PNGs")
     args = parser.parse_args()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -108,17 +103,10 @@ def main() -> None:
         settings = ", ".join(f"{k}={v}" for k, v in fields.items()) or "-"
         cells = " | ".join(f"{scores[m][k]:.3f}" for _, m, k in COLUMNS)
         lines.append(f"| {name} | {settings} | {cells} | {recon:.1f} | {train_s:.0f} |")
-    table = "\n".join(lines)
-    print("\n" + table)
-    if args.out:
-        with open(args.out, "w") as fh:
-            fh.write(table + "\n")
-        with open(os.path.splitext(args.out)[0] + ".csv", "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["model", *(t for t, _, _ in COLUMNS), "reconstruction", "train_s"])
-            for name, _, scores, recon, train_s, _ in rows:
-                writer.writerow([name, *(f"{scores[m][k]:.4f}" for _, m, k in COLUMNS),
-                                 f"{recon:.2f}", f"{train_s:.0f}"])  # fmt: skip
+    header = ["model", *(t for t, _, _ in COLUMNS), "reconstruction", "train_s"]
+    csv_rows = [[name, *(f"{scores[m][k]:.4f}" for _, m, k in COLUMNS), f"{recon:.2f}",
+                 f"{train_s:.0f}"] for name, _, scores, recon, train_s, _ in rows]  # fmt: skip
+    write_table("\n".join(lines), header, csv_rows, args.out)
 
 
 if __name__ == "__main__":
