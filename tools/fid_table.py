@@ -1,6 +1,6 @@
 """Sample quality of the autoencoder families on Fashion-MNIST, same networks and budget.
 
-Trains AE, VAE, RAE_L2, RAE_GP, WAE_MMD and Adversarial_AE with the same conv networks
+Trains AE, VAE, RAE_L2, RAE_GP, WAE_MMD, Adversarial_AE and VAEGAN with the same conv networks
 (Pythae's 28x28 benchmark nets scaled by ``--width``) for the same number of epochs, then
 computes, on the features of the shipped Fashion-MNIST classifier (tfvae.metrics), the FID of
 ``--n`` samples from a 10-component GMM fitted on the training codes (ex-post density
@@ -26,6 +26,7 @@ MODELS = {
     "RAE_GP": {"embedding_weight": 1e-2, "reg_weight": 1e-4},
     "WAE_MMD": {"kernel_choice": "imq", "reg_weight": 100.0},
     "Adversarial_AE": {},
+    "VAEGAN": {},
 }
 
 

@@ -1,5 +1,6 @@
-"""RAE_L2, RAE_GP, Adversarial_AE and MSSSIM_VAE: penalties against closed forms, MS-SSIM
-against TensorFlow's, training on Fashion-MNIST, save/reload/resume, ex-post sampling."""
+"""RAE_L2, RAE_GP, Adversarial_AE, VAEGAN and MSSSIM_VAE: penalties against closed forms,
+MS-SSIM against TensorFlow's, VAEGAN's skipped steps, training on Fashion-MNIST,
+save/reload/resume with every optimizer, ex-post sampling."""
 
 from __future__ import annotations
 
@@ -74,6 +75,7 @@ MODELS = {
     "RAE_GP": {"reg_weight": 1e-4},
     "Adversarial_AE": {},
     "MSSSIM_VAE": {"beta": 1e-2},
+    "VAEGAN": {"discriminator_hidden_units": 64},
 }
 
 
@@ -93,6 +95,10 @@ def test_trains_on_fashion_mnist_saves_reloads_resumes(name, fashion, tmp_path):
     if name == "Adversarial_AE":  # the game stays balanced: neither side wins outright
         assert 0.3 < history["discriminator_loss"][-1] < 2.5
         assert set(model.group_optimizers) == {"discriminator_loss"}
+    if name == "VAEGAN":
+        assert set(model.group_optimizers) == {"decoder_loss", "discriminator_loss"}
+        took = model.group_optimizers["discriminator_loss"].iterations
+        assert 0 < int(took) <= 30 and 0.0 < history["discriminator_update"][-1] <= 1.0
     model.save(tmp_path / "m.keras")
     loaded = tfvae.AutoModel.load(tmp_path / "m.keras")
     assert max_abs_diff(loaded.reconstruct(x[:8]), model.reconstruct(x[:8])) == 0.0
@@ -105,3 +111,42 @@ def test_trains_on_fashion_mnist_saves_reloads_resumes(name, fashion, tmp_path):
         sampler = tfvae.build_sampler("gmm", model, n_components=3).fit(x)
         samples = np.asarray(sampler.sample(5))
         assert samples.shape == (5, 28, 28, 1) and np.isfinite(samples).all()
+
+
+def test_vaegan_equilibrium_skips_whole_optimizer_steps(fashion):
+    keras.utils.set_random_seed(0)
+    # every cross-entropy is below 10 - 0: the discriminator is "winning" on every batch
+    model = tfvae.build_model("VAEGAN", input_shape=(28, 28, 1), latent_dim=4,
+                              equilibrium=10.0, margin=0.0)  # fmt: skip
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    before = [v.numpy() for v in model.discriminator.trainable_variables]
+    history = model.fit(fashion.x_train[:96], batch_size=32, epochs=1, verbose=0).history
+    disc_opt = model.group_optimizers["discriminator_loss"]
+    assert history["discriminator_update"] == [0.0] and history["decoder_update"] == [1.0]
+    assert int(disc_opt.iterations) == 0 and int(model.optimizer.iterations) == 3
+    assert all(max_abs_diff(a, b.numpy()) == 0.0 for a, b in
+               zip(before, model.discriminator.trainable_variables, strict=True))  # fmt: skip
+    assert all(max_abs_diff(v, 0.0) == 0.0 for v in disc_opt.variables[2:])  # Adam slots
+
+
+def test_vaegan_errors():
+    with pytest.raises(ValueError, match="reconstruction_layer=3"):
+        tfvae.build_model("VAEGAN", input_shape=(8, 8, 1), latent_dim=2, reconstruction_layer=3)
+    with pytest.raises(ValueError, match="'logit'"):
+        tfvae.build_model("VAEGAN", input_shape=(8, 8, 1), latent_dim=2,
+                          discriminator=tfvae.nn.MLPDiscriminator([8, 8, 1], 8, 1, 1))  # fmt: skip
+    with pytest.raises(tfvae.ConfigError, match="VAEGANConfig.adversarial_loss_scale"):
+        tfvae.VAEGANConfig(adversarial_loss_scale=2.0)
+
+
+def test_vaegan_equilibrium_refuses_multi_replica_strategies(digits):
+    from tfvae.training.strategies import in_strategy_scope, make_strategy
+
+    strategy = make_strategy("mirrored")
+    model = in_strategy_scope(
+        tfvae.build_model("VAEGAN", input_shape=(8, 8, 1), latent_dim=2), strategy
+    )
+    with strategy.scope():
+        model.compile(optimizer="adam")
+    with pytest.raises(NotImplementedError, match="use_equilibrium=False"):
+        model.fit(digits.x_train[:64], batch_size=32, epochs=1, verbose=0)

@@ -8,14 +8,14 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from tfvae.models.base import global_batch_draw
+from tfvae.models.discriminator import DiscriminatorConfig, binary_xent
 from tfvae.models.registry import register_model
-from tfvae.models.vae import VAE, VAEConfig
+from tfvae.models.vae import VAE
 from tfvae.nn.mlp import MLPDiscriminator
 
 
 @dataclasses.dataclass
-class Adversarial_AE_Config(VAEConfig):  # noqa: N801 (Pythae's name)
+class Adversarial_AE_Config(DiscriminatorConfig):  # noqa: N801 (Pythae's name)
     """Config of :class:`Adversarial_AE` (Pythae's names and defaults).
 
     Attributes:
@@ -29,19 +29,10 @@ class Adversarial_AE_Config(VAEConfig):  # noqa: N801 (Pythae's name)
     adversarial_loss_scale: float = 0.5
     reconstruction_loss_scale: float = 1.0
     deterministic_posterior: bool = False
-    discriminator_hidden_units: int = 256
-    discriminator_layers: int = 1
 
     def validate(self) -> None:
         super().validate()
         self.check_non_negative("adversarial_loss_scale", "reconstruction_loss_scale")
-        self.check_positive("discriminator_hidden_units", "discriminator_layers")
-
-
-def binary_xent(logits: tf.Tensor, label: float) -> tf.Tensor:
-    """Mean binary cross-entropy of ``logits [B]`` against a constant ``label`` (0 or 1)."""
-    labels = tf.fill(tf.shape(logits), label)
-    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
 
 
 @register_model
@@ -81,13 +72,7 @@ class Adversarial_AE(VAE):  # noqa: N801 (Pythae's name)
             z = enc["embedding"]
         else:
             z, _ = self.posterior_sample_and_kl(enc, seed)
-        (z_prior,) = global_batch_draw(
-            {"embedding": enc["embedding"]},
-            lambda e: (
-                tf.random.stateless_normal(tf.shape(e["embedding"]), seed=self.noise_seed(salt=1)),
-            ),  # fmt: skip
-            batch_axes=(0,),
-        )
+        z_prior = self.prior_noise(enc["embedding"], salt=1)
         params = self.decoder(z, training=training)["reconstruction"]
         recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
         adversarial = binary_xent(self.discriminator(z, training=training)[:, 0], 1.0)

@@ -255,6 +255,17 @@ class BaseAE(LossTermsModel):
         z, log_q = z[0], log_q[0]
         return z, log_q - self.prior().log_prob(z)
 
+    def prior_noise(self, like: tf.Tensor, salt: int) -> tf.Tensor:
+        """Standard normal noise shaped like ``like: [B_local, D]``, drawn with the step-keyed
+        seed ``salt`` for the global batch (this replica's rows), e.g. prior samples for a
+        discriminator."""
+        (noise,) = global_batch_draw(
+            {"like": like},
+            lambda e: (tf.random.stateless_normal(tf.shape(e["like"]), self.noise_seed(salt)),),
+            batch_axes=(0,),
+        )
+        return noise
+
     def sample_posterior(
         self, encoder_outputs: dict[str, tf.Tensor], n: int, seed: tf.Tensor
     ) -> tuple[tf.Tensor, tf.Tensor]:

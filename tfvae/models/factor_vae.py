@@ -9,13 +9,14 @@ import keras
 import tensorflow as tf
 
 from tfvae.models.base import global_batch, replica_rows
+from tfvae.models.discriminator import DiscriminatorConfig
 from tfvae.models.registry import register_model
-from tfvae.models.vae import VAE, VAEConfig
+from tfvae.models.vae import VAE
 from tfvae.nn.mlp import MLPDiscriminator
 
 
 @dataclasses.dataclass
-class FactorVAEConfig(VAEConfig):
+class FactorVAEConfig(DiscriminatorConfig):
     """Config of :class:`FactorVAE`.
 
     Attributes:
@@ -32,7 +33,6 @@ class FactorVAEConfig(VAEConfig):
     def validate(self) -> None:
         super().validate()
         self.check_non_negative("gamma")
-        self.check_positive("discriminator_hidden_units", "discriminator_layers")
 
 
 def permute_dims(z: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:

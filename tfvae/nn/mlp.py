@@ -86,36 +86,45 @@ class MLPDecoder(Network):
 
 @keras.saving.register_keras_serializable(package="tfvae")
 class MLPDiscriminator(Network):
-    """Dense(hidden, LeakyReLU(slope)) x ``num_layers`` -> Dense(``num_outputs``) logits.
+    """Flatten -> Dense(hidden, LeakyReLU(slope)) x ``num_layers`` -> Dense(``num_outputs``).
 
     Pythae's FactorVAE discriminator (5 x 1000 units, slope 0.2, 2 logits) is the default.
-    Input ``[B, input_dim]``; output logits ``[B, num_outputs]``.
+    Input ``[B, *input_dim]`` (codes ``[B, D]`` or images); output logits ``[B, num_outputs]``,
+    or with ``return_features`` a dict ``{"logit": [B, num_outputs], "layer_1": [B, hidden],
+    ..., "layer_<num_layers>": ...}`` (the hidden activations VAEGAN compares).
     """
 
     def __init__(
         self,
-        input_dim: int,
+        input_dim: int | Sequence[int],
         hidden_units: int = 1000,
         num_layers: int = 5,
         num_outputs: int = 2,
         negative_slope: float = 0.2,
+        return_features: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        for arg, value in (("input_dim", input_dim), ("hidden_units", hidden_units),
-                           ("num_layers", num_layers), ("num_outputs", num_outputs)):  # fmt: skip
+        shape = [input_dim] if isinstance(input_dim, int) else list(input_dim)
+        for value in shape:
+            check_positive_int("MLPDiscriminator", "input_dim", value)
+        for arg, value in (("hidden_units", hidden_units), ("num_layers", num_layers),
+                           ("num_outputs", num_outputs)):  # fmt: skip
             check_positive_int("MLPDiscriminator", arg, value)
         self._remember(input_dim=input_dim, hidden_units=hidden_units, num_layers=num_layers,
-                       num_outputs=num_outputs, negative_slope=negative_slope)  # fmt: skip
+                       num_outputs=num_outputs, negative_slope=negative_slope,
+                       return_features=return_features)  # fmt: skip
+        self.return_features = return_features
+        self.flatten = keras.layers.Flatten()
         self.hidden_layers = [
             keras.layers.Dense(hidden_units, activation=keras.layers.LeakyReLU(negative_slope))
             for _ in range(num_layers)
         ]
         self.logits = keras.layers.Dense(num_outputs, name="logits")
-        self.build((None, input_dim))
+        self.build((None, *shape))
 
     def build(self, input_shape: Any) -> None:
-        shape = tuple(input_shape)
+        shape = (input_shape[0], int(np.prod(input_shape[1:])))
         for layer in self.hidden_layers:
             layer.build(shape)
             shape = (shape[0], layer.units)
@@ -123,7 +132,10 @@ class MLPDiscriminator(Network):
         self.built = True
 
     def call(self, z: Any, training: bool = False) -> Any:
-        h = z
-        for layer in self.hidden_layers:
+        h = self.flatten(z)
+        features = {}
+        for i, layer in enumerate(self.hidden_layers, start=1):
             h = layer(h)
-        return self.logits(h)
+            features[f"layer_{i}"] = h
+        logits = self.logits(h)
+        return {"logit": logits, **features} if self.return_features else logits

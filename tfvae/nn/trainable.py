@@ -25,6 +25,14 @@ def unpack_inputs(data: Any) -> tf.Tensor:
     return data
 
 
+def _stepper(optimizer: keras.optimizers.Optimizer, grads: list, variables: list) -> Any:
+    def step() -> tf.Tensor:
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
+        return tf.constant(True)
+
+    return step
+
+
 class LossTermsModel(keras.Model):
     """Keras model trained on named loss terms; see the module docstring."""
 
@@ -84,6 +92,11 @@ class LossTermsModel(keras.Model):
     #: optimizer serves the first group; the others get clones of it, or the optimizers
     #: passed as ``compile(optimizers={term: ...})``. All are saved and restored on resume.
     optimizer_groups: ClassVar[dict[str, tuple[str, ...]] | None] = None
+    #: ``{group's loss term: gate term}``: the group's optimizer steps only when the gate term
+    #: (a 0/1 value ``compute_loss_terms`` returns) is 1, else the step is skipped entirely
+    #: (weights, slots and iteration count untouched), as VAEGAN's equilibrium rule needs.
+    #: Its epoch mean in ``fit`` history is the fraction of steps the group was updated.
+    gated_groups: ClassVar[dict[str, str]] = {}
 
     def compile(self, optimizer: Any = "rmsprop", *args: Any, optimizers: dict | None = None,
                 **kwargs: Any) -> None:  # fmt: skip
@@ -134,6 +147,14 @@ class LossTermsModel(keras.Model):
             terms = self.compute_loss_terms(x, training=True)
             regularization = tf.add_n(self.losses) if self.losses else 0.0
             objectives = {term: (terms[term] + regularization) / replicas for term in groups}
+        if self.gated_groups and replicas > 1:
+            raise NotImplementedError(
+                f"{type(self).__name__}: skipping an optimizer's step on a condition "
+                f"({sorted(self.gated_groups)}) cannot run under a strategy with {replicas} "
+                "replicas (Keras optimizers synchronise replicas, which a conditional cannot "
+                "hold); train on one device or switch the condition off (VAEGAN: "
+                "use_equilibrium=False)"
+            )
         for i, term in enumerate(groups):
             if groups[term] is None:
                 variables = self.trainable_variables
@@ -141,7 +162,11 @@ class LossTermsModel(keras.Model):
                 variables = self.group_variables(term)
             optimizer = self.optimizer if i == 0 else self.group_optimizers[term]
             grads = tape.gradient(objectives[term], variables)
-            optimizer.apply_gradients(zip(grads, variables, strict=True))
+            if term in self.gated_groups:
+                tf.cond(terms[self.gated_groups[term]] > 0.5,
+                        _stepper(optimizer, grads, variables), lambda: tf.constant(False))  # fmt: skip
+            else:
+                optimizer.apply_gradients(zip(grads, variables, strict=True))
         del tape
         self.after_train_step()
         return self._record(terms, tf.shape(x)[0])
