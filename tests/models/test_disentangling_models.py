@@ -1,5 +1,6 @@
-"""BetaTCVAE and FactorVAE: the estimators against float64 references, training on the shapes
-dataset, save/reload and the extra state (dataset size, discriminator and its optimizer)."""
+"""BetaTCVAE and FactorVAE: the estimators against float64 references; the disentanglement and
+MMD families trained on the shapes dataset, saved, reloaded and resumed with their extra state
+(dataset size, discriminator and its optimizer, capacity step)."""
 
 from __future__ import annotations
 
@@ -21,14 +22,14 @@ def shapes():
     return x.astype("float32") / 255.0, f
 
 
-def _nets(latent):
+def _nets(latent, variational=True):
     return tfvae.nn.benchmark_networks("conv", (64, 64, 1), latent, width=8,
-                                       output_activation="linear")  # fmt: skip
+                                       output_activation="linear", variational=variational)  # fmt: skip
 
 
 def _build(name, latent=4, **fields):
     keras.utils.set_random_seed(0)
-    enc, dec = _nets(latent)
+    enc, dec = _nets(latent, tfvae.get_model_class(name).variational)
     return tfvae.build_model(name, input_shape=(64, 64, 1), latent_dim=latent,
                              reconstruction_loss="bce", encoder=enc, decoder=dec, **fields)  # fmt: skip
 
@@ -96,6 +97,9 @@ def test_permute_dims_shuffles_each_column_independently():
 @pytest.mark.parametrize("name,fields", [
     ("BetaTCVAE", {"beta": 4.0}),
     ("FactorVAE", {"gamma": 5.0, "discriminator_hidden_units": 64, "discriminator_layers": 2}),
+    ("DisentangledBetaVAE", {"beta": 5.0, "C": 10.0, "warmup_steps": 20}),
+    ("InfoVAE_MMD", {"lbd": 10.0}),
+    ("WAE_MMD", {}),
 ])  # fmt: skip
 def test_trains_on_shapes_saves_reloads_resumes(name, fields, shapes, tmp_path):
     x, _ = shapes
@@ -105,7 +109,7 @@ def test_trains_on_shapes_saves_reloads_resumes(name, fields, shapes, tmp_path):
         model.prepare_for_data(len(x))
         assert float(model.dataset_size.numpy()) == 512.0
     history = model.fit(x, batch_size=64, epochs=3, verbose=0).history
-    key = "autoencoder_loss" if name == "FactorVAE" else "loss"
+    key = {"FactorVAE": "autoencoder_loss", "BetaTCVAE": "loss"}.get(name, "reconstruction")
     assert history[key][-1] < history[key][0], history
     assert all(np.isfinite(v).all() for v in history.values())
     model.save(tmp_path / "m.keras")
@@ -113,7 +117,9 @@ def test_trains_on_shapes_saves_reloads_resumes(name, fields, shapes, tmp_path):
     assert max_abs_diff(loaded.reconstruct(x[:8]), model.reconstruct(x[:8])) == 0.0
     assert len(loaded.get_weights()) == len(model.get_weights())
     for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
-        assert max_abs_diff(a, b) == 0.0  # discriminator, dataset size included
+        assert max_abs_diff(a, b) == 0.0  # discriminator, dataset size, capacity step included
+    if name == "DisentangledBetaVAE":
+        assert float(loaded.training_step.numpy()) == 24.0 and float(loaded.capacity()) == 10.0
     # optimizer state, all groups, restored on load
     assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 24
     for term, opt in model.group_optimizers.items():
