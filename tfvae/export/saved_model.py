@@ -35,7 +35,7 @@ def serving_functions(model: Any) -> dict[str, tuple[Any, list[tf.TensorSpec]]]:
     """``{signature: (function, input_signature)}`` of a tfvae model (see the module docs)."""
     shape = (None, *model.input_shape_)
     x_spec = [tf.TensorSpec(shape, tf.float32, name="x")]
-    z_spec = [tf.TensorSpec((None, model.latent_dim), tf.float32, name="z")]
+    z_spec = [tf.TensorSpec((None, *model.code_shape), tf.float32, name="z")]
     sample_spec = [
         tf.TensorSpec((), tf.int32, name="num_samples"),
         tf.TensorSpec((), tf.int32, name="seed"),
@@ -45,9 +45,10 @@ def serving_functions(model: Any) -> dict[str, tuple[Any, list[tf.TensorSpec]]]:
         return {"reconstruction": model(x, training=False)}
 
     def encode(x: tf.Tensor) -> dict[str, tf.Tensor]:
-        out = model.encoder(x, training=False)
-        keys = ("embedding", "log_covariance") if model.variational else ("embedding",)
-        return {k: out[k] for k in keys if k in out}
+        codes = {"embedding": model.encode(x)}
+        if model.variational:
+            codes["log_covariance"] = model.encoder(x, training=False)["log_covariance"]
+        return codes
 
     def decode(z: tf.Tensor) -> dict[str, tf.Tensor]:
         return {"reconstruction": model.decode(z)}
@@ -55,7 +56,7 @@ def serving_functions(model: Any) -> dict[str, tuple[Any, list[tf.TensorSpec]]]:
     def sample(num_samples: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
         fresh = tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int32)
         seed = tf.where(seed < 0, fresh, seed)
-        codes = model.prior().sample(num_samples, seed=tf.stack([seed, tf.constant(0)]))
+        codes = model.prior_codes(num_samples, tf.stack([seed, tf.constant(0)]))
         return {"samples": model.decode(codes), "codes": codes}
 
     return {

@@ -45,19 +45,18 @@ def _functions(model: Any) -> dict[str, tuple[Any, list[tf.TensorSpec]]]:
     shape = (None, *model.input_shape_)
 
     def encoder(x: tf.Tensor) -> tf.Tensor:
-        return model.encoder(x, training=False)["embedding"]
+        return model.encode(x)
 
     def decoder(z: tf.Tensor) -> tf.Tensor:
         return model.decode(z)
 
     def sampler(num_samples: tf.Tensor) -> tf.Tensor:
-        # stateful random op: converts to RANDOM_STANDARD_NORMAL for the standard normal prior
-        codes = tf.random.normal([num_samples[0], model.latent_dim])
-        return model.decode(codes)
+        # stateful random ops (RANDOM_STANDARD_NORMAL for the standard normal prior)
+        return model.decode(model.random_codes(num_samples[0]))
 
     return {
         "encoder": (encoder, [tf.TensorSpec(shape, tf.float32, name="x")]),
-        "decoder": (decoder, [tf.TensorSpec((None, model.latent_dim), tf.float32, name="z")]),
+        "decoder": (decoder, [tf.TensorSpec((None, *model.code_shape), tf.float32, name="z")]),
         "sampler": (sampler, [tf.TensorSpec((1,), tf.int32, name="num_samples")]),
     }
 
@@ -124,7 +123,7 @@ def to_tflite(
                 if name == "encoder":
                     x = rng.random((4, *model.input_shape_)).astype(np.float32)
                 else:
-                    x = rng.normal(size=(4, model.latent_dim)).astype(np.float32)
+                    x = rng.normal(size=(4, *model.code_shape)).astype(np.float32)
                 want = np.asarray(fn(tf.constant(x)))
                 got = run_tflite(content, [x])[0]
                 err = float(np.max(np.abs(got - want)))

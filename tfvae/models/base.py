@@ -419,9 +419,24 @@ class BaseAE(LossTermsModel):
             raise ValueError("embed: no data")
         return np.concatenate(codes)
 
+    @property
+    def code_shape(self) -> tuple[int, ...]:
+        """Shape of one code (what :meth:`decode` takes per example): ``(latent_dim,)``."""
+        return (self.latent_dim,)
+
+    def prior_codes(self, n: Any, seed: tf.Tensor) -> tf.Tensor:
+        """``n`` codes from the prior, ``[n, *code_shape]``, with a stateless seed ``[2]``
+        (traceable: the SavedModel's ``sample`` signature uses it)."""
+        return self.prior().sample(n, seed=seed)
+
+    def random_codes(self, n: tf.Tensor) -> tf.Tensor:
+        """Codes from stateful random ops TFLite supports (its ``sampler``): ``[n, *code_shape]``
+        standard normal."""
+        return tf.random.normal(tf.concat([[n], tf.constant(self.code_shape, tf.int32)], 0))
+
     def sample_prior(self, n: int, seed: int = 0) -> tf.Tensor:
-        """``n`` codes from the prior, ``[n, latent_dim]``."""
-        return self.prior().sample(n, seed=tf.constant([seed, 0], tf.int32))
+        """``n`` codes from the prior, ``[n, *code_shape]``."""
+        return self.prior_codes(n, tf.constant([seed, 0], tf.int32))
 
     def generate(self, n: int, seed: int = 0) -> tf.Tensor:
         """``n`` new examples decoded from prior samples, ``[n, *input_shape]``."""

@@ -1,0 +1,137 @@
+"""VQVAE (van den Oord et al., 2017): an autoencoder whose codes are snapped to a learned
+codebook; new samples come from a prior fitted on the code indices (the PixelCNN sampler)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import tensorflow as tf
+
+from tfvae.models.ae import AE, AEConfig
+from tfvae.models.registry import register_model
+from tfvae.nn.quantizer import VectorQuantizer
+
+
+@dataclasses.dataclass
+class VQVAEConfig(AEConfig):
+    """Config of :class:`VQVAE` (Pythae's names and defaults). ``latent_dim`` is the size of a
+    code vector (Pythae's ``embedding_dim``).
+
+    Attributes:
+        commitment_loss_factor: beta of ``||sg[q] - z||^2`` (0.25).
+        quantization_loss_factor: weight of ``||q - sg[z]||^2`` (1; unused with ``use_ema``).
+        num_embeddings: codebook size K (512).
+        use_ema: update the codebook by exponential moving averages instead of gradients.
+        decay: the moving averages' decay (0.99).
+    """
+
+    commitment_loss_factor: float = 0.25
+    quantization_loss_factor: float = 1.0
+    num_embeddings: int = 512
+    use_ema: bool = False
+    decay: float = 0.99
+
+    def validate(self) -> None:
+        super().validate()
+        self.check_non_negative("commitment_loss_factor", "quantization_loss_factor")
+        self.check_positive("num_embeddings")
+        self.check("decay", 0.0 <= self.decay < 1.0, "a number in [0, 1)")
+
+
+@register_model
+class VQVAE(AE):
+    """``loss = mean_B [recon(x, dec(q)) + quantization_loss_factor ||q - sg[z]||^2 +
+    commitment_loss_factor ||sg[q] - z||^2]``, ``q`` the nearest codebook vectors of the
+    encoder's output ``z`` (straight-through gradient to the encoder). The VQ terms are summed
+    over code positions and dimensions per example and averaged over the batch (Pythae sums
+    them over the batch too). ``perplexity`` and ``dead_codes`` in the history track codebook
+    usage.
+
+    The encoder may return flat codes ``[B, D]`` or a grid ``[B, h, w, D]``
+    (:class:`tfvae.nn.SpatialConvEncoder`); ``encode`` gives the quantized codes,
+    ``encode_indices`` their codebook indices, ``decode_indices`` the way back. ``generate``
+    draws code indices uniformly (a baseline): fit ``tfvae.samplers.PixelCNNSampler`` on the
+    training codes for real samples.
+    """
+
+    config_class = VQVAEConfig
+    loss_terms = ("loss", "reconstruction", "vq_loss", "commitment", "codebook", "perplexity",
+                  "dead_codes")  # fmt: skip
+
+    def make_layers(self) -> None:
+        cfg = self.config
+        self.quantizer = VectorQuantizer(cfg.num_embeddings, cfg.latent_dim, use_ema=cfg.use_ema,
+                                         decay=cfg.decay, name="quantizer")  # fmt: skip
+
+    def build(self, input_shape: object) -> None:
+        x = tf.zeros((1, *self.input_shape_))
+        enc = self.encoder(x, training=False)
+        if not isinstance(enc, dict) or "embedding" not in enc:
+            raise ValueError("VQVAE: the encoder must return a dict with key 'embedding'")
+        shape = tuple(enc["embedding"].shape)
+        if shape[-1] != self.latent_dim or len(shape) not in (2, 4):
+            raise ValueError(
+                f"VQVAE: encoder 'embedding' has shape {shape}; expected [B, {self.latent_dim}] "
+                f"or [B, h, w, {self.latent_dim}] (latent_dim is the code vector size)"
+            )
+        self._code_shape = shape[1:]
+        dec = self.decoder(enc["embedding"], training=False)
+        if not isinstance(dec, dict) or tuple(dec["reconstruction"].shape[1:]) != self.input_shape_:
+            raise ValueError(
+                f"VQVAE: the decoder must map codes {shape} to {{'reconstruction': [B, "
+                f"{', '.join(map(str, self.input_shape_))}]}}"
+            )
+        self.built = True
+
+    def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+        cfg = self.config
+        z = self.encoder(x, training=training)["embedding"]
+        q = self.quantizer(z, training=training)
+        params = self.decoder(q["quantized"], training=training)["reconstruction"]
+        recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
+        commitment, codebook = tf.reduce_mean(q["commitment"]), tf.reduce_mean(q["codebook"])
+        vq_loss = cfg.commitment_loss_factor * commitment + cfg.quantization_loss_factor * codebook
+        return {"loss": recon + vq_loss, "reconstruction": recon, "vq_loss": vq_loss,
+                "commitment": commitment, "codebook": codebook,
+                "perplexity": q["perplexity"], "dead_codes": q["dead_codes"]}  # fmt: skip
+
+    def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
+        q = self.quantizer(self.encoder(x, training=training)["embedding"], training=False)
+        return self.likelihood.mean(
+            self.decoder(q["quantized"], training=training)["reconstruction"]
+        )
+
+    def encode(self, x: Any) -> tf.Tensor:
+        """Quantized codes ``[B, *code_shape]``."""
+        z = self.encoder(tf.convert_to_tensor(x, tf.float32), training=False)["embedding"]
+        return self.quantizer(z, training=False)["quantized"]
+
+    def encode_indices(self, x: Any) -> tf.Tensor:
+        """Codebook indices of the codes, ``[B, *code_shape[:-1]]`` int32 (``[B]`` for flat codes)."""
+        z = self.encoder(tf.convert_to_tensor(x, tf.float32), training=False)["embedding"]
+        return self.quantizer.nearest(z)
+
+    def decode_indices(self, indices: Any) -> tf.Tensor:
+        """Images for codebook ``indices`` ``[B, *code_shape[:-1]]``."""
+        return self.decode(self.quantizer.lookup(tf.convert_to_tensor(indices, tf.int32)))
+
+    @property
+    def code_shape(self) -> tuple[int, ...]:
+        """``(D,)`` for flat codes, ``(h, w, D)`` for a grid (from the encoder)."""
+        return self._code_shape
+
+    def _uniform_indices(self, n: Any, uniform: tf.Tensor) -> tf.Tensor:
+        k = self.config.num_embeddings
+        return tf.minimum(tf.cast(tf.floor(uniform * k), tf.int32), k - 1)
+
+    def prior_codes(self, n: Any, seed: tf.Tensor) -> tf.Tensor:
+        """Codes of codebook indices drawn uniformly, ``[n, *code_shape]``."""
+        shape = tf.concat([[n], tf.constant(self._code_shape[:-1], tf.int32)], 0)
+        return self.quantizer.lookup(
+            self._uniform_indices(n, tf.random.stateless_uniform(shape, seed=seed))
+        )
+
+    def random_codes(self, n: tf.Tensor) -> tf.Tensor:
+        shape = tf.concat([[n], tf.constant(self._code_shape[:-1], tf.int32)], 0)
+        return self.quantizer.lookup(self._uniform_indices(n, tf.random.uniform(shape)))
