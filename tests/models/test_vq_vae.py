@@ -132,3 +132,53 @@ def test_flat_codes_and_errors():
                           encoder=tfvae.nn.SpatialConvEncoder(8))  # fmt: skip
     with pytest.raises(tfvae.ConfigError, match="VQVAEConfig.decay"):
         tfvae.VQVAEConfig(decay=1.0)
+
+
+def test_hierarchical_quantizer_is_greedy_residual_at_inference_and_differentiable_in_training():
+    from tfvae.nn.quantizer import HierarchicalResidualQuantizer
+
+    keras.utils.set_random_seed(0)
+    hrq = HierarchicalResidualQuantizer(8, 3, num_levels=3, depth_drop_rate=0.0)
+    radii = [float(tf.reduce_mean(tf.norm(c, axis=1))) for c in hrq.codebooks]
+    assert radii == pytest.approx([1.0, 0.5, 0.25], rel=1e-5)
+    z = tf.constant(np.random.default_rng(0).normal(size=(6, 3)), tf.float32)
+    out = hrq(z, training=False)
+    resid, total = z.numpy(), np.zeros((6, 3))
+    for level, codebook in enumerate(hrq.codebooks):
+        c = codebook.numpy()
+        idx = np.argmin(((resid[:, None] - c) ** 2).sum(-1), axis=1)
+        np.testing.assert_array_equal(out["indices"].numpy()[:, level], idx)
+        total += c[idx]
+        resid = z.numpy() - total
+    assert max_abs_diff(out["quantized"], total) < 1e-5
+    assert max_abs_diff(hrq.lookup(out["indices"]), total) < 1e-5
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        trained = hrq(z, training=True, temperatures=[1.0, 1.0, 1.0])
+        loss = tf.reduce_sum(trained["quantized"] ** 2)
+    assert float(tf.reduce_max(tf.abs(tape.gradient(loss, z)))) > 0  # through the Gumbel-softmax
+
+
+def test_hrqvae_trains_reloads_resumes(fashion, tmp_path):
+    keras.utils.set_random_seed(0)
+    model = tfvae.build_model(
+        "HRQVAE", input_shape=(28, 28, 1), latent_dim=8, num_embeddings=16, num_levels=3,
+        encoder=tfvae.nn.SpatialConvEncoder(8, filters=(16, 32)),
+        decoder=tfvae.nn.SpatialConvDecoder((28, 28, 1), filters=(32, 16)),
+    )  # fmt: skip
+    model.compile(optimizer=keras.optimizers.Adam(2e-3))
+    x = fashion.x_train[:640]
+    history = model.fit(x, batch_size=64, epochs=3, verbose=0).history
+    assert history["reconstruction"][-1] < 0.6 * history["reconstruction"][0]
+    assert history["perplexity"][-1] > 2.0 and float(model.training_step) == 30.0
+    assert model.encode_indices(x[:2]).shape == (2, 7, 7, 3)
+    assert float(model.temperatures()[0]) < 1.0
+    model.save(tmp_path / "hrq.keras")
+    loaded = tfvae.AutoModel.load(tmp_path / "hrq.keras")
+    assert max_abs_diff(loaded.reconstruct(x[:8]), model.reconstruct(x[:8])) == 0.0
+    assert float(loaded.training_step) == 30.0
+    more = [m.fit(x, batch_size=64, epochs=1, verbose=0).history for m in (model, loaded)]
+    assert more[0]["loss"] == pytest.approx(more[1]["loss"], rel=1e-5)
+    assert model.generate(2).shape == (2, 28, 28, 1)
+    with pytest.raises(TypeError, match="one codebook index per code position"):
+        tfvae.build_sampler("pixelcnn", model)

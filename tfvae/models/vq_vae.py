@@ -121,17 +121,20 @@ class VQVAE(AE):
         """``(D,)`` for flat codes, ``(h, w, D)`` for a grid (from the encoder)."""
         return self._code_shape
 
-    def _uniform_indices(self, n: Any, uniform: tf.Tensor) -> tf.Tensor:
+    @property
+    def index_shape(self) -> tuple[int, ...]:
+        """Codebook indices per example (``encode_indices`` gives ``[B, *index_shape]``)."""
+        return self._code_shape[:-1]
+
+    def _uniform_codes(self, uniform: tf.Tensor) -> tf.Tensor:
         k = self.config.num_embeddings
-        return tf.minimum(tf.cast(tf.floor(uniform * k), tf.int32), k - 1)
+        return self.quantizer.lookup(tf.minimum(tf.cast(tf.floor(uniform * k), tf.int32), k - 1))
 
     def prior_codes(self, n: Any, seed: tf.Tensor) -> tf.Tensor:
         """Codes of codebook indices drawn uniformly, ``[n, *code_shape]``."""
-        shape = tf.concat([[n], tf.constant(self._code_shape[:-1], tf.int32)], 0)
-        return self.quantizer.lookup(
-            self._uniform_indices(n, tf.random.stateless_uniform(shape, seed=seed))
-        )
+        shape = tf.concat([[n], tf.constant(self.index_shape, tf.int32)], 0)
+        return self._uniform_codes(tf.random.stateless_uniform(shape, seed=seed))
 
     def random_codes(self, n: tf.Tensor) -> tf.Tensor:
-        shape = tf.concat([[n], tf.constant(self._code_shape[:-1], tf.int32)], 0)
-        return self.quantizer.lookup(self._uniform_indices(n, tf.random.uniform(shape)))
+        shape = tf.concat([[n], tf.constant(self.index_shape, tf.int32)], 0)
+        return self._uniform_codes(tf.random.uniform(shape))

@@ -23,7 +23,7 @@ from tfvae.nn.conv import (
     ResNetEncoder64,
 )
 from tfvae.nn.mlp import MLPDecoder, MLPDiscriminator, MLPEncoder
-from tfvae.nn.quantizer import VectorQuantizer
+from tfvae.nn.quantizer import HierarchicalResidualQuantizer, VectorQuantizer
 from tfvae.nn.spatial import SpatialConvDecoder, SpatialConvEncoder
 
 
@@ -100,5 +100,5 @@ __all__ = [
     "ConvDecoder", "ConvDecoder28", "ConvDecoder32", "ConvDecoder64", "ConvEncoder",
     "ConvEncoder28", "ConvEncoder32", "ConvEncoder64", "MLPDecoder", "MLPDiscriminator", "MLPEncoder", "Network",
     "ResBlock", "ResNetDecoder28", "ResNetDecoder32", "ResNetDecoder64", "ResNetEncoder28",
-    "ResNetEncoder32", "ResNetEncoder64", "default_networks", "SpatialConvDecoder", "SpatialConvEncoder", "VectorQuantizer",
+    "ResNetEncoder32", "ResNetEncoder64", "default_networks", "SpatialConvDecoder", "SpatialConvEncoder", "VectorQuantizer", "HierarchicalResidualQuantizer",
 ]  # fmt: skip

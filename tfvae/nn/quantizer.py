@@ -100,3 +100,119 @@ class VectorQuantizer(keras.layers.Layer):
         return {"quantized": z + tf.stop_gradient(quantized - z), "indices": indices,
                 "commitment": commitment, "codebook": codebook_loss, "perplexity": perplexity,
                 "dead_codes": dead}  # fmt: skip
+
+
+@keras.saving.register_keras_serializable(package="tfvae")
+class HierarchicalResidualQuantizer(keras.layers.Layer):
+    """Hierarchical residual quantization (Hosking et al., 2022): level ``l`` quantizes what
+    levels ``< l`` left unexplained, with its own codebook whose entries start on a sphere of
+    radius ``init_scale * init_decay_weight^l``; the code is the sum of the levels.
+
+    While training, each level draws its code by a hard Gumbel-softmax over minus squared
+    distances at temperature ``tau`` (straight-through), and deeper levels are dropped with
+    probability ``depth_drop_rate`` (once a level is dropped, all deeper ones are). At inference
+    the nearest entries are used. Returns ``quantized``, ``indices`` ``[..., num_levels]``,
+    ``kl`` and ``norm`` ``[B]`` (per example, averaged over positions: the KL of each level's
+    softmax from uniform summed over levels, and the penalty ``(max(1.5 |q_{l+1}| / |q_l|, 1)
+    - 1)^2`` averaged over level pairs), ``perplexity`` of the first level.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, num_levels: int = 4,
+                 init_scale: float = 1.0, init_decay_weight: float = 0.5,
+                 norm_loss_scale: float = 1.5, depth_drop_rate: float = 0.1,
+                 **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(**kwargs)
+        for arg, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim),
+                           ("num_levels", num_levels)):  # fmt: skip
+            check_positive_int("HierarchicalResidualQuantizer", arg, value)
+        self.num_embeddings, self.embedding_dim, self.num_levels = (
+            num_embeddings, embedding_dim, num_levels)  # fmt: skip
+        self.init_scale, self.init_decay_weight = init_scale, init_decay_weight
+        self.norm_loss_scale, self.depth_drop_rate = norm_loss_scale, depth_drop_rate
+        self.codebooks = []
+        for level in range(num_levels):
+            w = self.add_weight(shape=(num_embeddings, embedding_dim), name=f"codebook_{level}",
+                                initializer=keras.initializers.RandomUniform(-1.0, 1.0))  # fmt: skip
+            radius = init_scale * init_decay_weight**level
+            w.assign(w / tf.norm(w, axis=1, keepdims=True) * radius)
+            self.codebooks.append(w)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "num_embeddings": self.num_embeddings,
+                "embedding_dim": self.embedding_dim, "num_levels": self.num_levels,
+                "init_scale": self.init_scale, "init_decay_weight": self.init_decay_weight,
+                "norm_loss_scale": self.norm_loss_scale,
+                "depth_drop_rate": self.depth_drop_rate}  # fmt: skip
+
+    def lookup(self, indices: tf.Tensor) -> tf.Tensor:
+        """Codes for ``indices [..., num_levels]``: the sum of each level's entry."""
+        parts = [tf.gather(tf.convert_to_tensor(c), indices[..., level])
+                 for level, c in enumerate(self.codebooks)]  # fmt: skip
+        return tf.add_n(parts)
+
+    def nearest(self, z: tf.Tensor) -> tf.Tensor:
+        """Greedy nearest indices level by level, ``[..., num_levels]`` int32."""
+        return self(z, training=False)["indices"]
+
+    def noise_shapes(self, z: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Shapes of the uniform noise a training call takes: ``gumbel`` ``[B, ..., L, K]``,
+        ``depth`` ``[B, ..., L]`` (the model draws them for the global batch)."""
+        lead = tf.shape(z)[:-1]
+        return {"gumbel": tf.concat([lead, [self.num_levels, self.num_embeddings]], 0),
+                "depth": tf.concat([lead, [self.num_levels]], 0)}  # fmt: skip
+
+    def call(self, z: Any, training: bool = False, temperatures: Any = None,
+             noise: dict[str, tf.Tensor] | None = None) -> dict[str, tf.Tensor]:  # fmt: skip
+        """``temperatures``: one Gumbel temperature per level; ``noise``: uniforms in (0, 1) of
+        :meth:`noise_shapes` (training; drawn here, statefully, when not given)."""
+        z = tf.convert_to_tensor(z)
+        flat = tf.reshape(z, [-1, self.embedding_dim])
+        k = float(self.num_embeddings)
+        resid, parts, indices, kl = flat, [], [], 0.0
+        if training:
+            if noise is None:
+                shapes = self.noise_shapes(z)
+                noise = {name: tf.random.uniform(shape, 1e-10, 1.0)
+                         for name, shape in shapes.items()}  # fmt: skip
+            gumbel = tf.reshape(noise["gumbel"], [-1, self.num_levels, self.num_embeddings])
+            depth = tf.reshape(noise["depth"], [-1, self.num_levels])
+            temperatures = [1.0] * self.num_levels if temperatures is None else temperatures
+        for level, codebook in enumerate(self.codebooks):
+            codebook = tf.convert_to_tensor(codebook)
+            scores = -(tf.reduce_sum(tf.square(resid), 1, keepdims=True)
+                       + tf.reduce_sum(tf.square(codebook), 1)[None, :]
+                       - 2.0 * tf.matmul(resid, codebook, transpose_b=True))  # fmt: skip
+            log_q = tf.nn.log_softmax(scores, axis=-1)
+            kl += tf.reduce_sum((tf.math.log(1.0 / k) - log_q) / k, axis=-1)
+            if training:
+                u = tf.maximum(gumbel[:, level], 1e-10)
+                soft = tf.nn.softmax((scores - tf.math.log(-tf.math.log(u))) / temperatures[level])
+                hard = tf.one_hot(tf.argmax(soft, axis=-1), self.num_embeddings)
+                choice = hard - tf.stop_gradient(soft) + soft
+            else:
+                choice = tf.one_hot(tf.argmax(scores, axis=-1), self.num_embeddings)
+            indices.append(tf.argmax(choice, axis=-1, output_type=tf.int32))
+            part = tf.matmul(choice, codebook)
+            parts.append(part)
+            resid = flat - tf.add_n(parts)
+        stacked = tf.stack(parts, axis=1)  # [N, L, D]
+        norms = tf.norm(stacked + 1e-12, axis=-1)
+        if self.num_levels > 1:
+            ratio = norms[:, 1:] / norms[:, :-1] * self.norm_loss_scale
+            norm = tf.reduce_mean(tf.square(tf.maximum(ratio, 1.0) - 1.0), axis=1)
+        else:
+            norm = tf.zeros_like(norms[:, 0])
+        if training and self.depth_drop_rate > 0:
+            keep = tf.math.cumprod(tf.cast(depth >= self.depth_drop_rate, z.dtype), axis=1)
+            stacked = stacked * keep[..., None]
+        quantized = tf.reshape(tf.reduce_sum(stacked, axis=1), tf.shape(z))
+        batch = tf.shape(z)[0]
+        usage = tf.reduce_mean(tf.one_hot(indices[0], self.num_embeddings), axis=0)
+        return {
+            "quantized": quantized,
+            "indices": tf.reshape(tf.stack(indices, -1),
+                                  tf.concat([tf.shape(z)[:-1], [self.num_levels]], 0)),
+            "kl": tf.reduce_mean(tf.reshape(kl, [batch, -1]), axis=1),
+            "norm": tf.reduce_mean(tf.reshape(norm, [batch, -1]), axis=1),
+            "perplexity": tf.exp(-tf.reduce_sum(usage * tf.math.log(usage + 1e-10))),
+        }  # fmt: skip

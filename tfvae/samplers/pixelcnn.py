@@ -52,6 +52,11 @@ class PixelCNNSampler(BaseSampler):
                 f"PixelCNNSampler needs a vector-quantized model (VQVAE), got "
                 f"{type(model).__name__}"
             )
+        if len(model.index_shape) != len(model.code_shape) - 1:
+            raise TypeError(
+                f"PixelCNNSampler models one codebook index per code position; "
+                f"{type(model).__name__} has {model.index_shape[-1]} per position"
+            )
         super().__init__(model, config)
         self.grid = tuple(model.code_shape[:-1]) or (1, 1)
         self.prior: Any = None
