@@ -36,7 +36,7 @@ class PixelCNNSamplerConfig(TrainedSamplerConfig):
 class PixelCNNSampler(BaseSampler):
     """Fit a gated PixelCNN on the codebook indices of a trained ``VQVAE``'s training codes
     (flat codes are a 1x1 grid) and sample new index grids autoregressively, one position at a
-    time in raster order (a jit-compiled loop), then decode them.
+    time in raster order (an XLA-compiled ``tf.while_loop``), then decode them.
 
     Example:
         >>> sampler = PixelCNNSampler(vqvae, {"epochs": 20}).fit(data.x_train)
@@ -100,15 +100,18 @@ class PixelCNNSampler(BaseSampler):
             @tf.function(jit_compile=True, reduce_retracing=True)
             def draw(grid: tf.Tensor, key: tf.Tensor) -> tf.Tensor:
                 batch = tf.shape(grid)[0]
-                for i in range(h):
-                    for j in range(w):
-                        logits = prior(grid, training=False)[:, i, j, :]
-                        pick = tf.random.stateless_categorical(
-                            logits, 1, seed=key + tf.constant([0, i * w + j]), dtype=tf.int32
-                        )[:, 0]
-                        rows = tf.stack([tf.range(batch), tf.fill([batch], i),
-                                         tf.fill([batch], j)], axis=1)  # fmt: skip
-                        grid = tf.tensor_scatter_nd_update(grid, rows, pick)
+
+                def step(p: tf.Tensor, grid: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+                    i, j = p // w, p % w
+                    logits = prior(grid, training=False)[:, i, j, :]
+                    pick = tf.random.stateless_categorical(
+                        logits, 1, seed=key + tf.stack([0, p]), dtype=tf.int32
+                    )[:, 0]
+                    rows = tf.stack([tf.range(batch), tf.fill([batch], i),
+                                     tf.fill([batch], j)], axis=1)  # fmt: skip
+                    return p + 1, tf.tensor_scatter_nd_update(grid, rows, pick)
+
+                _, grid = tf.while_loop(lambda p, _: p < h * w, step, (tf.constant(0), grid))
                 return grid
 
             self._sampler = draw
