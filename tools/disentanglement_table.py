@@ -21,7 +21,7 @@ from table_common import common_arguments, write_table
 
 MODELS = {
     "VAE": {},
-    "BetaVAE": {"beta": 4.0},
+    "BetaVAE": {"beta": 8.0},
     "BetaTCVAE": {"beta": 6.0},
     "FactorVAE": {"gamma": 35.0},
     "DisentangledBetaVAE": {"beta": 100.0, "C": 25.0},
@@ -68,9 +68,9 @@ def main() -> None:
         model = cls(config, encoder=encoder, decoder=decoder)
         model.prepare_for_data(len(data.x_train))
         extra = {}
-        if name == "FactorVAE":  # Kim & Mnih's discriminator optimizer
+        if name == "FactorVAE":  # Kim & Mnih's discriminator betas, a faster rate for the budget
             extra["optimizers"] = {"discriminator_loss": keras.optimizers.Adam(
-                1e-4, beta_1=0.5, beta_2=0.9)}  # fmt: skip
+                1e-3, beta_1=0.5, beta_2=0.9)}  # fmt: skip
         model.compile(optimizer=keras.optimizers.Adam(1e-3), **extra)
         start = time.perf_counter()
         history = model.fit(data.train, epochs=args.epochs, verbose=0, callbacks=data.callbacks())
