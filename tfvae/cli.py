@@ -286,23 +286,36 @@ def _evaluate(fv: flags.FlagValues) -> int:
         return _evaluate_fid(fv, model_file, model, info)
     if fv.metric != "nll":
         return _evaluate_disentanglement(fv, model_file, model)
-    source = fv.data or info.get("data")
-    if source is None:
-        raise UsageError("no data recorded for this model: pass --data")
-    data = tfvae.data.load(source, seed=info.get("seed", 0), test_limit=fv.limit)
-    x = data.x_test if data.x_test is not None else data.x_val
-    if x is None:
-        raise UsageError(f"{source} has no test or validation split to evaluate")
-    if fv.limit is not None:
-        x = x[: fv.limit]
+    source, x = _held_out_images(fv, info, fv.limit)
     if fv.binarize:
         x = tfvae.data.binarize(x, seed=fv.seed)
     estimate = model.nll(x, n_samples=fv["n-samples"].value, batch_size=fv.batch_size, seed=fv.seed)
     result = {"model": type(model).__name__, "metric": "nll", "data": str(source),
               "binarized": fv.binarize, **estimate.to_dict()}  # fmt: skip
+    print(f"{type(model).__name__} test NLL: {estimate}")
+    return _write_result(fv, model_file, result)
+
+
+def _held_out_images(fv: flags.FlagValues, info: dict[str, Any], limit: int | None
+                     ) -> tuple[Any, Any]:  # fmt: skip
+    """``(source, images)``: the test split (else validation) of ``--data`` or of the run's
+    data, at most ``limit`` images."""
+    import tfvae
+
+    source = fv.data or info.get("data")
+    if source is None:
+        raise UsageError("no data recorded for this model: pass --data")
+    data = tfvae.data.load(source, seed=info.get("seed", 0), test_limit=limit)
+    x = data.x_test if data.x_test is not None else data.x_val
+    if x is None:
+        raise UsageError(f"{source} has no test or validation split to evaluate")
+    return source, x if limit is None else x[:limit]
+
+
+def _write_result(fv: flags.FlagValues, model_file: Path, result: dict[str, Any]) -> int:
+    """Write an evaluation's JSON to ``--out`` (default ``<run>/eval_<metric>.json``)."""
     out = Path(fv.out) if fv.out else model_file.parent / f"eval_{fv.metric}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{type(model).__name__} test NLL: {estimate}")
     print(f"wrote {out}")
     return 0
 
@@ -310,17 +323,9 @@ def _evaluate(fv: flags.FlagValues) -> int:
 def _evaluate_fid(fv: flags.FlagValues, model_file: Path, model: Any, info: dict) -> int:
     import numpy as np
 
-    import tfvae
     from tfvae.metrics import ClassifierFeatures, fid, precision_recall
 
-    source = fv.data or info.get("data")
-    if source is None:
-        raise UsageError("no data recorded for this model: pass --data")
-    data = tfvae.data.load(source, seed=info.get("seed", 0))
-    real = data.x_test if data.x_test is not None else data.x_val
-    if real is None:
-        raise UsageError(f"{source} has no test or validation split to compare with")
-    real = real[: fv.n]
+    source, real = _held_out_images(fv, info, fv.n)
     extractor = ClassifierFeatures(fv.features)
     samples = np.asarray(_fitted_sampler(fv, model, info).sample(fv.n, seed=fv.seed))
     recon = np.concatenate([np.asarray(model.reconstruct(real[i : i + 500]))
@@ -330,13 +335,10 @@ def _evaluate_fid(fv: flags.FlagValues, model_file: Path, model: Any, info: dict
               "data": str(source), "n_samples": len(samples), "n_real": len(real),
               "fid_samples": fid(real, samples, extractor),
               "fid_reconstructions": fid(real, recon, extractor), **pr}  # fmt: skip
-    out = Path(fv.out) if fv.out else model_file.parent / "eval_fid.json"
-    out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"{type(model).__name__} FID samples ({fv.sampler}) {record['fid_samples']:.2f}, "
           f"reconstructions {record['fid_reconstructions']:.2f}, precision "
           f"{pr['precision']:.3f}, recall {pr['recall']:.3f}")  # fmt: skip
-    print(f"wrote {out}")
-    return 0
+    return _write_result(fv, model_file, record)
 
 
 def _evaluate_disentanglement(fv: flags.FlagValues, model_file: Path, model: Any) -> int:
@@ -355,12 +357,9 @@ def _evaluate_disentanglement(fv: flags.FlagValues, model_file: Path, model: Any
     scores = result[fv.metric]
     record = {"model": type(model).__name__, "metric": fv.metric, "scale": fv.scale,
               "data": "dsprites" if fv.dsprites else "shapes", **scores}  # fmt: skip
-    out = Path(fv.out) if fv.out else model_file.parent / f"eval_{fv.metric}.json"
-    out.write_text(json.dumps(record, indent=2) + "\n")
     shown = {k: round(v, 4) for k, v in scores.items() if isinstance(v, float)}
     print(f"{type(model).__name__} {fv.metric}: {shown}")
-    print(f"wrote {out}")
-    return 0
+    return _write_result(fv, model_file, record)
 
 
 def _export_flags(fv: flags.FlagValues) -> None:

@@ -127,6 +127,10 @@ class BaseAE(LossTermsModel):
         for name, network in extra.items():
             setattr(self, name, network if network is not None else self.default_network(name))
         self._nll_fn: Any = None
+        if self.counts_training_steps:
+            self.training_step = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                                 name="training_step",
+                                                 aggregation="only_first_replica")  # fmt: skip
         self.make_layers()
         self.build((None, *self.input_shape_))
 
@@ -137,6 +141,14 @@ class BaseAE(LossTermsModel):
     #: ``{extra network: number of outputs}`` for extra networks that map codes ``[B, D]`` to
     #: ``[B, outputs]`` (discriminators); checked when the model is built
     code_networks: ClassVar[dict[str, int]] = {}
+    #: keep ``self.training_step``, a saved non-trainable count of training steps, for
+    #: schedules that must survive save and resume (DisentangledBetaVAE's capacity, HRQVAE's
+    #: Gumbel temperatures)
+    counts_training_steps: ClassVar[bool] = False
+
+    def after_train_step(self) -> None:
+        if self.counts_training_steps:
+            self.training_step.assign_add(1.0)
 
     def default_network(self, name: str) -> keras.Model:
         """The default for the extra network ``name`` (see :attr:`extra_networks`)."""
@@ -172,11 +184,7 @@ class BaseAE(LossTermsModel):
                 f"got {type(enc).__name__}"
                 + (f" with keys {sorted(enc)}" if isinstance(enc, dict) else "")
             )
-        if tuple(enc["embedding"].shape) != (1, self.latent_dim):
-            raise ValueError(
-                f"{name}: encoder 'embedding' has shape {tuple(enc['embedding'].shape)}, "
-                f"expected [B, {self.latent_dim}] (latent_dim={self.latent_dim})"
-            )
+        self.check_code_shape(tuple(enc["embedding"].shape[1:]))
         if self.variational and "log_covariance" not in enc:
             raise ValueError(
                 f"{name} is variational: its encoder must also return 'log_covariance' "
@@ -200,6 +208,15 @@ class BaseAE(LossTermsModel):
                     f"{tuple(got.shape)}"
                 )
         self.built = True
+
+    def check_code_shape(self, shape: tuple[int, ...]) -> None:
+        """Check the encoder's ``embedding`` shape per example (``(latent_dim,)`` here; models
+        with other codes, e.g. VQ grids, accept more)."""
+        if shape != (self.latent_dim,):
+            raise ValueError(
+                f"{type(self).__name__}: encoder 'embedding' has shape {(1, *shape)}, "
+                f"expected [B, {self.latent_dim}] (latent_dim={self.latent_dim})"
+            )
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -42,18 +42,12 @@ class DisentangledBetaVAE(VAE):
     config_class = DisentangledBetaVAEConfig
     loss_terms = ("loss", "reconstruction", "kl", "capacity")
 
-    def make_layers(self) -> None:
-        self.training_step = self.add_weight(shape=(), initializer="zeros", trainable=False,
-                                             name="training_step",
-                                             aggregation="only_first_replica")  # fmt: skip
+    counts_training_steps = True
 
     def capacity(self) -> tf.Tensor:
         """C(t) in nats."""
         cfg = self.config
         return cfg.C * tf.minimum(1.0, tf.convert_to_tensor(self.training_step) / cfg.warmup_steps)
-
-    def after_train_step(self) -> None:
-        self.training_step.assign_add(1.0)
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         parts = self.elbo_parts(x, training=training)

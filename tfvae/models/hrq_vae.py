@@ -66,6 +66,7 @@ class HRQVAE(VQVAE):
 
     config_class = HRQVAEConfig
     loss_terms = ("loss", "reconstruction", "hrq_loss", "kl", "norm", "perplexity")
+    counts_training_steps = True
 
     def make_layers(self) -> None:
         cfg = self.config
@@ -73,12 +74,6 @@ class HRQVAE(VQVAE):
             cfg.num_embeddings, cfg.latent_dim, cfg.num_levels, cfg.init_scale,
             cfg.init_decay_weight, cfg.norm_loss_scale, cfg.depth_drop_rate, name="quantizer",
         )  # fmt: skip
-        self.training_step = self.add_weight(shape=(), initializer="zeros", trainable=False,
-                                             name="training_step",
-                                             aggregation="only_first_replica")  # fmt: skip
-
-    def after_train_step(self) -> None:
-        self.training_step.assign_add(1.0)
 
     def temperatures(self) -> list[tf.Tensor]:
         """The Gumbel temperature of each level now."""

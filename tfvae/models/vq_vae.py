@@ -64,25 +64,16 @@ class VQVAE(AE):
         self.quantizer = VectorQuantizer(cfg.num_embeddings, cfg.latent_dim, use_ema=cfg.use_ema,
                                          decay=cfg.decay, name="quantizer")  # fmt: skip
 
-    def build(self, input_shape: object) -> None:
-        x = tf.zeros((1, *self.input_shape_))
-        enc = self.encoder(x, training=False)
-        if not isinstance(enc, dict) or "embedding" not in enc:
-            raise ValueError("VQVAE: the encoder must return a dict with key 'embedding'")
-        shape = tuple(enc["embedding"].shape)
-        if shape[-1] != self.latent_dim or len(shape) not in (2, 4):
+    def check_code_shape(self, shape: tuple[int, ...]) -> None:
+        """Flat codes ``(D,)`` or a grid ``(h, w, D)``, ``D = latent_dim``; remembered as
+        :attr:`code_shape`."""
+        if shape[-1:] != (self.latent_dim,) or len(shape) not in (1, 3):
             raise ValueError(
-                f"VQVAE: encoder 'embedding' has shape {shape}; expected [B, {self.latent_dim}] "
-                f"or [B, h, w, {self.latent_dim}] (latent_dim is the code vector size)"
+                f"{type(self).__name__}: encoder 'embedding' has shape {(1, *shape)}; expected "
+                f"[B, {self.latent_dim}] or [B, h, w, {self.latent_dim}] (latent_dim is the code "
+                "vector size)"
             )
-        self._code_shape = shape[1:]
-        dec = self.decoder(enc["embedding"], training=False)
-        if not isinstance(dec, dict) or tuple(dec["reconstruction"].shape[1:]) != self.input_shape_:
-            raise ValueError(
-                f"VQVAE: the decoder must map codes {shape} to {{'reconstruction': [B, "
-                f"{', '.join(map(str, self.input_shape_))}]}}"
-            )
-        self.built = True
+        self._code_shape = shape
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         cfg = self.config
