@@ -34,8 +34,9 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Two pytest workers (pytest-xdist): most tests are bound by one Python thread, not by compute.
 test: setup data lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 bench: setup data
 	$(PY) tools/bench_train.py

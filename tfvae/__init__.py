@@ -17,7 +17,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "cli", "config", "data", "distributions", "export", "flows", "metrics", "models", "nn", "pipelines", "plots", "samplers",
+    "cli", "config", "data", "distributions", "export", "flows", "hub", "metrics", "models", "nn", "pipelines", "plots", "samplers",
     "training",
 )  # fmt: skip
 _EXPORTS = {

@@ -179,8 +179,13 @@ def _train(fv: flags.FlagValues) -> int:
 
 
 def _generate_flags(fv: flags.FlagValues) -> None:
-    flags.DEFINE_string("model", None, "A run folder or a .keras file.", flag_values=fv)
-    flags.DEFINE_string("sampler", "normal", "Sampler name (see `tfvae samplers`), e.g. gmm.",
+    flags.DEFINE_string(
+        "model",
+        None,
+        "A run folder, a .keras file, a shared model folder or a Hub id (user/repo).",
+        flag_values=fv,
+    )
+    flags.DEFINE_string("sampler", "normal", "Sampler name (see `tfvae samplers`), e.g. gmm; `saved`: the one shared with the model.",
                         flag_values=fv)  # fmt: skip
     flags.DEFINE_integer("n", 64, "Number of samples.", flag_values=fv)
     flags.DEFINE_string("out", "samples.png", "PNG grid path (a .npz of all samples beside it).",
@@ -202,20 +207,35 @@ def _load_trained(fv: flags.FlagValues) -> tuple[Path, Any, dict[str, Any]]:
     import tfvae
     from tfvae.models.auto_model import resolve_model_path
 
-    model_file = resolve_model_path(fv.model)
+    path = tfvae.hub.local_folder(fv.model)  # a Hub id is downloaded (cached)
+    tfvae.hub.check_safe_to_load(path)
+    model_file = resolve_model_path(path)
     model = tfvae.AutoModel.load(model_file)
-    info_file = model_file.parent / "run_info.json"
+    info_file, shared = model_file.parent / "run_info.json", model_file.parent / "config.json"
     info = json.loads(info_file.read_text()) if info_file.is_file() else {}
+    if not info and shared.is_file():  # a save_pretrained folder names its training data
+        info = {k: v for k, v in json.loads(shared.read_text()).items() if k == "data" and v}
     return model_file, model, info
 
 
-def _fitted_sampler(fv: flags.FlagValues, model: Any, info: dict[str, Any],
+def _fitted_sampler(fv: flags.FlagValues, model: Any, info: dict[str, Any], model_dir: Path,
                     limit: int | None = None) -> Any:  # fmt: skip
     """``--sampler`` (with ``--set`` fields) for ``model``, fitted on the training data of
     ``--data`` or of the run (at most ``limit`` images, default the run's) when it needs
-    fitting."""
+    fitting. The sampler saved beside the model (``save_pretrained``) is used instead when it
+    is the one asked for (or ``--sampler saved``) and neither ``--set`` nor ``--data`` is given.
+    """
     import tfvae
 
+    saved = model_dir / "sampler.json"
+    if fv.sampler == "saved" or (
+        saved.is_file()
+        and not fv.set
+        and not fv.data
+        and json.loads(saved.read_text())["sampler"]
+        == tfvae.samplers.get_sampler_class(fv.sampler).__name__
+    ):
+        return tfvae.hub.load_sampler(model_dir, model)  # fitted when it was shared
     sampler_cls = tfvae.samplers.get_sampler_class(fv.sampler)
     sampler = sampler_cls(model, _parse_fields(fv.set, "set"))
     if sampler.needs_fit:
@@ -233,8 +253,8 @@ def _generate(fv: flags.FlagValues) -> int:
 
     from tfvae.plots import save_image_grid
 
-    _, model, info = _load_trained(fv)
-    sampler = _fitted_sampler(fv, model, info, fv.limit)
+    model_file, model, info = _load_trained(fv)
+    sampler = _fitted_sampler(fv, model, info, model_file.parent, fv.limit)
     samples = sampler.sample(fv.n, seed=fv.seed)
     out = Path(fv.out)
     np.savez_compressed(out.with_suffix(".npz"), samples=samples)
@@ -247,7 +267,12 @@ def _generate(fv: flags.FlagValues) -> int:
 
 
 def _evaluate_flags(fv: flags.FlagValues) -> None:
-    flags.DEFINE_string("model", None, "A run folder or a .keras file.", flag_values=fv)
+    flags.DEFINE_string(
+        "model",
+        None,
+        "A run folder, a .keras file, a shared model folder or a Hub id (user/repo).",
+        flag_values=fv,
+    )
     flags.DEFINE_enum("metric", "nll", ["nll", "fid", "mig", "factor_vae", "beta_vae", "dci"],
                       "What to measure: nll (importance-sampled -log p(x), nats per example); fid "
                       "(FID and precision/recall of --n samples from --sampler and of test "
@@ -327,7 +352,9 @@ def _evaluate_fid(fv: flags.FlagValues, model_file: Path, model: Any, info: dict
 
     source, real = _held_out_images(fv, info, fv.n)
     extractor = ClassifierFeatures(fv.features)
-    samples = np.asarray(_fitted_sampler(fv, model, info).sample(fv.n, seed=fv.seed))
+    samples = np.asarray(
+        _fitted_sampler(fv, model, info, model_file.parent).sample(fv.n, seed=fv.seed)
+    )
     recon = np.concatenate([np.asarray(model.reconstruct(real[i : i + 500]))
                             for i in range(0, len(real), 500)])  # fmt: skip
     pr = precision_recall(real, samples, extractor)
@@ -363,7 +390,12 @@ def _evaluate_disentanglement(fv: flags.FlagValues, model_file: Path, model: Any
 
 
 def _export_flags(fv: flags.FlagValues) -> None:
-    flags.DEFINE_string("model", None, "A run folder or a .keras file.", flag_values=fv)
+    flags.DEFINE_string(
+        "model",
+        None,
+        "A run folder, a .keras file, a shared model folder or a Hub id (user/repo).",
+        flag_values=fv,
+    )
     flags.DEFINE_enum("format", "saved_model", ["saved_model", "tflite"],
                       "saved_model (signatures serving_default, encode, decode, sample) or tflite "
                       "(encoder.tflite, decoder.tflite, sampler.tflite).", flag_values=fv)  # fmt: skip

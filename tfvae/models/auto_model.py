@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import keras
 
 from tfvae.models.registry import get_model_class
+from tfvae.models.safety import check_keras_archive
 
 MODEL_FILENAMES = ("model.keras", "final_model.keras")
 
@@ -44,15 +46,18 @@ class AutoModel:
     def load(path: str | Path, compile: bool = True) -> keras.Model:
         """Load a model saved with ``model.save("x.keras")`` (or a run folder holding one).
 
-        The class is read from the archive's config and must be a registered tfvae model;
-        loading uses ``safe_mode=True`` (no lambdas, no pickles). Custom encoder/decoder
+        The class is read from the archive's config and must be a registered tfvae model.
+        The archive is checked before anything is deserialised (no pickles, no Lambda layers:
+        :mod:`tfvae.models.safety`) and loaded with ``safe_mode=True``. Custom encoder/decoder
         classes must be registered with ``keras.saving.register_keras_serializable``.
 
         Raises:
             FileNotFoundError: no such file or folder.
+            UnsafeModelError: the archive holds a pickle or a Lambda layer.
             ValueError: not a ``.keras`` archive, or not a tfvae model.
         """
         file = resolve_model_path(path)
+        check_keras_archive(file)
         saved = read_saved_config(file)
         registered = saved.get("registered_name") or ""
         package, _, class_name = registered.partition(">")
@@ -73,3 +78,15 @@ class AutoModel:
                     f"Keras said: {err}"
                 ) from err
             raise
+
+    @staticmethod
+    def from_pretrained(name_or_path: str | Path, **kwargs: Any) -> keras.Model:
+        """Load a model shared with ``model.push_to_hub`` / ``save_pretrained``.
+
+        ``name_or_path`` is a local folder (or ``.keras`` file) or a Hugging Face Hub id
+        (``"user/repo"``); keyword arguments (``revision``, ``cache_dir``, ``token``,
+        ``local_files_only``, ``compile``) as in :func:`tfvae.hub.from_pretrained`.
+        """
+        from tfvae.hub import from_pretrained  # the hub room sits above models
+
+        return from_pretrained(name_or_path, **kwargs)

@@ -458,3 +458,18 @@ class BaseAE(LossTermsModel):
     def generate(self, n: int, seed: int = 0) -> tf.Tensor:
         """``n`` new examples decoded from prior samples, ``[n, *input_shape]``."""
         return self.decode(self.sample_prior(n, seed=seed))
+
+    # -- sharing (the hub room sits above models: imported on use) -----------------------
+    def save_pretrained(self, folder: str, **kwargs: Any) -> Any:
+        """Write a shareable folder (``model.keras``, configs, model card, samples); see
+        :func:`tfvae.hub.save_pretrained` for the keyword arguments."""
+        from tfvae.hub import save_pretrained
+
+        return save_pretrained(self, folder, **kwargs)
+
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+        """Upload this model to the Hugging Face Hub as ``repo_id`` (``"user/name"``); see
+        :func:`tfvae.hub.push_to_hub` for the keyword arguments."""
+        from tfvae.hub import push_to_hub
+
+        return push_to_hub(self, repo_id, **kwargs)

@@ -84,6 +84,25 @@ class BaseSampler:
         ds = make_dataset(codes, cfg.batch_size, shuffle=True, seed=cfg.seed)
         return model.fit(ds, epochs=cfg.epochs, verbose=cfg.verbose if verbose is None else verbose)
 
+    def get_state(self) -> dict[str, np.ndarray]:
+        """The fitted state as plain arrays (saved by ``save_pretrained`` without pickling).
+
+        Samplers that need no fitting have none; a fitted sampler that cannot export its
+        state raises ``NotImplementedError`` naming itself.
+        """
+        if not self.needs_fit:
+            return {}
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot save its fitted state yet; refit it after loading "
+            "with sampler.fit(train_data)"
+        )
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`get_state` returned; the sampler is then fitted."""
+        if self.needs_fit:
+            raise NotImplementedError(f"{type(self).__name__} cannot restore a saved state")
+        self.is_fitted = True
+
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` latent codes, ``[n, latent_dim]``."""
         raise NotImplementedError

@@ -62,6 +62,31 @@ class GaussianMixtureSampler(BaseSampler):
         self.is_fitted = True
         return self
 
+    _STATE = ("weights_", "means_", "covariances_", "precisions_cholesky_")
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        return {key.rstrip("_"): np.asarray(getattr(self.gmm, key)) for key in self._STATE}
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        from sklearn.mixture import GaussianMixture
+
+        cfg = self.config
+        gmm = GaussianMixture(n_components=cfg.n_components, covariance_type=cfg.covariance_type,
+                              max_iter=cfg.max_iter, random_state=cfg.seed)  # fmt: skip
+        for key in self._STATE:
+            setattr(gmm, key, np.asarray(state[key.rstrip("_")], np.float64))
+        if cfg.covariance_type == "full":
+            gmm.precisions_ = np.einsum("kij,klj->kil", gmm.precisions_cholesky_,
+                                        gmm.precisions_cholesky_)  # fmt: skip
+        elif cfg.covariance_type == "tied":
+            gmm.precisions_ = gmm.precisions_cholesky_ @ gmm.precisions_cholesky_.T
+        else:
+            gmm.precisions_ = gmm.precisions_cholesky_**2
+        gmm.converged_, gmm.n_iter_, gmm.lower_bound_ = True, 0, 0.0
+        gmm.n_features_in_ = gmm.means_.shape[1]
+        self.gmm = gmm
+        self.is_fitted = True
+
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
         rng = np.random.default_rng(seed)
         gmm = self.gmm

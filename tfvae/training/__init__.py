@@ -1,5 +1,5 @@
 """Training: ``TrainerConfig``, optimizers by name, callbacks (resume, snapshots, NaN guard,
-TensorBoard image grids)."""
+TensorBoard image grids), MLflow / W&B / Comet tracking."""
 
 from tfvae.training.callbacks import (
     ImageSummaries,
@@ -11,9 +11,15 @@ from tfvae.training.callbacks import (
 from tfvae.training.config import TrainerConfig
 from tfvae.training.optimizers import build_optimizer
 from tfvae.training.strategies import STRATEGIES, in_strategy_scope, is_chief, make_strategy
+from tfvae.training.tracking import (
+    CometCallback,
+    MLFlowCallback,
+    TrackingCallback,
+    WandbCallback,
+)
 
 __all__ = [
     "ImageSummaries", "ModelSnapshot", "NaNGuard", "NonFiniteLossError", "ResumeCheckpoint",
     "TrainerConfig", "build_optimizer", "STRATEGIES", "in_strategy_scope", "is_chief",
-    "make_strategy",
+    "make_strategy", "CometCallback", "MLFlowCallback", "TrackingCallback", "WandbCallback",
 ]  # fmt: skip
