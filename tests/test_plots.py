@@ -26,3 +26,34 @@ def test_pictures_of_a_model(digits, tmp_path):
     assert traversal.shape == (3 * 9 + 1, 5 * 9 + 1, 1)
     png = plots.save_image_grid(x[:10], tmp_path / "g.png", scale=2)
     assert Image.open(png).size == ((4 * 9 + 1) * 2, (3 * 9 + 1) * 2)
+
+
+class _Coded:
+    """Stands for a model: ``embed`` returns fixed codes; ``latent_geometry`` as models set it."""
+
+    def __init__(self, codes, geometry):
+        self.codes, self.latent_geometry = codes, geometry
+
+    def embed(self, data):
+        return self.codes
+
+
+def test_latent_space_draws_each_geometry(digits, tmp_path):
+    import pytest
+
+    model = tfvae.build_model("vae", input_shape=(8, 8, 1), latent_dim=2)
+    flat = plots.latent_space(model, digits.x_test, digits.y_test, tmp_path / "flat.png")
+    assert flat.shape[-1] == 3 and (tmp_path / "flat.png").is_file()
+    rng = np.random.default_rng(0)
+    disk = rng.normal(size=(200, 2)) * 0.3
+    in_disk = plots.latent_space(_Coded(disk, "poincare"), None, rng.integers(0, 3, 200))
+    as_plane = plots.draw_codes(disk, "euclidean", None)
+    assert in_disk.shape == as_plane.shape and np.abs(in_disk - as_plane).max() > 0.5
+    ball = rng.normal(size=(200, 3))
+    ball /= np.linalg.norm(ball, axis=1, keepdims=True)
+    sphere = plots.latent_space(_Coded(ball, "sphere"), None, path=tmp_path / "sphere.png")
+    assert sphere.ndim == 3 and (tmp_path / "sphere.png").is_file()
+    with pytest.raises(ValueError, match="Poincare disk picture needs latent_dim 2, got 3"):
+        plots.latent_space(_Coded(ball, "poincare"), None)
+    with pytest.raises(ValueError, match="unknown latent_geometry 'torus'"):
+        plots.latent_space(_Coded(ball, "torus"), None)

@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "cli", "config", "data", "distributions", "export", "flows", "hub", "metrics", "models", "nn", "pipelines", "plots", "samplers",
-    "training",
+    "training", "workflows",
 )  # fmt: skip
 _EXPORTS = {
     "BaseConfig": "tfvae.config",

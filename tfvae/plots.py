@@ -99,34 +99,119 @@ def latent_scatter(codes: Any, labels: Any = None, path: str | Path | None = Non
     """Scatter plot of codes ``[N, D]`` coloured by label; PCA to 2-D when ``D > 2``.
 
     Returns the figure as ``[H, W, 3]`` float in [0, 1]; also written as PNG to ``path``.
+    (:func:`latent_space` draws a model's codes in its own geometry.)
     """
     import matplotlib
 
     matplotlib.use("Agg")
+    return draw_codes(codes, "euclidean", labels, path=path, title=title, class_names=class_names)
+
+
+def show(picture: str | Path) -> Path:
+    """Display a PNG inline in Jupyter (IPython present and running); elsewhere print its path.
+
+    Returns the path, so ``show(save_image_grid(images, "x.png"))`` reads naturally.
+    """
+    path = Path(picture)
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(Image(filename=str(path)))
+    else:
+        print(f"picture: {path}")
+    return path
+
+
+#: how :func:`latent_space` draws a model's codes, from its ``latent_geometry`` attribute
+GEOMETRIES = ("euclidean", "poincare", "sphere")
+
+
+def latent_space(model: Any, data: Any, labels: Any = None, path: str | Path | None = None,
+                 title: str | None = None, class_names: list[str] | None = None,
+                 ax: Any = None) -> np.ndarray | None:  # fmt: skip
+    """The clustering picture: codes of ``data`` coloured by ``labels``, in the latent geometry.
+
+    Euclidean latents are drawn in the plane (PCA to 2-D when ``latent_dim > 2``); a model whose
+    ``latent_geometry`` is ``"poincare"`` in the Poincare disk (unit circle drawn, codes with
+    ``latent_dim == 2``); ``"sphere"`` on the sphere (``latent_dim == 3``, 3-D axes; on the
+    circle for ``latent_dim == 2``).
+
+    Args:
+        model: a tfvae model (``model.embed`` gives the codes).
+        data: images ``[N, *input_shape]`` (or a dataset) to embed.
+        labels: ``[N]`` integer classes, or ``None``.
+        path: write the figure there as PNG.
+        title: default: the model's class name and geometry.
+        class_names: legend names of the classes.
+        ax: draw into this matplotlib axes (3-D axes for the sphere) instead of a new figure.
+    Returns:
+        the figure as ``[H, W, 3]`` float in [0, 1] (``None`` when drawn into ``ax``).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    geometry = getattr(model, "latent_geometry", "euclidean")
+    if geometry not in GEOMETRIES:
+        raise ValueError(f"unknown latent_geometry {geometry!r}; expected one of {GEOMETRIES}")
+    codes = np.asarray(model.embed(data), np.float64)
+    return draw_codes(codes, geometry, labels, path=path, class_names=class_names, ax=ax,
+                      title=title or f"{type(model).__name__} ({geometry} latent space)")  # fmt: skip
+
+
+def draw_codes(codes: np.ndarray, geometry: str = "euclidean", labels: Any = None,
+               path: str | Path | None = None, title: str = "latent space",
+               class_names: list[str] | None = None, ax: Any = None) -> np.ndarray | None:  # fmt: skip
+    """:func:`latent_space` for codes already computed, ``[N, D]``."""
     import matplotlib.pyplot as plt
 
     codes = np.asarray(codes, np.float64)
-    axes_names = ("z1", "z2")
-    if codes.shape[1] > 2:
+    dim = codes.shape[1]
+    sphere3d = geometry == "sphere" and dim == 3
+    if geometry == "poincare" and dim != 2:
+        raise ValueError(f"the Poincare disk picture needs latent_dim 2, got {dim}")
+    if geometry == "sphere" and dim not in (2, 3):
+        raise ValueError(f"the sphere picture needs latent_dim 2 or 3, got {dim}")
+    names = ("z1", "z2")
+    if geometry == "euclidean" and dim > 2:
         from sklearn.decomposition import PCA
 
-        codes = PCA(n_components=2, random_state=0).fit_transform(codes)
-        axes_names = ("PC 1", "PC 2")
-    elif codes.shape[1] == 1:
+        codes, names = PCA(n_components=2, random_state=0).fit_transform(codes), ("PC 1", "PC 2")
+    elif dim == 1:
         codes = np.concatenate([codes, np.zeros_like(codes)], axis=1)
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-    if labels is None:
-        ax.scatter(codes[:, 0], codes[:, 1], s=4, alpha=0.6)
-    else:
+    own = ax is None
+    if own:
+        fig = plt.figure(figsize=(5, 5), dpi=100)
+        ax = fig.add_subplot(projection="3d" if sphere3d else None)
+    if sphere3d:
+        u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 30), np.linspace(0, np.pi, 15))
+        ax.plot_wireframe(np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v),
+                          color="0.85", linewidth=0.5)  # fmt: skip
+    elif geometry in ("poincare", "sphere"):
+        t = np.linspace(0, 2 * np.pi, 200)
+        ax.plot(np.cos(t), np.sin(t), color="0.3", linewidth=1)
+        ax.set_xlim(-1.05, 1.05)
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_aspect("equal")
+    groups = [(None, np.ones(len(codes), bool))]
+    if labels is not None:
         labels = np.asarray(labels)
-        for value in np.unique(labels):
-            mask = labels == value
-            name = class_names[int(value)] if class_names is not None else str(value)
-            ax.scatter(codes[mask, 0], codes[mask, 1], s=4, alpha=0.6, label=name)
+        groups = [(v, labels == v) for v in np.unique(labels)]
+    for value, mask in groups:
+        name = None if value is None else (class_names[int(value)] if class_names else str(value))
+        points = codes[mask].T[: 3 if sphere3d else 2]
+        ax.scatter(*points, s=4, alpha=0.6, label=name)
+    if labels is not None:
         ax.legend(markerscale=3, fontsize=7, loc="best")
-    ax.set_xlabel(axes_names[0])
-    ax.set_ylabel(axes_names[1])
+    if not sphere3d:
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(names[1])
     ax.set_title(title)
+    if not own:
+        return None
     fig.tight_layout()
     fig.canvas.draw()
     picture = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32) / 255.0

@@ -4,7 +4,7 @@
     python tools/train_saved_models.py --models vae --epochs 2
 
 Each model: the conv benchmark networks for 28x28 at width 16 (under 5 MB), latent_dim 16,
-Bernoulli likelihood, trained on all 60,000 Fashion-MNIST training images; its folder holds
+Bernoulli likelihood, trained on 54,000 Fashion-MNIST training images (6,000 validation); its folder holds
 ``model.keras``, configs, a fitted GMM sampler (arrays only), ``samples.png`` and
 ``README.md`` with the test metrics (NLL by importance sampling for variational models,
 reconstruction MSE, FID of GMM samples with tfvae's Fashion-MNIST classifier features).
@@ -63,8 +63,9 @@ def train_one(key: str, epochs: int, limit: int | None, out_root: Path) -> Path:
         model, folder, training_config=trainer, data="fashion_mnist", metrics=metrics,
         sampler=sampler, license="apache-2.0",
         description=f"A small pretrained model shipped with tfvae ({family}): conv benchmark "
-        f"networks for 28x28 at width 16, latent_dim 16, {epochs} epochs on the 60,000 "
-        "Fashion-MNIST training images (tools/train_saved_models.py). Metrics on 2,000 test "
+        f"networks for 28x28 at width 16, latent_dim 16, {epochs} epochs on 54,000 "
+        "Fashion-MNIST training images (6,000 held out for validation; "
+        "tools/train_saved_models.py). Metrics on 2,000 test "
         "images.",
     )  # fmt: skip
     size = (folder / "model.keras").stat().st_size / 2**20

@@ -1,0 +1,296 @@
+"""Data augmentation in the low-sample regime: does synthetic data help a classifier?
+
+The workflow of the talk tfvae comes from (a geometry-aware VAE trained on 50 MRIs per class
+raised a CNN's balanced accuracy from 66.3 to 74.1): for each seed, draw ``per_class``
+labelled training images per class, train one generative model per class on them, generate
+synthetic images per class, then train the same small CNN on real images, on real +
+synthetic images (for each requested number) and on synthetic images only, and score each on
+the full test set (balanced accuracy, macro sensitivity and specificity). Results are
+mean +- std over seeds, written as Markdown and CSV with a PNG of synthetic samples per class::
+
+    result = tfvae.workflows.augment("fashion_mnist", AugmentConfig(model="vae", seeds=3))
+    print(result.markdown())
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from tfvae.config import BaseConfig
+
+
+@dataclasses.dataclass
+class AugmentConfig(BaseConfig):
+    """Settings of :func:`augment`.
+
+    Attributes:
+        model: the generative model's registered name (``vae``, ``rhvae``...).
+        per_class: labelled training images per class (the low-sample regime).
+        synthetic: numbers of synthetic images per class to add, one row each.
+        seeds: repetitions (each draws its own labelled subset and trains its own models).
+        classes: restrict to these class labels (``None``: all classes of the data).
+        latent_dim: the generative model's latent dimension.
+        net: its networks: ``mlp`` or ``conv`` (benchmark networks for 28/32/64 images).
+        width: hidden units (``mlp``) or channel multiplier (``conv``); ``None``: default.
+        epochs: the generative model's training epochs (on ``per_class`` images).
+        learning_rate: its Adam learning rate.
+        model_fields: extra fields of the model's config (``{"beta": 2.0}``).
+        sampler: how synthetic codes are drawn (``normal``: the prior; ``gmm``...).
+        classifier_steps: gradient steps of every classifier run (the same for every
+            training set, so a larger set is not also a longer training).
+        classifier_batch: the classifier's batch size.
+        test_limit: score on at most this many test images (``None``: all).
+    """
+
+    model: str = "vae"
+    per_class: int = 50
+    synthetic: list[int] = dataclasses.field(default_factory=lambda: [500, 2000, 5000])
+    seeds: int = 3
+    classes: list[int] | None = None
+    latent_dim: int = 16
+    net: str = "mlp"
+    width: int | None = None
+    epochs: int = 300
+    learning_rate: float = 1e-3
+    model_fields: dict[str, Any] = dataclasses.field(default_factory=dict)
+    sampler: str = "normal"
+    classifier_steps: int = 600
+    classifier_batch: int = 64
+    test_limit: int | None = None
+
+    def validate(self) -> None:
+        self.check_positive("per_class", "seeds", "latent_dim", "epochs", "learning_rate",
+                            "classifier_steps", "classifier_batch")  # fmt: skip
+        self.check("synthetic", all(n > 0 for n in self.synthetic), "positive numbers")
+        self.check("net", self.net in ("mlp", "conv", "resnet"), "'mlp', 'conv' or 'resnet'")
+
+
+@dataclasses.dataclass
+class AugmentResult:
+    """The table of :func:`augment`: one row per training set, mean and std over seeds.
+
+    Attributes:
+        rows: ``{"training set", "train images", "balanced accuracy", ... "_std"}`` dicts.
+        runs: every (seed, training set) score, as rows of the same keys plus ``seed``.
+        config: the settings used.
+    """
+
+    rows: list[dict[str, Any]]
+    runs: list[dict[str, Any]]
+    config: AugmentConfig
+
+    METRICS = ("balanced accuracy", "sensitivity", "specificity")
+
+    def markdown(self) -> str:
+        head = "| training set | images | " + " | ".join(self.METRICS) + " |"
+        lines = [head, "|" + "---|" * (2 + len(self.METRICS))]
+        for row in self.rows:
+            cells = [f"{100 * row[m]:.1f} +- {100 * row[m + ' std']:.1f}" for m in self.METRICS]
+            lines.append(
+                f"| {row['training set']} | {row['train images']} | " + " | ".join(cells) + " |"
+            )
+        return "\n".join(lines)
+
+    def write(self, out: str | Path) -> None:
+        """``augment.md``, ``augment.csv``, ``runs.json`` and ``config.json`` in ``out``."""
+        import csv
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        cfg = self.config
+        title = (f"{cfg.model}, {cfg.per_class} real images per class, {cfg.seeds} seeds; "
+                 "percent on the test set, mean +- std over seeds")  # fmt: skip
+        (out / "augment.md").write_text(f"{title}\n\n{self.markdown()}\n")
+        with open(out / "augment.csv", "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(self.rows[0]))
+            writer.writeheader()
+            writer.writerows(self.rows)
+        (out / "runs.json").write_text(json.dumps(self.runs, indent=2) + "\n")
+        cfg.to_json(out / "config.json")
+
+
+def class_scores(y_true: np.ndarray, y_pred: np.ndarray, classes: np.ndarray) -> dict[str, float]:
+    """Balanced accuracy and macro-averaged one-vs-rest sensitivity and specificity.
+
+    Args:
+        y_true, y_pred: ``[N]`` integer labels.
+        classes: the labels to average over.
+    Returns:
+        fractions in [0, 1]; balanced accuracy equals the macro sensitivity.
+    """
+    sens, spec = [], []
+    for c in classes:
+        pos, pred = y_true == c, y_pred == c
+        sens.append((pos & pred).sum() / max(pos.sum(), 1))
+        spec.append((~pos & ~pred).sum() / max((~pos).sum(), 1))
+    return {"balanced accuracy": float(np.mean(sens)), "sensitivity": float(np.mean(sens)),
+            "specificity": float(np.mean(spec))}  # fmt: skip
+
+
+def small_cnn(input_shape: tuple[int, ...], n_classes: int) -> keras.Model:
+    """The fixed classifier of the study: two conv blocks, dropout, a dense layer."""
+    return keras.Sequential([
+        keras.Input(input_shape),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dense(n_classes),
+    ], name="augment_classifier")  # fmt: skip
+
+
+def train_classifier(x: np.ndarray, y: np.ndarray, n_classes: int, cfg: AugmentConfig,
+                     seed: int) -> tuple[keras.Model, int]:  # fmt: skip
+    """Train :func:`small_cnn` for ``cfg.classifier_steps`` steps on ``(x, y)`` (shuffled,
+    repeated); returns the model and the number of distinct images it was trained on."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    model = small_cnn(x.shape[1:], n_classes)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # fmt: skip
+    ds = (
+        tf.data.Dataset.from_tensor_slices((x.astype(np.float32), y.astype(np.int32)))
+        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        .repeat()
+        .batch(cfg.classifier_batch)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    model.fit(ds, steps_per_epoch=cfg.classifier_steps, epochs=1, verbose=0)
+    return model, len(x)
+
+
+def _generator(x: np.ndarray, cfg: AugmentConfig, seed: int) -> Any:
+    """One generative model trained on the images of one class, and its fitted sampler."""
+    import tfvae
+
+    keras.utils.set_random_seed(seed)
+    cls = tfvae.get_model_class(cfg.model)
+    config = cls.config_class(input_shape=x.shape[1:], latent_dim=cfg.latent_dim, seed=seed,
+                              **{"reconstruction_loss": "bce", **cfg.model_fields})  # fmt: skip
+    activation = tfvae.distributions.get_likelihood(config.reconstruction_loss).decoder_activation
+    encoder, decoder = tfvae.nn.benchmark_networks(
+        cfg.net, x.shape[1:], cfg.latent_dim, variational=cls.variational,
+        output_activation=activation, width=cfg.width,
+    )  # fmt: skip
+    model = cls(config, encoder=encoder, decoder=decoder)
+    model.prepare_for_data(len(x))
+    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate))
+    ds = tfvae.data.make_dataset(x, min(len(x), 64), shuffle=True, seed=seed)
+    model.fit(ds, epochs=cfg.epochs, verbose=0)
+    return tfvae.build_sampler(cfg.sampler, model).fit(x)
+
+
+def _subset(
+    y: np.ndarray, classes: np.ndarray, per_class: int, rng: np.random.Generator
+) -> np.ndarray:
+    picked = []
+    for c in classes:
+        where = np.flatnonzero(y == c)
+        if len(where) < per_class:
+            raise ValueError(
+                f"class {c} has {len(where)} training images, fewer than per_class={per_class}"
+            )
+        picked.append(rng.choice(where, per_class, replace=False))
+    return np.concatenate(picked)
+
+
+def augment(data: Any, config: AugmentConfig | dict | None = None, out: str | Path | None = None,
+            verbose: bool = True) -> AugmentResult:  # fmt: skip
+    """Run the augmentation study (see the module doc).
+
+    Args:
+        data: a :class:`~tfvae.data.DataSplits` with labels and a test split, or a name/path
+            for :func:`tfvae.data.load` (``"fashion_mnist"``, an image folder with one
+            sub-folder per class...).
+        config: :class:`AugmentConfig` (or its dict).
+        out: write the table (Markdown, CSV), every run and ``synthetic_samples.png`` there.
+        verbose: print progress.
+    Returns:
+        :class:`AugmentResult`.
+    Raises:
+        ValueError: the data have no labels or no test split, or a class has fewer than
+            ``per_class`` training images.
+    """
+    import tfvae
+    from tfvae.plots import save_image_grid
+
+    cfg = AugmentConfig.coerce(config, "augment")
+    splits = data if isinstance(data, tfvae.data.DataSplits) else tfvae.data.load(data, seed=0)
+    if splits.y_train is None or splits.x_test is None or splits.y_test is None:
+        raise ValueError("augment needs labelled training images and a labelled test split")
+    x_all = (
+        np.concatenate([splits.x_train, splits.x_val])
+        if splits.x_val is not None
+        else splits.x_train
+    )
+    y_all = (
+        np.concatenate([splits.y_train, splits.y_val])
+        if splits.y_val is not None
+        else splits.y_train
+    )
+    classes = np.array(sorted(set(np.unique(y_all)) if cfg.classes is None else cfg.classes))
+    missing = set(classes) - set(np.unique(y_all))
+    if missing:
+        raise ValueError(f"classes {sorted(int(c) for c in missing)} are not in the data's labels")
+    keep = np.isin(splits.y_test, classes)
+    x_test, y_test = splits.x_test[keep], splits.y_test[keep]
+    if cfg.test_limit is not None:
+        x_test, y_test = x_test[: cfg.test_limit], y_test[: cfg.test_limit]
+    index = {c: i for i, c in enumerate(classes)}  # classifier outputs 0..K-1
+    to_idx = np.vectorize(index.get)
+    runs: list[dict[str, Any]] = []
+    most = max(cfg.synthetic)
+    grid = []
+    for seed in range(cfg.seeds):
+        rng = np.random.default_rng(seed)
+        pick = _subset(y_all, classes, cfg.per_class, rng)
+        x_real, y_real = x_all[pick], y_all[pick]
+        synthetic = {}
+        for c in classes:
+            sampler = _generator(x_real[y_real == c], cfg, seed=1000 * seed + int(c))
+            synthetic[c] = sampler.sample(most, seed=seed)
+            if seed == 0:
+                grid.append(synthetic[c][:10])
+            if verbose:
+                print(f"seed {seed}: generated {most} images of class {c} with {cfg.model}")
+        sets = [("real", x_real, y_real)]
+        for n in sorted(cfg.synthetic):
+            xs = np.concatenate([synthetic[c][:n] for c in classes])
+            ys = np.repeat(classes, n)
+            sets.append((f"real + {n} synthetic/class", np.concatenate([x_real, xs]),
+                         np.concatenate([y_real, ys])))  # fmt: skip
+            sets.append((f"{n} synthetic/class only", xs, ys))
+        for name, x, y in sets:
+            clf, seen = train_classifier(x, to_idx(y), len(classes), cfg, seed=seed)
+            logits = clf.predict(x_test, batch_size=512, verbose=0)
+            scores = class_scores(
+                to_idx(y_test), np.argmax(logits, axis=1), np.arange(len(classes))
+            )
+            runs.append({"seed": seed, "training set": name, "train images": seen, **scores})
+            if verbose:
+                print(f"seed {seed}: {name:32s} ({seen} images) balanced accuracy "
+                      f"{scores['balanced accuracy']:.3f}")  # fmt: skip
+    order = list(dict.fromkeys(r["training set"] for r in runs))
+    rows = []
+    for name in order:
+        mine = [r for r in runs if r["training set"] == name]
+        row: dict[str, Any] = {"training set": name, "train images": mine[0]["train images"]}
+        for metric in AugmentResult.METRICS:
+            values = np.array([r[metric] for r in mine])
+            row[metric], row[metric + " std"] = float(values.mean()), float(values.std())
+        rows.append(row)
+    result = AugmentResult(rows, runs, cfg)
+    if out is not None:
+        result.write(out)
+        save_image_grid(np.concatenate(grid), Path(out) / "synthetic_samples.png", ncols=10)
+    return result
