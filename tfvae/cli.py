@@ -25,6 +25,7 @@ commands:
   generate   generate images from a trained model with a sampler
   evaluate   evaluate a trained model (importance-sampled test NLL)
   export     export a trained model (SavedModel for TF Serving, TFLite)
+  augment    does synthetic data help a classifier trained on few labelled images?
   models     list the available models
   samplers   list the available samplers
 
@@ -421,6 +422,56 @@ def _export(fv: flags.FlagValues) -> int:
     return 0
 
 
+def _augment_flags(fv: flags.FlagValues) -> None:
+    flags.DEFINE_string("data", "fashion_mnist", "Labelled data with a test split: a name or an "
+                        "image folder with one sub-folder per class.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("model", "vae", "The generative model (one per class).", flag_values=fv)
+    flags.DEFINE_integer("per-class", 50, "Real labelled training images per class.",
+                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_list("synthetic", ["500", "2000", "5000"], "Synthetic images per class, one "
+                      "row each (comma-separated).", flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("seeds", 3, "Repetitions (own labelled subset and models each).",
+                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_list("classes", None, "Only these class labels (e.g. 0,6).", flag_values=fv)
+    flags.DEFINE_integer("epochs", 300, "Training epochs of each generative model.",
+                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("latent_dim", 16, "Latent dimension.", flag_values=fv)
+    flags.DEFINE_enum("net", "mlp", ["mlp", "conv", "resnet"], "Generative model networks.",
+                      flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("width", None, "Network width (hidden units or channels).", flag_values=fv)
+    flags.DEFINE_string("sampler", "normal", "How synthetic codes are drawn.", flag_values=fv)
+    flags.DEFINE_integer("classifier-steps", 600, "Gradient steps of each classifier.",
+                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("test-limit", None, "Score on at most this many test images.",
+                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_multi_string("set", [], "Model config field, key=value (repeatable).",
+                              flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("out", "runs/augment", "Folder for augment.md/.csv, runs.json and "
+                        "synthetic_samples.png.", flag_values=fv)  # fmt: skip
+
+
+def _augment(fv: flags.FlagValues) -> int:
+    from tfvae.workflows import AugmentConfig, augment
+
+    try:
+        synthetic = [int(n) for n in fv.synthetic]
+        classes = None if fv.classes is None else [int(c) for c in fv.classes]
+    except ValueError as err:
+        raise UsageError(
+            f"--synthetic and --classes take comma-separated integers ({err})"
+        ) from err
+    config = AugmentConfig(
+        model=fv.model, per_class=fv["per-class"].value, synthetic=synthetic, seeds=fv.seeds,
+        classes=classes, latent_dim=fv.latent_dim, net=fv.net, width=fv.width, epochs=fv.epochs,
+        sampler=fv.sampler, classifier_steps=fv["classifier-steps"].value,
+        test_limit=fv["test-limit"].value, model_fields=_parse_fields(fv.set, "set"),
+    )  # fmt: skip
+    result = augment(fv.data, config, out=fv.out)
+    print(result.markdown())
+    print(f"wrote {fv.out}/augment.md, augment.csv, runs.json, synthetic_samples.png")
+    return 0
+
+
 def _no_flags(fv: flags.FlagValues) -> None:
     pass
 
@@ -468,6 +519,12 @@ COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "generate": ("Generate images from a trained model.", _generate_flags, _generate),
     "evaluate": ("Evaluate a trained model (test NLL).", _evaluate_flags, _evaluate),
     "export": ("Export a trained model for TF Serving or TFLite.", _export_flags, _export),
+    "augment": (
+        "Augmentation study: a classifier on few real images, with and without synthetic "
+        "images from per-class generative models.",
+        _augment_flags,
+        _augment,
+    ),
     "models": ("List the available models.", _no_flags, _models),
     "samplers": ("List the available samplers.", _no_flags, _samplers),
 }
@@ -504,7 +561,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (flags.Error, UsageError) as err:
         print(f"tfvae {name}: error: {err}\n(see `tfvae {name} --help`)", file=sys.stderr)
         return 2
-    if name in ("train", "generate", "evaluate", "export"):
+    if name in ("train", "generate", "evaluate", "export", "augment"):
         _import_tensorflow_quietly()
     try:
         return command(fv)

@@ -70,3 +70,16 @@ def test_bad_requests_are_named(digits):
         augment(digits, AugmentConfig(per_class=1000, classes=[0]), verbose=False)
     with pytest.raises(ValueError, match=r"classes \[42\]"):
         augment(digits, AugmentConfig(classes=[42]), verbose=False)
+
+
+def test_cli_augment_writes_the_table(tmp_path, capsys):
+    from tfvae import cli
+
+    code = cli.main(["tfvae", "augment", "--data", "digits", "--classes", "3,8", "--per-class", "8",
+                     "--synthetic", "4", "--seeds", "1", "--epochs", "1", "--classifier-steps", "2",
+                     "--latent_dim", "2", "--width", "16", "--test-limit", "40", "--out",
+                     str(tmp_path)])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert "| real + 4 synthetic/class | 24 |" in (tmp_path / "augment.md").read_text()
+    assert cli.main(["tfvae", "augment", "--synthetic", "many"]) == 2
+    assert "comma-separated integers" in capsys.readouterr().err
