@@ -13,6 +13,12 @@ from tfvae.distributions.likelihoods import (
 )
 from tfvae.distributions.posteriors import diagonal_gaussian
 from tfvae.distributions.priors import standard_normal
+from tfvae.distributions.vmf import (
+    VonMisesFisher,
+    implicit_w_gradient,
+    mean_resultant_length,
+    vmf_kl_to_uniform,
+)
 
 __all__ = [
     "LIKELIHOODS",
@@ -22,4 +28,8 @@ __all__ = [
     "diagonal_gaussian",
     "get_likelihood",
     "standard_normal",
+    "VonMisesFisher",
+    "implicit_w_gradient",
+    "mean_resultant_length",
+    "vmf_kl_to_uniform",
 ]

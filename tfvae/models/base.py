@@ -389,14 +389,19 @@ class BaseAE(LossTermsModel):
         return self.config.seed
 
     # -- inference -----------------------------------------------------------------------
+    def code_of(self, encoder_outputs: dict[str, tf.Tensor]) -> tf.Tensor:
+        """The deterministic code of encoder outputs, ``[B, D]``: the ``embedding`` (models
+        whose latent space is a manifold map it there: the sphere, the Poincare ball)."""
+        return encoder_outputs["embedding"]
+
     def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         """Deterministic reconstruction (posterior mean code), ``[B, *input_shape]``."""
-        z = self.encoder(x, training=training)["embedding"]
+        z = self.code_of(self.encoder(x, training=training))
         return self.likelihood.mean(self.decoder(z, training=training)["reconstruction"])
 
     def encode(self, x: Any) -> tf.Tensor:
         """Latent codes (the posterior mean for variational models), ``[B, latent_dim]``."""
-        return self.encoder(tf.convert_to_tensor(x, tf.float32), training=False)["embedding"]
+        return self.code_of(self.encoder(tf.convert_to_tensor(x, tf.float32), training=False))
 
     def decode(self, z: Any) -> tf.Tensor:
         """Data-space means ``[B, *input_shape]`` (in [0, 1] for images) for codes ``[B, D]``."""
