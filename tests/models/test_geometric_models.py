@@ -14,6 +14,7 @@ from tests.conftest import max_abs_diff
 #: model -> (config fields, sampler)
 MODELS = {
     "SVAE": ({"latent_dim": 4}, "hypersphere_uniform"),
+    "HVAE": ({"latent_dim": 4, "eps_lf": 0.01}, "normal"),
 }
 
 

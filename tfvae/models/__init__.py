@@ -11,6 +11,7 @@ from tfvae.models.config import BaseAEConfig
 from tfvae.models.disentangled_beta_vae import DisentangledBetaVAE, DisentangledBetaVAEConfig
 from tfvae.models.factor_vae import FactorVAE, FactorVAEConfig
 from tfvae.models.hrq_vae import HRQVAE, HRQVAEConfig
+from tfvae.models.hvae import HVAE, HVAEConfig
 from tfvae.models.importance import NLLEstimate, estimate_nll, log_mean_exp
 from tfvae.models.info_vae import InfoVAE_MMD, InfoVAE_MMD_Config
 from tfvae.models.iwae import IWAE, IWAEConfig
@@ -30,7 +31,7 @@ from tfvae.models.vq_vae import VQVAE, VQVAEConfig
 from tfvae.models.wae_mmd import WAE_MMD, WAE_MMD_Config
 
 __all__ = [
-    "AE", "AEConfig", "SVAE", "SVAEConfig", "HRQVAE", "HRQVAEConfig", "VQVAE", "VQVAEConfig", "VAEGAN", "VAEGANConfig", "Adversarial_AE", "Adversarial_AE_Config", "MSSSIM_VAE", "MSSSIM_VAE_Config", "RAE_GP", "RAE_GP_Config", "RAE_L2", "RAE_L2_Config", "BetaTCVAE", "BetaTCVAEConfig", "FactorVAE", "FactorVAEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BetaVAE", "BetaVAEConfig", "VAE",
+    "AE", "AEConfig", "HVAE", "HVAEConfig", "SVAE", "SVAEConfig", "HRQVAE", "HRQVAEConfig", "VQVAE", "VQVAEConfig", "VAEGAN", "VAEGANConfig", "Adversarial_AE", "Adversarial_AE_Config", "MSSSIM_VAE", "MSSSIM_VAE_Config", "RAE_GP", "RAE_GP_Config", "RAE_L2", "RAE_L2_Config", "BetaTCVAE", "BetaTCVAEConfig", "FactorVAE", "FactorVAEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BetaVAE", "BetaVAEConfig", "VAE",
     "VAEConfig", "build_model", "CIWAE", "CIWAEConfig", "IWAE", "IWAEConfig", "MIWAE",
     "MIWAEConfig", "NLLEstimate", "PIWAE", "PIWAEConfig", "VAMP", "VAMPConfig", "estimate_nll",
     "log_mean_exp", "DisentangledBetaVAE", "DisentangledBetaVAEConfig", "InfoVAE_MMD", "InfoVAE_MMD_Config", "WAE_MMD", "WAE_MMD_Config", "VAE_IAF", "VAE_IAF_Config", "VAE_LinNF", "VAE_LinNF_Config", "get_model_class", "list_models", "register_model",

@@ -1,0 +1,68 @@
+"""Leapfrog integration (float64): volume preservation, reversibility, energy, tempering."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfvae
+from tfvae.models.hamiltonian import leapfrog, potential_gradient, tempering
+
+
+def _log_joint(z):
+    """A non-Gaussian log-density (quartic + coupling), ``[B]``."""
+    return -tf.reduce_sum(0.25 * z**4 + 0.5 * z**2, axis=-1) - 0.3 * z[:, 0] * tf.sin(z[:, 1])
+
+
+def test_leapfrog_is_volume_preserving_and_reversible_in_float64():
+    grad_u = potential_gradient(_log_joint)
+    rng = np.random.default_rng(0)
+    z = tf.constant(rng.normal(size=(1, 3)), tf.float64)
+    rho = tf.constant(rng.normal(size=(1, 3)), tf.float64)
+    state = tf.concat([z, rho], axis=-1)
+    with tf.GradientTape() as tape:
+        tape.watch(state)
+        z1, rho1 = leapfrog(state[:, :3], state[:, 3:], grad_u, tf.constant(0.3, tf.float64))
+        out = tf.concat([z1, rho1], axis=-1)
+    jac = tape.batch_jacobian(out, state)[0].numpy()
+    assert abs(np.linalg.det(jac) - 1.0) < 1e-10
+    z2, rho2 = leapfrog(z1, -rho1, grad_u, tf.constant(0.3, tf.float64))
+    assert np.abs(z2 - z).max() < 1e-12 and np.abs(-rho2 - rho).max() < 1e-12
+
+
+def test_leapfrog_energy_error_shrinks_with_the_step_squared():
+    grad_u = potential_gradient(_log_joint)
+    z0 = tf.constant([[0.7, -0.4, 1.1]], tf.float64)
+    rho0 = tf.constant([[0.2, 0.5, -0.3]], tf.float64)
+
+    def energy(z, rho):
+        return float(-_log_joint(z)[0] + 0.5 * tf.reduce_sum(rho**2))
+
+    errors = []
+    for step in (0.1, 0.05):
+        z, rho = z0, rho0
+        for _ in range(int(round(1.0 / step))):  # integrate to time 1
+            z, rho = leapfrog(z, rho, grad_u, tf.constant(step, tf.float64))
+        errors.append(abs(energy(z, rho) - energy(z0, rho0)))
+    assert errors[1] < errors[0] / 3  # second order: about 4x smaller
+
+
+def test_tempering_schedule_and_hvae_config():
+    root0 = tf.constant(0.5, tf.float64)
+    assert float(tempering(0, 4, root0)) == pytest.approx(0.5)
+    assert float(tempering(4, 4, root0)) == pytest.approx(1.0)
+    with pytest.raises(tfvae.ConfigError, match="beta_zero"):
+        tfvae.HVAEConfig(beta_zero=1.5)
+
+
+def test_hvae_learns_its_step_size_and_temperature_when_asked(digits, seeded):
+    model = tfvae.build_model("hvae", input_shape=(8, 8, 1), latent_dim=2, eps_lf=0.05,
+                              learn_eps_lf=True, learn_beta_zero=True)  # fmt: skip
+    assert {w.name for w in model.trainable_weights} >= {"log_eps_lf", "beta_zero_sqrt_logit"}
+    model.compile(optimizer="adam")
+    model.fit(digits.x_train[:128], batch_size=32, epochs=1, verbose=0)
+    assert float(model.step_size) != pytest.approx(0.05, rel=1e-6)
+    assert 0.0 < float(model.beta_zero_sqrt) < 1.0
+    fixed = tfvae.build_model("hvae", input_shape=(8, 8, 1), latent_dim=2)
+    assert not {w.name for w in fixed.trainable_weights} & {"log_eps_lf", "beta_zero_sqrt_logit"}

@@ -1,0 +1,50 @@
+"""Hamiltonian dynamics shared by the MCMC-augmented VAEs (HVAE, RHVAE): leapfrog steps,
+tempering schedules, and the gradient of the potential ``U(z) = -log p(x, z)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import tensorflow as tf
+
+GradFn = Callable[[tf.Tensor], tf.Tensor]
+
+
+def leapfrog(z: tf.Tensor, rho: tf.Tensor, grad_u: GradFn, step: tf.Tensor
+             ) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
+    """One leapfrog step of ``H(z, rho) = U(z) + ||rho||^2 / 2`` (identity mass matrix).
+
+    ``rho' = rho - step/2 grad U(z)``, ``z' = z + step rho'``, ``rho'' = rho' - step/2 grad U(z')``.
+    Volume preserving and reversible (``leapfrog(z', -rho'')`` returns ``(z, -rho)``).
+
+    Args:
+        z, rho: ``[B, D]`` position and momentum.
+        grad_u: ``z -> dU/dz``, ``[B, D]``.
+        step: the step size (scalar).
+    """
+    rho_half = rho - 0.5 * step * grad_u(z)
+    z_new = z + step * rho_half
+    return z_new, rho_half - 0.5 * step * grad_u(z_new)
+
+
+def tempering(k: int, n_steps: int, beta_zero_sqrt: tf.Tensor) -> tf.Tensor:
+    """``sqrt(beta_k)`` of Caterini et al.'s quadratic schedule: ``sqrt(beta_0)`` at ``k = 0``
+    and 1 at ``k = K``: ``1 / sqrt(beta_k) = (1 - 1/sqrt(beta_0)) (k/K)^2 + 1/sqrt(beta_0)``."""
+    inv = 1.0 / beta_zero_sqrt
+    return 1.0 / ((1.0 - inv) * (k / n_steps) ** 2 + inv)
+
+
+def potential_gradient(log_joint: Callable[[tf.Tensor], tf.Tensor]) -> GradFn:
+    """``z -> dU/dz`` with ``U(z) = -sum_B log_joint(z)`` (each row's gradient is its own).
+
+    The gradient is taken with a nested tape, so an outer tape (the training step) can
+    differentiate through it (second order, as the HVAE objective needs).
+    """
+
+    def grad_u(z: tf.Tensor) -> tf.Tensor:
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            u = -tf.reduce_sum(log_joint(z))
+        return tape.gradient(u, z)
+
+    return grad_u
