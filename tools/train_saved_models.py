@@ -26,7 +26,7 @@ from tfvae.metrics import fid
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = {
     "vae": ("VAE", "the Gaussian VAE"),
-    "iwae": ("IWAE", "importance-weighted family, K=5 samples per example in training"),
+    "iwae": ("IWAE", "importance-weighted family, K=10 samples per example in training"),
     "rae_l2": ("RAE_L2", "regularized deterministic autoencoder family, sampled ex post"),
 }
 

@@ -11,16 +11,21 @@ import tensorflow as tf
 import tfvae
 from tests.conftest import max_abs_diff
 
-#: model -> (config fields, sampler)
+#: model -> (config fields, sampler, sampler fields)
 MODELS = {
-    "SVAE": ({"latent_dim": 4}, "hypersphere_uniform"),
-    "HVAE": ({"latent_dim": 4, "eps_lf": 0.01}, "normal"),
+    "SVAE": ({"latent_dim": 4}, "hypersphere_uniform", {}),
+    "HVAE": ({"latent_dim": 4, "eps_lf": 0.01}, "normal", {}),
+    "RHVAE": (
+        {"latent_dim": 4, "eps_lf": 0.01, "metric_capacity": 256, "metric_hidden": 32},
+        "rhvae_manifold",
+        {"mcmc_steps_nbr": 5, "n_lf": 3},
+    ),
 }
 
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_500_steps_on_fashion_mnist_then_save_reload_resume_generate(name, fashion, tmp_path):
-    fields, sampler_name = MODELS[name]
+    fields, sampler_name, sampler_fields = MODELS[name]
     keras.utils.set_random_seed(0)
     small = {"hidden": (64,)}  # 500 steps of Pythae's 512-unit MLP would be slow here
     enc = tfvae.nn.MLPEncoder(fields["latent_dim"], **small)
@@ -41,7 +46,10 @@ def test_500_steps_on_fashion_mnist_then_save_reload_resume_generate(name, fashi
     more = [m.fit(x[:128], batch_size=32, epochs=1, verbose=0).history for m in (model, loaded)]
     assert more[0]["loss"] == pytest.approx(more[1]["loss"], rel=1e-5)
 
-    samples = tfvae.build_sampler(sampler_name, model).fit(x[:500]).sample(6, seed=1)
+    for a, b in zip(model.non_trainable_weights, loaded.non_trainable_weights, strict=True):
+        assert max_abs_diff(a, b) == 0.0, a.name  # RHVAE: the metric's centroids and matrices
+    sampler = tfvae.build_sampler(sampler_name, model, **sampler_fields)
+    samples = sampler.fit(x[:500]).sample(6, seed=1)
     assert samples.shape == (6, 28, 28, 1) and np.isfinite(samples).all()
     nll = model.nll(test, n_samples=20)
     assert np.isfinite(nll.nll) and 0 < nll.nll < 784 * np.log(2)

@@ -66,3 +66,47 @@ def test_hvae_learns_its_step_size_and_temperature_when_asked(digits, seeded):
     assert 0.0 < float(model.beta_zero_sqrt) < 1.0
     fixed = tfvae.build_model("hvae", input_shape=(8, 8, 1), latent_dim=2)
     assert not {w.name for w in fixed.trainable_weights} & {"log_eps_lf", "beta_zero_sqrt_logit"}
+
+
+def _inverse_metric(z):
+    """A known position-dependent metric: G^{-1}(z) = diag(1 + z^2) + a coupling, SPD."""
+    diag = tf.linalg.diag(1.0 + z**2)
+    off = 0.2 * tf.tanh(z[:, :1] * z[:, 1:2])[:, :, None] * (1 - tf.eye(z.shape[-1], dtype=z.dtype))
+    return diag + off
+
+
+def test_generalized_leapfrog_conserves_the_riemannian_hamiltonian_to_second_order():
+    from tfvae.models.hamiltonian import generalized_leapfrog, riemannian_kinetic
+
+    grad_u = potential_gradient(_log_joint)
+    z0 = tf.constant([[0.6, -0.3, 0.9]], tf.float64)
+    rho0 = tf.constant([[0.4, 0.1, -0.5]], tf.float64)
+
+    def energy(z, rho):
+        return float(-_log_joint(z)[0] + riemannian_kinetic(z, rho, _inverse_metric)[0])
+
+    errors = []
+    for step in (0.1, 0.05):
+        z, rho = z0, rho0
+        for _ in range(int(round(0.5 / step))):
+            z, rho = generalized_leapfrog(z, rho, grad_u, _inverse_metric,
+                                          tf.constant(step, tf.float64), fixed_point_steps=8)  # fmt: skip
+        errors.append(abs(energy(z, rho) - energy(z0, rho0)))
+    assert errors[0] < 0.01 and errors[1] < errors[0] / 3, errors
+
+
+def test_rhvae_metric_is_stored_scaled_and_refuses_other_models(digits, seeded):
+    model = tfvae.build_model("rhvae", input_shape=(8, 8, 1), latent_dim=2, metric_capacity=100)
+    z = tf.zeros((1, 2))
+    start = model.stored_inverse_metric(z).numpy()[0]  # Pythae's starting metric at 0: (1 + lbd) I
+    assert np.allclose(start, 1.01 * np.eye(2), atol=1e-6)
+    model.compile(optimizer="adam")
+    model.fit(digits.x_train[:96], batch_size=32, epochs=2, verbose=0)
+    assert int(model.metric_count) == 100 and int(model.metric_batch) == 32
+    codes = model.encode(digits.x_train[64:96]).numpy()  # the last batch's means were stored
+    stored = model.metric_centroids.numpy()
+    assert np.abs(stored[[(192 - 32 + i) % 100 for i in range(32)]] - codes).max() < 0.5
+    with pytest.raises(ValueError, match="learned metric of an RHVAE"):
+        tfvae.build_sampler(
+            "rhvae_manifold", tfvae.build_model("vae", input_shape=(4,), latent_dim=2)
+        )

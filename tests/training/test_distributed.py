@@ -37,8 +37,13 @@ def test_two_replicas_train_like_one_device(name, digits):
     ds = tf.data.Dataset.from_tensor_slices(x).batch(32)
     h1 = single.fit(ds, epochs=2, verbose=0).history
     h2 = multi.fit(ds, epochs=2, verbose=0).history
-    for a, b in zip(single.get_weights(), multi.get_weights(), strict=True):
-        assert float(np.max(np.abs(a - b))) < 1e-5
+    for a, b in zip(single.trainable_weights, multi.trainable_weights, strict=True):
+        assert float(np.max(np.abs(a.numpy() - b.numpy()))) < 1e-5, a.name
+    for a, b in zip(single.non_trainable_weights, multi.non_trainable_weights, strict=True):
+        # state computed from the weights (BN statistics, RHVAE's stored metric L L^T, whose
+        # exponentiated diagonal amplifies the 1e-6 differences of the weights)
+        a, b = a.numpy(), b.numpy()
+        assert float(np.max(np.abs(a - b))) < 1e-4 * max(1.0, float(np.max(np.abs(a))))
     np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
     assert int(multi.optimizer.iterations.numpy()) == 8
 

@@ -21,6 +21,7 @@ from tfvae.models.piwae import PIWAE, PIWAEConfig
 from tfvae.models.rae_gp import RAE_GP, RAE_GP_Config
 from tfvae.models.rae_l2 import RAE_L2, RAE_L2_Config
 from tfvae.models.registry import build_model, get_model_class, list_models, register_model
+from tfvae.models.rhvae import RHVAE, RHVAEConfig
 from tfvae.models.svae import SVAE, SVAEConfig
 from tfvae.models.vae import VAE, VAEConfig
 from tfvae.models.vae_gan import VAEGAN, VAEGANConfig
@@ -31,7 +32,7 @@ from tfvae.models.vq_vae import VQVAE, VQVAEConfig
 from tfvae.models.wae_mmd import WAE_MMD, WAE_MMD_Config
 
 __all__ = [
-    "AE", "AEConfig", "HVAE", "HVAEConfig", "SVAE", "SVAEConfig", "HRQVAE", "HRQVAEConfig", "VQVAE", "VQVAEConfig", "VAEGAN", "VAEGANConfig", "Adversarial_AE", "Adversarial_AE_Config", "MSSSIM_VAE", "MSSSIM_VAE_Config", "RAE_GP", "RAE_GP_Config", "RAE_L2", "RAE_L2_Config", "BetaTCVAE", "BetaTCVAEConfig", "FactorVAE", "FactorVAEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BetaVAE", "BetaVAEConfig", "VAE",
+    "AE", "AEConfig", "RHVAE", "RHVAEConfig", "HVAE", "HVAEConfig", "SVAE", "SVAEConfig", "HRQVAE", "HRQVAEConfig", "VQVAE", "VQVAEConfig", "VAEGAN", "VAEGANConfig", "Adversarial_AE", "Adversarial_AE_Config", "MSSSIM_VAE", "MSSSIM_VAE_Config", "RAE_GP", "RAE_GP_Config", "RAE_L2", "RAE_L2_Config", "BetaTCVAE", "BetaTCVAEConfig", "FactorVAE", "FactorVAEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BetaVAE", "BetaVAEConfig", "VAE",
     "VAEConfig", "build_model", "CIWAE", "CIWAEConfig", "IWAE", "IWAEConfig", "MIWAE",
     "MIWAEConfig", "NLLEstimate", "PIWAE", "PIWAEConfig", "VAMP", "VAMPConfig", "estimate_nll",
     "log_mean_exp", "DisentangledBetaVAE", "DisentangledBetaVAEConfig", "InfoVAE_MMD", "InfoVAE_MMD_Config", "WAE_MMD", "WAE_MMD_Config", "VAE_IAF", "VAE_IAF_Config", "VAE_LinNF", "VAE_LinNF_Config", "get_model_class", "list_models", "register_model",

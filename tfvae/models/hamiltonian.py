@@ -48,3 +48,49 @@ def potential_gradient(log_joint: Callable[[tf.Tensor], tf.Tensor]) -> GradFn:
         return tape.gradient(u, z)
 
     return grad_u
+
+
+InverseMetricFn = Callable[[tf.Tensor], tf.Tensor]
+
+
+def riemannian_kinetic(z: tf.Tensor, rho: tf.Tensor, inverse_metric: InverseMetricFn) -> tf.Tensor:
+    """``0.5 log det G(z) + 0.5 rho^T G(z)^{-1} rho`` per row, ``[B]``: the position-dependent
+    part of the Riemannian Hamiltonian, with ``G^{-1} = inverse_metric(z)`` ``[B, D, D]``."""
+    ginv = inverse_metric(z)
+    quad = tf.einsum("bi,bij,bj->b", rho, ginv, rho)
+    return -0.5 * tf.linalg.logdet(ginv) + 0.5 * quad
+
+
+def generalized_leapfrog(z: tf.Tensor, rho: tf.Tensor, grad_u: GradFn,
+                         inverse_metric: InverseMetricFn, step: tf.Tensor,
+                         fixed_point_steps: int = 3) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
+    """One generalized leapfrog step of ``H(z, rho) = U(z) + 0.5 log det G(z) + 0.5 rho^T
+    G(z)^{-1} rho`` (Girolami & Calderhead, 2011), the two implicit equations solved by
+    ``fixed_point_steps`` fixed-point iterations as in RHVAE:
+
+    ``rho' = rho - step/2 dH/dz(z, rho')``; ``z' = z + step/2 [G^{-1}(z) + G^{-1}(z')] rho'``;
+    ``rho'' = rho' - step/2 dH/dz(z', rho')``.
+
+    Args:
+        z, rho: ``[B, D]``.
+        grad_u: ``z -> dU/dz`` ``[B, D]``.
+        inverse_metric: ``z -> G(z)^{-1}`` ``[B, D, D]`` (symmetric positive definite).
+        step: the step size.
+    """
+
+    def grad_kinetic(zz: tf.Tensor, rr: tf.Tensor) -> tf.Tensor:
+        with tf.GradientTape() as tape:
+            tape.watch(zz)
+            k = tf.reduce_sum(riemannian_kinetic(zz, rr, inverse_metric))
+        return tape.gradient(k, zz)
+
+    du = grad_u(z)
+    rho_half = rho
+    for _ in range(fixed_point_steps):
+        rho_half = rho - 0.5 * step * (du + grad_kinetic(z, rho_half))
+    velocity = tf.linalg.matvec(inverse_metric(z), rho_half)
+    z_new = z
+    for _ in range(fixed_point_steps):
+        z_new = z + 0.5 * step * (velocity + tf.linalg.matvec(inverse_metric(z_new), rho_half))
+    rho_new = rho_half - 0.5 * step * (grad_u(z_new) + grad_kinetic(z_new, rho_half))
+    return z_new, rho_new

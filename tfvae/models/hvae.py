@@ -17,7 +17,7 @@ from tfvae.models.vae import VAE, VAEConfig
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-def _log_std_normal(v: tf.Tensor) -> tf.Tensor:
+def log_std_normal(v: tf.Tensor) -> tf.Tensor:
     """``log N(v; 0, I)`` summed over the last axis."""
     return -tf.reduce_sum(0.5 * v**2 + _HALF_LOG_2PI, axis=-1)
 
@@ -102,7 +102,7 @@ class HVAE(VAE):
         """Run the K tempered leapfrog steps from ``z_0`` ``[B, D]`` with momentum noise
         ``gamma`` ``[B, D]``; returns ``(z_K, rho_K)``."""
         log_px = self.log_likelihood_fn(x, training)
-        grad_u = potential_gradient(lambda z: log_px(z) + _log_std_normal(z))
+        grad_u = potential_gradient(lambda z: log_px(z) + log_std_normal(z))
         root0 = self.beta_zero_sqrt
         z, rho, previous = z0, gamma / root0, root0
         for k in range(1, self.config.n_lf + 1):
@@ -121,9 +121,9 @@ class HVAE(VAE):
         z0 = mu + tf.exp(0.5 * log_var) * eps
         z, rho = self.flow(x, z0, gamma, training=training)
         log_q0 = -tf.reduce_sum(0.5 * log_var + 0.5 * eps**2 + _HALF_LOG_2PI, axis=-1)
-        log_q = log_q0 + _log_std_normal(gamma) - _log_std_normal(rho)
+        log_q = log_q0 + log_std_normal(gamma) - log_std_normal(rho)
         return {"log_px": self.log_likelihood_fn(x, training, exact)(z),
-                "log_pz": _log_std_normal(z), "log_q": log_q, "z": z}  # fmt: skip
+                "log_pz": log_std_normal(z), "log_q": log_q, "z": z}  # fmt: skip
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         enc = self.encoder(x, training=training)

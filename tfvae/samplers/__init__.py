@@ -13,6 +13,7 @@ from tfvae.samplers.base import (
 from tfvae.samplers.flows import FlowSampler, FlowSamplerConfig, IAFSampler, MAFSampler
 from tfvae.samplers.gmm import GaussianMixtureSampler, GaussianMixtureSamplerConfig
 from tfvae.samplers.hypersphere import HypersphereUniformSampler
+from tfvae.samplers.manifold import RHVAEManifoldSampler, RHVAEManifoldSamplerConfig
 from tfvae.samplers.normal import NormalSampler
 from tfvae.samplers.pixelcnn import PixelCNNSampler, PixelCNNSamplerConfig
 from tfvae.samplers.two_stage import TwoStageVAESampler, TwoStageVAESamplerConfig
@@ -20,6 +21,6 @@ from tfvae.samplers.vamp import VAMPSampler
 
 __all__ = [
     "BaseSampler", "BaseSamplerConfig", "GaussianMixtureSampler", "GaussianMixtureSamplerConfig",
-    "NormalSampler", "HypersphereUniformSampler", "build_sampler", "get_sampler_class", "list_samplers", "register_sampler",
+    "NormalSampler", "HypersphereUniformSampler", "RHVAEManifoldSampler", "RHVAEManifoldSamplerConfig", "build_sampler", "get_sampler_class", "list_samplers", "register_sampler",
     "sampler_aliases", "TrainedSamplerConfig", "FlowSampler", "FlowSamplerConfig", "IAFSampler", "MAFSampler", "TwoStageVAESampler", "TwoStageVAESamplerConfig", "VAMPSampler", "PixelCNNSampler", "PixelCNNSamplerConfig",
 ]  # fmt: skip
