@@ -39,6 +39,8 @@ _EXPORTS = {
     "RAE_GP": "tfvae.models",
     "RAE_L2_Config": "tfvae.models",
     "RAE_L2": "tfvae.models",
+    "PoincareVAEConfig": "tfvae.models",
+    "PoincareVAE": "tfvae.models",
     "RHVAEConfig": "tfvae.models",
     "RHVAE": "tfvae.models",
     "HVAEConfig": "tfvae.models",

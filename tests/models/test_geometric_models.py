@@ -15,6 +15,7 @@ from tests.conftest import max_abs_diff
 MODELS = {
     "SVAE": ({"latent_dim": 4}, "hypersphere_uniform", {}),
     "HVAE": ({"latent_dim": 4, "eps_lf": 0.01}, "normal", {}),
+    "PoincareVAE": ({"latent_dim": 2}, "poincare_disk", {}),
     "RHVAE": (
         {"latent_dim": 4, "eps_lf": 0.01, "metric_capacity": 256, "metric_hidden": 32},
         "rhvae_manifold",
@@ -29,7 +30,8 @@ def test_500_steps_on_fashion_mnist_then_save_reload_resume_generate(name, fashi
     keras.utils.set_random_seed(0)
     small = {"hidden": (64,)}  # 500 steps of Pythae's 512-unit MLP would be slow here
     enc = tfvae.nn.MLPEncoder(fields["latent_dim"], **small)
-    dec = tfvae.nn.MLPDecoder((28, 28, 1), output_activation="linear", **small)
+    decoder_cls = tfvae.nn.GyroplaneMLPDecoder if name == "PoincareVAE" else tfvae.nn.MLPDecoder
+    dec = decoder_cls((28, 28, 1), output_activation="linear", **small)
     model = tfvae.build_model(name, input_shape=(28, 28, 1), reconstruction_loss="bce",
                               encoder=enc, decoder=dec, **fields)  # fmt: skip
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
@@ -53,6 +55,19 @@ def test_500_steps_on_fashion_mnist_then_save_reload_resume_generate(name, fashi
     assert samples.shape == (6, 28, 28, 1) and np.isfinite(samples).all()
     nll = model.nll(test, n_samples=20)
     assert np.isfinite(nll.nll) and 0 < nll.nll < 784 * np.log(2)
+
+
+def test_poincare_vae_codes_live_in_the_ball_and_its_sampler_checks_the_model(fashion):
+    model = tfvae.build_model("poincarevae", input_shape=(28, 28, 1), latent_dim=2, curvature=2.0)
+    assert type(model.decoder).__name__ == "GyroplaneMLPDecoder"
+    codes = model.embed(fashion.x_test[:64])
+    assert np.all(2.0 * np.sum(codes**2, axis=1) < 1.0)
+    prior = np.asarray(model.sample_prior(256))
+    assert np.all(2.0 * np.sum(prior**2, axis=1) < 1.0)
+    with pytest.raises(ValueError, match="Poincare-ball latent space"):
+        tfvae.build_sampler(
+            "poincare_disk", tfvae.build_model("vae", input_shape=(4,), latent_dim=2)
+        )
 
 
 def test_svae_codes_are_unit_vectors_and_its_kl_is_exact(fashion):

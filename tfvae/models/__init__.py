@@ -18,6 +18,7 @@ from tfvae.models.iwae import IWAE, IWAEConfig
 from tfvae.models.miwae import MIWAE, MIWAEConfig
 from tfvae.models.msssim_vae import MSSSIM_VAE, MSSSIM_VAE_Config
 from tfvae.models.piwae import PIWAE, PIWAEConfig
+from tfvae.models.poincare_vae import PoincareVAE, PoincareVAEConfig
 from tfvae.models.rae_gp import RAE_GP, RAE_GP_Config
 from tfvae.models.rae_l2 import RAE_L2, RAE_L2_Config
 from tfvae.models.registry import build_model, get_model_class, list_models, register_model
@@ -32,7 +33,7 @@ from tfvae.models.vq_vae import VQVAE, VQVAEConfig
 from tfvae.models.wae_mmd import WAE_MMD, WAE_MMD_Config
 
 __all__ = [
-    "AE", "AEConfig", "RHVAE", "RHVAEConfig", "HVAE", "HVAEConfig", "SVAE", "SVAEConfig", "HRQVAE", "HRQVAEConfig", "VQVAE", "VQVAEConfig", "VAEGAN", "VAEGANConfig", "Adversarial_AE", "Adversarial_AE_Config", "MSSSIM_VAE", "MSSSIM_VAE_Config", "RAE_GP", "RAE_GP_Config", "RAE_L2", "RAE_L2_Config", "BetaTCVAE", "BetaTCVAEConfig", "FactorVAE", "FactorVAEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BetaVAE", "BetaVAEConfig", "VAE",
+    "AE", "AEConfig", "PoincareVAE", "PoincareVAEConfig", "RHVAE", "RHVAEConfig", "HVAE", "HVAEConfig", "SVAE", "SVAEConfig", "HRQVAE", "HRQVAEConfig", "VQVAE", "VQVAEConfig", "VAEGAN", "VAEGANConfig", "Adversarial_AE", "Adversarial_AE_Config", "MSSSIM_VAE", "MSSSIM_VAE_Config", "RAE_GP", "RAE_GP_Config", "RAE_L2", "RAE_L2_Config", "BetaTCVAE", "BetaTCVAEConfig", "FactorVAE", "FactorVAEConfig", "AutoModel", "BaseAE", "BaseAEConfig", "BetaVAE", "BetaVAEConfig", "VAE",
     "VAEConfig", "build_model", "CIWAE", "CIWAEConfig", "IWAE", "IWAEConfig", "MIWAE",
     "MIWAEConfig", "NLLEstimate", "PIWAE", "PIWAEConfig", "VAMP", "VAMPConfig", "estimate_nll",
     "log_mean_exp", "DisentangledBetaVAE", "DisentangledBetaVAEConfig", "InfoVAE_MMD", "InfoVAE_MMD_Config", "WAE_MMD", "WAE_MMD_Config", "VAE_IAF", "VAE_IAF_Config", "VAE_LinNF", "VAE_LinNF_Config", "get_model_class", "list_models", "register_model",

@@ -22,6 +22,7 @@ from tfvae.nn.conv import (
     ResNetEncoder32,
     ResNetEncoder64,
 )
+from tfvae.nn.hyperbolic import Gyroplane, GyroplaneMLPDecoder
 from tfvae.nn.metric import MLPMetric
 from tfvae.nn.mlp import MLPDecoder, MLPDiscriminator, MLPEncoder
 from tfvae.nn.quantizer import HierarchicalResidualQuantizer, VectorQuantizer
@@ -99,7 +100,7 @@ def benchmark_networks(
 __all__ = [
     "NETWORK_KINDS", "benchmark_networks",
     "ConvDecoder", "ConvDecoder28", "ConvDecoder32", "ConvDecoder64", "ConvEncoder",
-    "ConvEncoder28", "ConvEncoder32", "ConvEncoder64", "MLPMetric", "MLPDecoder", "MLPDiscriminator", "MLPEncoder", "Network",
+    "ConvEncoder28", "ConvEncoder32", "ConvEncoder64", "MLPMetric", "Gyroplane", "GyroplaneMLPDecoder", "MLPDecoder", "MLPDiscriminator", "MLPEncoder", "Network",
     "ResBlock", "ResNetDecoder28", "ResNetDecoder32", "ResNetDecoder64", "ResNetEncoder28",
     "ResNetEncoder32", "ResNetEncoder64", "default_networks", "SpatialConvDecoder", "SpatialConvEncoder", "VectorQuantizer", "HierarchicalResidualQuantizer",
 ]  # fmt: skip

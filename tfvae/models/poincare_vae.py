@@ -1,0 +1,78 @@
+"""PoincareVAE (Mathieu et al., 2019): a VAE whose latent space is the Poincare ball."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+import keras
+import tensorflow as tf
+
+from tfvae.distributions.poincare import PoincareBall, WrappedNormal
+from tfvae.models.config import BaseAEConfig
+from tfvae.models.registry import register_model
+from tfvae.models.vae import VAE
+from tfvae.nn.hyperbolic import GyroplaneMLPDecoder
+
+
+@dataclasses.dataclass
+class PoincareVAEConfig(BaseAEConfig):
+    """Config of :class:`PoincareVAE`.
+
+    Attributes:
+        curvature: c > 0; the ball has curvature -c and radius 1/sqrt(c).
+        prior_distribution: ``"wrapped_normal"`` (the only one implemented; Pythae's default).
+        posterior_distribution: ``"wrapped_normal"`` (idem).
+    """
+
+    curvature: float = 1.0
+    prior_distribution: Literal["wrapped_normal"] = "wrapped_normal"
+    posterior_distribution: Literal["wrapped_normal"] = "wrapped_normal"
+
+    def validate(self) -> None:
+        super().validate()
+        self.check_positive("curvature")
+
+
+@register_model
+class PoincareVAE(VAE):
+    """Poincare VAE: ``q(z|x) = N^W(exp_0(embedding), exp(log_covariance / 2))`` and
+    ``p(z) = N^W(0, I)`` on the ball of curvature ``-c``, wrapped normals
+    (:class:`~tfvae.distributions.poincare.WrappedNormal`).
+
+    ``loss = mean_B [ recon(x, dec(z)) + log q(z|x) - log p(z) ]`` (one-sample KL estimate, as
+    Pythae). The posterior mean is the encoder's embedding mapped onto the ball by ``exp_0``;
+    the default decoder starts with a gyroplane layer (:class:`~tfvae.nn.GyroplaneMLPDecoder`).
+    Codes from ``encode`` are points of the ball; sample with ``poincare_disk`` (the prior).
+    """
+
+    config_class = PoincareVAEConfig
+    latent_geometry = "poincare"
+    analytic_kl = False
+
+    def __init__(self, config: Any = None, encoder: keras.Model | None = None,
+                 decoder: keras.Model | None = None, **kwargs: Any) -> None:  # fmt: skip
+        cfg = self._coerce_config(config)
+        if decoder is None:
+            from tfvae.distributions import get_likelihood
+
+            activation = get_likelihood(cfg.reconstruction_loss).decoder_activation
+            decoder = GyroplaneMLPDecoder(cfg.input_shape, curvature=cfg.curvature,
+                                          output_activation=activation, name="decoder")  # fmt: skip
+        self.ball = PoincareBall(cfg.latent_dim, cfg.curvature)
+        super().__init__(cfg, encoder=encoder, decoder=decoder, **kwargs)
+
+    def code_of(self, encoder_outputs: dict[str, tf.Tensor]) -> tf.Tensor:
+        return self.ball.project(self.ball.expmap0(encoder_outputs["embedding"]))
+
+    def posterior(self, encoder_outputs: dict[str, tf.Tensor]) -> WrappedNormal:
+        scale = tf.exp(0.5 * encoder_outputs["log_covariance"])
+        return WrappedNormal(self.code_of(encoder_outputs), scale, self.ball)
+
+    def prior(self) -> WrappedNormal:
+        """``N^W(0, I)`` on the ball."""
+        zero = tf.zeros([self.latent_dim])
+        return WrappedNormal(zero, tf.ones([self.latent_dim]), self.ball)
+
+    def random_codes(self, n: tf.Tensor) -> tf.Tensor:
+        return self.prior().from_tangent(super().random_codes(n))

@@ -1,0 +1,36 @@
+"""PoincareDiskSampler: codes from a PoincareVAE's wrapped-normal prior on the ball."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from tfvae.samplers.base import BaseSampler, BaseSamplerConfig, register_sampler
+
+
+@register_sampler("poincare_disk")
+class PoincareDiskSampler(BaseSampler):
+    """Samples ``z ~ N^W(0, I)`` on the Poincare ball (the model's prior) and decodes them;
+    Pythae's ``PoincareDiskSampler``. Only for models whose ``latent_geometry`` is
+    ``"poincare"``.
+
+    Example:
+        >>> images = PoincareDiskSampler(pvae).sample(64)
+    """
+
+    def __init__(self, model: Any, config: BaseSamplerConfig | dict | None = None) -> None:
+        geometry = getattr(model, "latent_geometry", "euclidean")
+        if geometry != "poincare":
+            raise ValueError(
+                f"PoincareDiskSampler needs a model with a Poincare-ball latent space "
+                f"(PoincareVAE); {type(model).__name__} has a {geometry} one"
+            )
+        super().__init__(model, config)
+
+    def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
+        return np.asarray(self.model.sample_prior(n, seed=seed))
+
+    def log_prob(self, codes: Any) -> np.ndarray:
+        return np.asarray(self.model.prior().log_prob(tf.convert_to_tensor(codes, tf.float32)))
