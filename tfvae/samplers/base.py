@@ -54,8 +54,18 @@ class BaseSampler:
     config_class: ClassVar[type[BaseSamplerConfig]] = BaseSamplerConfig
     #: True when :meth:`fit` must see data before :meth:`sample`
     needs_fit: ClassVar[bool] = False
+    #: ``(latent_geometry, the models that have it)`` for samplers of one latent geometry
+    requires_geometry: ClassVar[tuple[str, str] | None] = None
 
     def __init__(self, model: Any, config: BaseSamplerConfig | dict | None = None) -> None:
+        if self.requires_geometry is not None:
+            wanted, models = self.requires_geometry
+            geometry = getattr(model, "latent_geometry", "euclidean")
+            if geometry != wanted:
+                raise ValueError(
+                    f"{type(self).__name__} needs a model with a {wanted} latent space "
+                    f"({models}); {type(model).__name__} has a {geometry} one"
+                )
         self.model = model
         self.config = self.config_class.coerce(config, type(self).__name__)
         self.is_fitted = not self.needs_fit

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from tfvae.samplers.base import BaseSampler, BaseSamplerConfig, register_sampler
+from tfvae.samplers.base import BaseSampler, register_sampler
 
 
 @register_sampler("hypersphere_uniform")
@@ -19,14 +19,7 @@ class HypersphereUniformSampler(BaseSampler):
         >>> images = HypersphereUniformSampler(svae).sample(64)
     """
 
-    def __init__(self, model: Any, config: BaseSamplerConfig | dict | None = None) -> None:
-        geometry = getattr(model, "latent_geometry", "euclidean")
-        if geometry != "sphere":
-            raise ValueError(
-                f"HypersphereUniformSampler needs a model with a hyperspherical latent space "
-                f"(SVAE); {type(model).__name__} has a {geometry} one"
-            )
-        super().__init__(model, config)
+    requires_geometry = ("sphere", "SVAE")
 
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
         z = np.random.default_rng(seed).standard_normal((n, self.model.latent_dim))

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfvae.samplers.base import BaseSampler, BaseSamplerConfig, register_sampler
+from tfvae.samplers.base import BaseSampler, register_sampler
 
 
 @register_sampler("poincare_disk")
@@ -20,14 +20,7 @@ class PoincareDiskSampler(BaseSampler):
         >>> images = PoincareDiskSampler(pvae).sample(64)
     """
 
-    def __init__(self, model: Any, config: BaseSamplerConfig | dict | None = None) -> None:
-        geometry = getattr(model, "latent_geometry", "euclidean")
-        if geometry != "poincare":
-            raise ValueError(
-                f"PoincareDiskSampler needs a model with a Poincare-ball latent space "
-                f"(PoincareVAE); {type(model).__name__} has a {geometry} one"
-            )
-        super().__init__(model, config)
+    requires_geometry = ("poincare", "PoincareVAE")
 
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
         return np.asarray(self.model.sample_prior(n, seed=seed))
