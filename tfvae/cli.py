@@ -26,6 +26,7 @@ commands:
   evaluate   evaluate a trained model (importance-sampled test NLL)
   export     export a trained model (SavedModel for TF Serving, TFLite)
   augment    does synthetic data help a classifier trained on few labelled images?
+  benchmark  train every model the same way and compare them (table + figure)
   models     list the available models
   samplers   list the available samplers
 
@@ -472,6 +473,41 @@ def _augment(fv: flags.FlagValues) -> int:
     return 0
 
 
+def _benchmark_flags(fv: flags.FlagValues) -> None:
+    flags.DEFINE_list("models", ["VAE", "IWAE", "RAE_L2"], "Models (comma-separated); `all` for "
+                      "every registered model.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("data", "fashion_mnist", "Dataset (shapes adds disentanglement scores).",
+                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("epochs", 5, "Training epochs of every model.", flag_values=fv)
+    flags.DEFINE_integer("limit", 10000, "Training images (0: all).", flag_values=fv)
+    flags.DEFINE_integer("latent_dim", 16, "Latent dimension.", flag_values=fv)
+    flags.DEFINE_enum("net", "conv", ["mlp", "conv", "resnet"], "Shared networks.", flag_values=fv)
+    flags.DEFINE_integer("width", 16, "Network width (conv channels; Pythae: 128).", flag_values=fv)
+    flags.DEFINE_integer("batch_size", 64, "Batch size.", flag_values=fv)
+    flags.DEFINE_integer("n-eval", 1000, "Test images and samples for MSE and FID.", flag_values=fv)
+    flags.DEFINE_integer("nll-examples", 500, "Test images for the NLL.", flag_values=fv)
+    flags.DEFINE_integer("n-samples", 100, "Importance samples K of the NLL.", flag_values=fv)
+    flags.DEFINE_integer("seed", 0, "Seed of every run.", flag_values=fv)
+    flags.DEFINE_string("out", "runs/benchmark", "Folder for benchmark.md/.csv/.json/.png.",
+                        flag_values=fv)  # fmt: skip
+
+
+def _benchmark(fv: flags.FlagValues) -> int:
+    from tfvae.workflows import BenchmarkConfig, benchmark
+
+    models = [] if [m.lower() for m in fv.models] == ["all"] else list(fv.models)
+    config = BenchmarkConfig(
+        models=models, data=fv.data, epochs=fv.epochs, limit=fv.limit or None,
+        latent_dim=fv.latent_dim, net=fv.net, width=fv.width, batch_size=fv.batch_size,
+        n_eval=fv["n-eval"].value, nll_examples=fv["nll-examples"].value,
+        nll_samples=fv["n-samples"].value, seed=fv.seed,
+    )  # fmt: skip
+    result = benchmark(config, out=fv.out)
+    print(result.markdown())
+    print(f"wrote {fv.out}/benchmark.md, .csv, .json and benchmark.png")
+    return 0
+
+
 def _no_flags(fv: flags.FlagValues) -> None:
     pass
 
@@ -561,7 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (flags.Error, UsageError) as err:
         print(f"tfvae {name}: error: {err}\n(see `tfvae {name} --help`)", file=sys.stderr)
         return 2
-    if name in ("train", "generate", "evaluate", "export", "augment"):
+    if name in ("train", "generate", "evaluate", "export", "augment", "benchmark"):
         _import_tensorflow_quietly()
     try:
         return command(fv)

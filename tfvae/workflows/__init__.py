@@ -1,5 +1,14 @@
-"""Workflows: what users do with a trained autoencoder (data augmentation, ...)."""
+"""Workflows: what users do with trained autoencoders (data augmentation, benchmarks)."""
 
 from tfvae.workflows.augmentation import AugmentConfig, AugmentResult, augment, class_scores
+from tfvae.workflows.benchmark import (
+    BenchmarkConfig,
+    BenchmarkResult,
+    benchmark,
+    default_sampler,
+)
 
-__all__ = ["AugmentConfig", "AugmentResult", "augment", "class_scores"]
+__all__ = [
+    "AugmentConfig", "AugmentResult", "augment", "class_scores", "BenchmarkConfig",
+    "BenchmarkResult", "benchmark", "default_sampler",
+]  # fmt: skip

@@ -1,0 +1,266 @@
+"""The model benchmark: every model trained with the same networks, data, seed and budget,
+then compared on speed, reconstruction, likelihood, sample quality (and disentanglement on
+data with known factors)::
+
+    result = tfvae.workflows.benchmark(BenchmarkConfig(models=["vae", "iwae", "rae_l2"]))
+    print(result.markdown())
+
+``tfvae benchmark`` and ``tools/benchmark.py`` run it from the command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from tfvae.config import BaseConfig
+
+
+@dataclasses.dataclass
+class BenchmarkConfig(BaseConfig):
+    """Settings of :func:`benchmark`.
+
+    Attributes:
+        models: registered model names (``[]``: every registered model).
+        data: a dataset name or path for :func:`tfvae.data.load` (``"shapes"`` adds the
+            disentanglement scores).
+        epochs: training epochs of every model.
+        limit: training images (``None``: all).
+        latent_dim, net, width: the shared networks (``tfvae.nn.benchmark_networks``).
+        batch_size, learning_rate, seed: the shared training (Adam).
+        n_eval: test images for reconstruction error and FID, and generated samples.
+        nll_examples, nll_samples: test images and importance samples (K) of the NLL.
+        model_fields: extra config fields per model, ``{"BetaVAE": {"beta": 4.0}}``.
+        sampler_fields: extra sampler fields per sampler name, ``{"pixelcnn": {"epochs": 5}}``.
+    """
+
+    models: list[str] = dataclasses.field(default_factory=lambda: ["VAE", "IWAE", "RAE_L2"])
+    data: str = "fashion_mnist"
+    epochs: int = 5
+    limit: int | None = 10000
+    latent_dim: int = 16
+    net: str = "conv"
+    width: int | None = 16
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    seed: int = 0
+    n_eval: int = 1000
+    nll_examples: int = 500
+    nll_samples: int = 100
+    model_fields: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    sampler_fields: dict[str, dict[str, Any]] = dataclasses.field(default_factory=lambda: {
+        "pixelcnn": {"epochs": 5}, "rhvae_manifold": {"mcmc_steps_nbr": 20},
+        "two_stage": {"epochs": 20}})  # fmt: skip
+
+    def validate(self) -> None:
+        self.check_positive("epochs", "latent_dim", "batch_size", "learning_rate", "n_eval",
+                            "nll_examples", "nll_samples")  # fmt: skip
+        self.check("net", self.net in ("mlp", "conv", "resnet"), "'mlp', 'conv' or 'resnet'")
+
+
+def default_sampler(model: Any) -> str:
+    """The sampler a benchmark uses for ``model``: its own when it has one (VAMP, VQ-VAE,
+    RHVAE, the sphere, the Poincare ball), a GMM on the codes for deterministic autoencoders,
+    else the prior."""
+    geometry = getattr(model, "latent_geometry", "euclidean")
+    name = type(model).__name__
+    if geometry == "sphere":
+        return "hypersphere_uniform"
+    if geometry == "poincare":
+        return "poincare_disk"
+    if hasattr(model, "stored_inverse_metric"):
+        return "rhvae_manifold"
+    if name == "VAMP":
+        return "vamp"
+    if name in ("VQVAE", "HRQVAE"):
+        return "pixelcnn" if len(model.code_shape) == 3 else "gmm"
+    return "normal" if model.variational else "gmm"
+
+
+@dataclasses.dataclass
+class BenchmarkResult:
+    """Rows of :func:`benchmark` (one dict per model) and the sample grids."""
+
+    rows: list[dict[str, Any]]
+    config: BenchmarkConfig
+    grids: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+    COLUMNS = ("model", "sampler", "train s", "samples/s", "recon MSE", "NLL", "NLL stderr",
+               "FID samples", "FID recon", "MIG", "FactorVAE", "DCI disentanglement")  # fmt: skip
+
+    def columns(self) -> list[str]:
+        return [c for c in self.COLUMNS if any(r.get(c) is not None for r in self.rows)]
+
+    def markdown(self) -> str:
+        cols = self.columns()
+        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        for row in self.rows:
+            cells = []
+            for c in cols:
+                v = row.get(c)
+                cells.append("-" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)))
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+    def write(self, out: str | Path) -> None:
+        """``benchmark.md``, ``benchmark.csv``, ``benchmark.json`` and ``benchmark.png``."""
+        import csv
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        cfg = self.config
+        head = (f"{cfg.data}, {cfg.limit or 'all'} training images, {cfg.epochs} epochs, "
+                f"{cfg.net} networks (width {cfg.width}), latent {cfg.latent_dim}, Adam "
+                f"{cfg.learning_rate}, batch {cfg.batch_size}, seed {cfg.seed}; "
+                f"{cfg.n_eval} test images / samples, NLL on {cfg.nll_examples} with "
+                f"K={cfg.nll_samples}")  # fmt: skip
+        (out / "benchmark.md").write_text(f"{head}\n\n{self.markdown()}\n")
+        with open(out / "benchmark.csv", "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=self.columns(), extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(self.rows)
+        (out / "benchmark.json").write_text(json.dumps(
+            {"config": cfg.to_dict(), "rows": self.rows}, indent=2) + "\n")  # fmt: skip
+        self.figure(out / "benchmark.png")
+
+    def figure(self, path: str | Path) -> None:
+        """Sample grids side by side, then bar charts of the measured metrics."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from tfvae.plots import image_grid
+
+        names = [r["model"] for r in self.rows]
+        metrics = [c for c in self.columns() if c not in ("model", "sampler", "NLL stderr")]
+        fig = plt.figure(figsize=(max(8, 2.2 * len(names)), 2.6 + 2.2 * ((len(metrics) + 2) // 3)))
+        grid = fig.add_gridspec(1 + (len(metrics) + 2) // 3, max(len(names), 3))
+        for i, name in enumerate(names):
+            ax = fig.add_subplot(grid[0, i])
+            images = self.grids.get(name)
+            if images is not None and images.ndim == 4:
+                picture = image_grid(images[:16], ncols=4)
+                ax.imshow(
+                    picture[..., 0] if picture.shape[-1] == 1 else picture,
+                    cmap="gray",
+                    vmin=0.0,
+                    vmax=1.0,
+                )
+            ax.set_title(name, fontsize=8)
+            ax.axis("off")
+        per_row = max(len(names), 3) // 3 or 1
+        for j, metric in enumerate(metrics):
+            r, k = 1 + j // 3, (j % 3) * per_row
+            ax = fig.add_subplot(grid[r, k : k + per_row])
+            values = [np.nan if row.get(metric) is None else row[metric] for row in self.rows]
+            ax.bar(range(len(names)), values)
+            ax.set_xticks(range(len(names)), names, rotation=45, fontsize=7)
+            ax.set_title(metric, fontsize=8)
+        fig.tight_layout()
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+
+
+def _build(name: str, cfg: BenchmarkConfig, input_shape: tuple[int, ...], n_train: int) -> Any:
+    import tfvae
+
+    cls = tfvae.get_model_class(name)
+    fields = {"reconstruction_loss": "bce", **cfg.model_fields.get(cls.__name__, {})}
+    config = cls.config_class(input_shape=input_shape, latent_dim=cfg.latent_dim, seed=cfg.seed,
+                              **fields)  # fmt: skip
+    activation = tfvae.distributions.get_likelihood(config.reconstruction_loss).decoder_activation
+    encoder = decoder = None
+    if cls.__name__ not in ("VQVAE", "HRQVAE", "PoincareVAE"):  # their own default networks
+        encoder, decoder = tfvae.nn.benchmark_networks(
+            cfg.net, input_shape, cfg.latent_dim, variational=cls.variational,
+            output_activation=activation, width=cfg.width,
+        )  # fmt: skip
+    model = cls(config, encoder=encoder, decoder=decoder)
+    model.prepare_for_data(n_train)
+    return model
+
+
+def _batched(fn: Any, x: np.ndarray, size: int = 500) -> np.ndarray:
+    return np.concatenate([np.asarray(fn(x[i : i + size])) for i in range(0, len(x), size)])
+
+
+def benchmark(config: BenchmarkConfig | dict | None = None, data: Any = None,
+              out: str | Path | None = None, verbose: bool = True) -> BenchmarkResult:  # fmt: skip
+    """Train and evaluate every model of ``config`` the same way (see the module doc).
+
+    Args:
+        config: :class:`BenchmarkConfig` (or its dict).
+        data: a :class:`~tfvae.data.DataSplits` to use instead of loading ``config.data``.
+        out: write the table (Markdown, CSV, JSON) and the figure there.
+        verbose: print a line per model.
+    Returns:
+        :class:`BenchmarkResult`. FID uses tfvae's Fashion-MNIST classifier features and is
+        reported for 28x28 single-channel images only; NLL for variational models only.
+    """
+    import tfvae
+
+    cfg = BenchmarkConfig.coerce(config, "benchmark")
+    splits = data if data is not None else tfvae.data.load(
+        cfg.data, batch_size=cfg.batch_size, seed=cfg.seed, limit=cfg.limit)  # fmt: skip
+    names = cfg.models or tfvae.list_models()
+    for name in names:
+        tfvae.get_model_class(name)  # unknown names fail before any training
+    test = splits.x_test if splits.x_test is not None else splits.x_val
+    test = test[: cfg.n_eval]
+    shape = tuple(splits.input_shape)
+    fid_ok = shape == (28, 28, 1)
+    extractor = tfvae.metrics.ClassifierFeatures() if fid_ok else None
+    truth = None
+    if cfg.data == "shapes" and data is None:
+        from tfvae.data.shapes import Shapes
+
+        truth = Shapes()  # the factors behind "shapes": disentanglement scores
+    rows, grids = [], {}
+    for name in names:
+        keras.utils.set_random_seed(cfg.seed)
+        model = _build(name, cfg, shape, len(splits.x_train))
+        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate))
+        start = time.perf_counter()
+        model.fit(splits.train, epochs=cfg.epochs, verbose=0, callbacks=splits.callbacks())
+        train_s = time.perf_counter() - start
+        sampler_name = default_sampler(model)
+        sampler = tfvae.build_sampler(
+            sampler_name, model, **cfg.sampler_fields.get(sampler_name, {})
+        )
+        sampler.fit(splits.x_train[:10000])
+        samples = sampler.sample(len(test), seed=cfg.seed)
+        recon = _batched(model.reconstruct, test)
+        row: dict[str, Any] = {
+            "model": type(model).__name__, "sampler": sampler_name, "train s": round(train_s, 1),
+            "samples/s": round(cfg.epochs * len(splits.x_train) / train_s, 1),
+            "recon MSE": float(np.mean((recon - test) ** 2)),
+        }  # fmt: skip
+        if model.variational:
+            est = model.nll(test[: cfg.nll_examples], n_samples=cfg.nll_samples, seed=cfg.seed)
+            row["NLL"], row["NLL stderr"] = float(est.nll), float(est.stderr)
+        if fid_ok:
+            row["FID samples"] = tfvae.metrics.fid(test, samples, extractor)
+            row["FID recon"] = tfvae.metrics.fid(test, recon, extractor)
+        if truth is not None:
+            scores = tfvae.metrics.evaluate_disentanglement(
+                model, truth, ("mig", "factor_vae", "dci"), seed=cfg.seed, scale=0.2
+            )
+            row["MIG"] = scores["mig"]["mig"]
+            row["FactorVAE"] = scores["factor_vae"]["eval_accuracy"]
+            row["DCI disentanglement"] = scores["dci"]["disentanglement"]
+        rows.append(row)
+        grids[row["model"]] = np.asarray(samples[:16])
+        if verbose:
+            print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in row.items()), flush=True)  # fmt: skip
+    result = BenchmarkResult(rows, cfg, grids)
+    if out is not None:
+        result.write(out)
+    return result
