@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from tfvae.config import BaseConfig
+from tfvae.workflows.tables import write_table
 
 
 @dataclasses.dataclass
@@ -99,18 +100,10 @@ class AugmentResult:
 
     def write(self, out: str | Path) -> None:
         """``augment.md``, ``augment.csv``, ``runs.json`` and ``config.json`` in ``out``."""
-        import csv
-
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
         cfg = self.config
-        title = (f"{cfg.model}, {cfg.per_class} real images per class, {cfg.seeds} seeds; "
-                 "percent on the test set, mean +- std over seeds")  # fmt: skip
-        (out / "augment.md").write_text(f"{title}\n\n{self.markdown()}\n")
-        with open(out / "augment.csv", "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(self.rows[0]))
-            writer.writeheader()
-            writer.writerows(self.rows)
+        caption = (f"{cfg.model}, {cfg.per_class} real images per class, {cfg.seeds} seeds; "
+                   "percent on the test set, mean +- std over seeds")  # fmt: skip
+        out = write_table(out, "augment", caption, self.markdown(), self.rows, list(self.rows[0]))
         (out / "runs.json").write_text(json.dumps(self.runs, indent=2) + "\n")
         cfg.to_json(out / "config.json")
 

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from tfvae.config import BaseConfig
+from tfvae.workflows.tables import write_table
 
 
 @dataclasses.dataclass
@@ -110,21 +111,13 @@ class BenchmarkResult:
 
     def write(self, out: str | Path) -> None:
         """``benchmark.md``, ``benchmark.csv``, ``benchmark.json`` and ``benchmark.png``."""
-        import csv
-
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
         cfg = self.config
-        head = (f"{cfg.data}, {cfg.limit or 'all'} training images, {cfg.epochs} epochs, "
-                f"{cfg.net} networks (width {cfg.width}), latent {cfg.latent_dim}, Adam "
-                f"{cfg.learning_rate}, batch {cfg.batch_size}, seed {cfg.seed}; "
-                f"{cfg.n_eval} test images / samples, NLL on {cfg.nll_examples} with "
-                f"K={cfg.nll_samples}")  # fmt: skip
-        (out / "benchmark.md").write_text(f"{head}\n\n{self.markdown()}\n")
-        with open(out / "benchmark.csv", "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=self.columns(), extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(self.rows)
+        caption = (f"{cfg.data}, {cfg.limit or 'all'} training images, {cfg.epochs} epochs, "
+                   f"{cfg.net} networks (width {cfg.width}), latent {cfg.latent_dim}, Adam "
+                   f"{cfg.learning_rate}, batch {cfg.batch_size}, seed {cfg.seed}; "
+                   f"{cfg.n_eval} test images / samples, NLL on {cfg.nll_examples} with "
+                   f"K={cfg.nll_samples}")  # fmt: skip
+        out = write_table(out, "benchmark", caption, self.markdown(), self.rows, self.columns())
         (out / "benchmark.json").write_text(json.dumps(
             {"config": cfg.to_dict(), "rows": self.rows}, indent=2) + "\n")  # fmt: skip
         self.figure(out / "benchmark.png")
