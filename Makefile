@@ -35,8 +35,10 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 # Two pytest workers (pytest-xdist): most tests are bound by one Python thread, not by compute.
+# --dist loadfile keeps each file on one worker, so module fixtures (an export of every model,
+# a trained model) are built once.
 test: setup data lint
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: setup data
 	$(PY) tools/bench_train.py

@@ -44,16 +44,3 @@ def seeded() -> None:
 
 def max_abs_diff(a: object, b: object) -> float:
     return float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``pytest -n 2 --dist loadgroup`` (``make test``), keep each file that has a
-    module-scoped fixture on one worker, so the fixture (an export, a trained model) is built
-    once rather than once per worker."""
-    for item in items:
-        defs = getattr(item, "_fixtureinfo", None)
-        if defs is None:
-            continue
-        scopes = {d.scope for fixture in defs.name2fixturedefs.values() for d in fixture}
-        if "module" in scopes:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
