@@ -70,6 +70,18 @@ def test_poincare_vae_codes_live_in_the_ball_and_its_sampler_checks_the_model(fa
         )
 
 
+def test_poincare_vae_with_riemannian_normals_trains(fashion, seeded):
+    model = tfvae.build_model("poincarevae", input_shape=(28, 28, 1), latent_dim=2,
+                              prior_distribution="riemannian_normal",
+                              posterior_distribution="riemannian_normal")  # fmt: skip
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    history = model.fit(fashion.x_train[:640], batch_size=32, epochs=3, verbose=0).history
+    assert np.isfinite(history["loss"]).all() and history["loss"][-1] < history["loss"][0]
+    assert np.isfinite(model.nll(fashion.x_test[:8], n_samples=10).nll)
+    with pytest.raises(tfvae.ConfigError, match="posterior_distribution"):
+        tfvae.PoincareVAEConfig(posterior_distribution="gaussian")
+
+
 def test_svae_codes_are_unit_vectors_and_its_kl_is_exact(fashion):
     model = tfvae.build_model("svae", input_shape=(28, 28, 1), latent_dim=5)
     codes = model.embed(fashion.x_test[:32])
