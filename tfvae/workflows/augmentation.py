@@ -42,7 +42,9 @@ class AugmentConfig(BaseConfig):
         epochs: the generative model's training epochs (on ``per_class`` images).
         learning_rate: its Adam learning rate.
         model_fields: extra fields of the model's config (``{"beta": 2.0}``).
-        sampler: how synthetic codes are drawn (``normal``: the prior; ``gmm``...).
+        sampler: how synthetic codes are drawn (``normal``: the prior; ``gmm``;
+            ``rhvae_manifold`` for RHVAE...).
+        sampler_fields: the sampler's config fields.
         classifier_steps: gradient steps of every classifier run (the same for every
             training set, so a larger set is not also a longer training).
         classifier_batch: the classifier's batch size.
@@ -61,6 +63,7 @@ class AugmentConfig(BaseConfig):
     learning_rate: float = 1e-3
     model_fields: dict[str, Any] = dataclasses.field(default_factory=dict)
     sampler: str = "normal"
+    sampler_fields: dict[str, Any] = dataclasses.field(default_factory=dict)
     classifier_steps: int = 600
     classifier_batch: int = 64
     test_limit: int | None = None
@@ -180,7 +183,7 @@ def _generator(x: np.ndarray, cfg: AugmentConfig, seed: int) -> Any:
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate))
     ds = tfvae.data.make_dataset(x, min(len(x), 64), shuffle=True, seed=seed)
     model.fit(ds, epochs=cfg.epochs, verbose=0)
-    return tfvae.build_sampler(cfg.sampler, model).fit(x)
+    return tfvae.build_sampler(cfg.sampler, model, **cfg.sampler_fields).fit(x)
 
 
 def _subset(
