@@ -17,7 +17,7 @@ MODELS = {
     "HVAE": ({"latent_dim": 4, "eps_lf": 0.01}, "normal", {}),
     "PoincareVAE": ({"latent_dim": 2}, "poincare_disk", {}),
     "RHVAE": (
-        {"latent_dim": 4, "eps_lf": 0.01, "metric_capacity": 256, "metric_hidden": 32},
+        {"latent_dim": 4, "eps_lf": 0.01, "metric_capacity": 256, "metric_hidden": 32, "n_lf": 2},
         "rhvae_manifold",
         {"mcmc_steps_nbr": 5, "n_lf": 3},
     ),

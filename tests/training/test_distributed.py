@@ -15,6 +15,7 @@ EXTRA = {
     "VAMP": {"number_components": 4},
     "VAE_IAF": {"hidden_size": 16},
     "VAEGAN": {"use_equilibrium": False},
+    "RHVAE": {"metric_capacity": 128, "metric_hidden": 32},
 }  # skipped steps need one replica (see VAEGAN)
 # FactorVAE's adversarial game leaves near-zero gradients in the decoder whose float rounding
 # (summation order differs across replicas) Adam normalises into full-size steps; with SGD the
