@@ -555,6 +555,12 @@ COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "generate": ("Generate images from a trained model.", _generate_flags, _generate),
     "evaluate": ("Evaluate a trained model (test NLL).", _evaluate_flags, _evaluate),
     "export": ("Export a trained model for TF Serving or TFLite.", _export_flags, _export),
+    "benchmark": (
+        "Train models with the same networks, data and budget; compare speed, reconstruction, "
+        "NLL, FID (and disentanglement on shapes).",
+        _benchmark_flags,
+        _benchmark,
+    ),
     "augment": (
         "Augmentation study: a classifier on few real images, with and without synthetic "
         "images from per-class generative models.",

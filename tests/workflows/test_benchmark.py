@@ -37,3 +37,11 @@ def test_each_family_gets_its_own_sampler_and_unknown_models_fail_first():
         assert default_sampler(tfvae.build_model(name, **shape)) == sampler, name
     with pytest.raises(ValueError, match="unknown model 'nope'"):
         benchmark(BenchmarkConfig(models=["vae", "nope"]), data=object(), verbose=False)
+
+
+def test_cli_benchmark_is_wired_and_checks_its_flags(capsys):
+    from tfvae import cli
+
+    assert cli.main(["tfvae", "benchmark", "--help"]) == 0
+    assert "--n-eval" in capsys.readouterr().out
+    assert cli.main(["tfvae", "benchmark", "--net", "transformer"]) == 2
