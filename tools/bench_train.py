@@ -45,6 +45,8 @@ def main() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     import tfvae
 
+    if args.nll:  # first, while the peak RSS is still the import's
+        _nll_memory(tfvae, keras, args)
     peak = _matmul_flops(tf)
     rows = []
     for name in args.models.split(","):
@@ -63,8 +65,6 @@ def main() -> None:
         theirs = f"{theirs:.1f}" if isinstance(theirs, float) else theirs
         print(f"| {model} | {bs} | {sps:.1f} | {ms:.1f} | {flops / 1e9:.2f} | "
               f"{sps * flops / peak:.1%} | {theirs} | {ratio} | {rss:.0f} | {loss:.2f} |")  # fmt: skip
-    if args.nll:
-        _nll_memory(tfvae, keras, args)
 
 
 def _peak_rss_mb() -> float:
