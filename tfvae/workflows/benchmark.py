@@ -110,7 +110,8 @@ class BenchmarkResult:
         return "\n".join(lines)
 
     def write(self, out: str | Path) -> None:
-        """``benchmark.md``, ``benchmark.csv``, ``benchmark.json`` and ``benchmark.png``."""
+        """``benchmark.md``, ``benchmark.csv``, ``benchmark.json``, ``benchmark.png`` and the
+        samples drawn (``benchmark_samples.npz``, 16 per model)."""
         cfg = self.config
         caption = (f"{cfg.data}, {cfg.limit or 'all'} training images, {cfg.epochs} epochs, "
                    f"{cfg.net} networks (width {cfg.width}), latent {cfg.latent_dim}, Adam "
@@ -120,10 +121,11 @@ class BenchmarkResult:
         out = write_table(out, "benchmark", caption, self.markdown(), self.rows, self.columns())
         (out / "benchmark.json").write_text(json.dumps(
             {"config": cfg.to_dict(), "rows": self.rows}, indent=2) + "\n")  # fmt: skip
+        np.savez_compressed(out / "benchmark_samples.npz", **self.grids)
         self.figure(out / "benchmark.png")
 
-    def figure(self, path: str | Path) -> None:
-        """Sample grids side by side, then bar charts of the measured metrics."""
+    def figure(self, path: str | Path, per_row: int = 9) -> None:
+        """Sample grids (``per_row`` models a row), then one bar chart per metric."""
         import matplotlib
 
         matplotlib.use("Agg")
@@ -133,31 +135,30 @@ class BenchmarkResult:
 
         names = [r["model"] for r in self.rows]
         metrics = [c for c in self.columns() if c not in ("model", "sampler", "NLL stderr")]
-        fig = plt.figure(figsize=(max(8, 2.2 * len(names)), 2.6 + 2.2 * ((len(metrics) + 2) // 3)))
-        grid = fig.add_gridspec(1 + (len(metrics) + 2) // 3, max(len(names), 3))
+        cols = min(per_row, len(names))
+        grid_rows = -(-len(names) // cols)
+        bar_rows = -(-len(metrics) // 2)
+        fig = plt.figure(figsize=(1.6 * cols + 1, 1.5 * grid_rows + 2.4 * bar_rows))
+        spec = fig.add_gridspec(grid_rows + bar_rows, 2 * cols,
+                                height_ratios=[1.5] * grid_rows + [2.4] * bar_rows)  # fmt: skip
         for i, name in enumerate(names):
-            ax = fig.add_subplot(grid[0, i])
+            ax = fig.add_subplot(spec[i // cols, 2 * (i % cols) : 2 * (i % cols) + 2])
             images = self.grids.get(name)
             if images is not None and images.ndim == 4:
                 picture = image_grid(images[:16], ncols=4)
-                ax.imshow(
-                    picture[..., 0] if picture.shape[-1] == 1 else picture,
-                    cmap="gray",
-                    vmin=0.0,
-                    vmax=1.0,
-                )
-            ax.set_title(name, fontsize=8)
+                ax.imshow(picture[..., 0] if picture.shape[-1] == 1 else picture, cmap="gray",
+                          vmin=0.0, vmax=1.0)  # fmt: skip
+            ax.set_title(name, fontsize=7)
             ax.axis("off")
-        per_row = max(len(names), 3) // 3 or 1
         for j, metric in enumerate(metrics):
-            r, k = 1 + j // 3, (j % 3) * per_row
-            ax = fig.add_subplot(grid[r, k : k + per_row])
-            values = [np.nan if row.get(metric) is None else row[metric] for row in self.rows]
+            row, half = grid_rows + j // 2, (j % 2) * cols
+            ax = fig.add_subplot(spec[row, half : half + cols])
+            values = [np.nan if r.get(metric) is None else r[metric] for r in self.rows]
             ax.bar(range(len(names)), values)
-            ax.set_xticks(range(len(names)), names, rotation=45, fontsize=7)
+            ax.set_xticks(range(len(names)), names, rotation=90, fontsize=6)
             ax.set_title(metric, fontsize=8)
         fig.tight_layout()
-        fig.savefig(path, dpi=90)
+        fig.savefig(path, dpi=80)
         plt.close(fig)
 
 
