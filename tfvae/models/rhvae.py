@@ -161,9 +161,12 @@ class RHVAE(HVAE):
         log_px_fn = self.log_likelihood_fn(x, training)
         grad_u = potential_gradient(lambda z: log_px_fn(z) + log_std_normal(z))
         ginv0 = ginv_fn(z0)
-        chol_g0 = tf.linalg.cholesky(tf.linalg.inv(ginv0))  # G(z0) = L L^T
+        # rho_0 ~ N(0, G(z0)) with G = (C C^T)^{-1} for C = chol(G^{-1}): rho_0 = C^{-T} gamma
+        # (a triangular solve; inverting G^{-1} explicitly failed in float32 on large metrics)
+        chol = tf.linalg.cholesky(ginv0)
+        rho0 = tf.linalg.triangular_solve(chol, gamma[..., None], lower=True, adjoint=True)[..., 0]
         root0 = self.beta_zero_sqrt
-        z, rho, previous = z0, tf.linalg.matvec(chol_g0, gamma) / root0, root0
+        z, rho, previous = z0, rho0 / root0, root0
         for k in range(1, self.config.n_lf + 1):
             z, rho = generalized_leapfrog(z, rho, grad_u, ginv_fn, self.step_size,
                                           self.config.fixed_point_steps)  # fmt: skip

@@ -12,8 +12,9 @@ from tfvae.nn.base import Network, check_positive_int
 
 @keras.saving.register_keras_serializable(package="tfvae")
 class MLPMetric(Network):
-    """Pythae's ``Metric_MLP``: Flatten -> Dense(hidden, relu) -> the diagonal (exponentiated)
-    and the strictly lower part of ``L`` ``[B, D, D]``; RHVAE's local metric is ``L L^T``.
+    """Pythae's ``Metric_MLP``: Flatten -> Dense(hidden, relu) -> the diagonal (exponentiated,
+    its log clipped to [-8, 8]) and the strictly lower part of ``L`` ``[B, D, D]``; RHVAE's local
+    metric is ``L L^T``.
 
     Input ``[B, *data_shape]``; output ``{"L": [B, D, D]}``.
     """
@@ -37,7 +38,10 @@ class MLPMetric(Network):
     def call(self, x: Any, training: bool = False) -> dict[str, Any]:
         h = self.hidden(self.flatten(x))
         d = self.latent_dim
-        L = keras.ops.multiply(keras.ops.eye(d), keras.ops.exp(self.diag(h))[:, :, None])
+        # log-diagonal clipped to [-8, 8]: unbounded, it overflowed L L^T in float32 (NaN
+        # losses, the failure Pythae users report for RHVAE)
+        log_diag = keras.ops.clip(self.diag(h), -8.0, 8.0)
+        L = keras.ops.multiply(keras.ops.eye(d), keras.ops.exp(log_diag)[:, :, None])
         if self.lower is not None:
             flat = keras.ops.matmul(self.lower(h), keras.ops.convert_to_tensor(self._place))
             L = L + keras.ops.reshape(flat, (-1, d, d))
