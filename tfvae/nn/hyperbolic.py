@@ -13,6 +13,12 @@ from tfvae.distributions.poincare import PoincareBall
 from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int
 
 
+def _asinh(x: Any) -> Any:
+    """``asinh`` from ops TFLite has (it has no Asinh): ``sign(x) log(|x| + sqrt(x^2 + 1))``."""
+    a = tf.abs(x)
+    return tf.sign(x) * tf.math.log(a + tf.sqrt(a * a + 1.0))
+
+
 @keras.saving.register_keras_serializable(package="tfvae")
 class Gyroplane(keras.layers.Layer):
     """Signed distances of Poincare-ball points to ``units`` learned gyroplanes, the
@@ -46,7 +52,7 @@ class Gyroplane(keras.layers.Layer):
         inner = tf.reduce_sum(diff * a[None], axis=-1)  # [B, U]
         a_norm = tf.maximum(tf.norm(a, axis=-1), 1e-15)  # [U]
         denom = (1.0 - ball.c * tf.reduce_sum(diff**2, -1)) * a_norm
-        dist = tf.asinh(2.0 * sqrt_c * inner / tf.maximum(denom, 1e-15)) / sqrt_c  # signed
+        dist = _asinh(2.0 * sqrt_c * inner / tf.maximum(denom, 1e-15)) / sqrt_c  # signed
         return ball.lambda_x(p)[:, 0] * a_norm * dist
 
     def get_config(self) -> dict[str, Any]:
