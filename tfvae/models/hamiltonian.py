@@ -94,3 +94,20 @@ def generalized_leapfrog(z: tf.Tensor, rho: tf.Tensor, grad_u: GradFn,
         z_new = z + 0.5 * step * (velocity + tf.linalg.matvec(inverse_metric(z_new), rho_half))
     rho_new = rho_half - 0.5 * step * (grad_u(z_new) + grad_kinetic(z_new, rho_half))
     return z_new, rho_new
+
+
+StepFn = Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
+
+
+def tempered_flow(z: tf.Tensor, rho: tf.Tensor, step: StepFn, n_steps: int,
+                  beta_zero_sqrt: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
+    """``n_steps`` integrator steps ``(z, rho) -> step(z, rho)``, each followed by the
+    tempering ``rho <- sqrt(beta_{k-1} / beta_k) rho`` of :func:`tempering` (which starts at
+    ``beta_zero_sqrt`` and ends at 1; with ``beta_zero_sqrt = 1`` nothing is rescaled).
+    Returns ``(z_K, rho_K)``."""
+    previous = beta_zero_sqrt
+    for k in range(1, n_steps + 1):
+        z, rho = step(z, rho)
+        current = tempering(k, n_steps, beta_zero_sqrt)
+        rho, previous = (previous / current) * rho, current
+    return z, rho

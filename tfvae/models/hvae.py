@@ -10,7 +10,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tfvae.models.hamiltonian import leapfrog, potential_gradient, tempering
+from tfvae.models.hamiltonian import leapfrog, potential_gradient, tempered_flow
 from tfvae.models.registry import register_model
 from tfvae.models.vae import VAE, VAEConfig
 
@@ -104,13 +104,9 @@ class HVAE(VAE):
         log_px = self.log_likelihood_fn(x, training)
         grad_u = potential_gradient(lambda z: log_px(z) + log_std_normal(z))
         root0 = self.beta_zero_sqrt
-        z, rho, previous = z0, gamma / root0, root0
-        for k in range(1, self.config.n_lf + 1):
-            z, rho = leapfrog(z, rho, grad_u, self.step_size)
-            current = tempering(k, self.config.n_lf, root0)
-            rho = (previous / current) * rho
-            previous = current
-        return z, rho
+        step = self.step_size
+        return tempered_flow(z0, gamma / root0, lambda z, rho: leapfrog(z, rho, grad_u, step),
+                             self.config.n_lf, root0)  # fmt: skip
 
     def hamiltonian_terms(self, x: tf.Tensor, enc: dict[str, tf.Tensor], eps: tf.Tensor,
                           gamma: tf.Tensor, training: bool = False, exact: bool = False

@@ -12,7 +12,7 @@ import keras
 import tensorflow as tf
 
 from tfvae.models.base import global_batch
-from tfvae.models.hamiltonian import generalized_leapfrog, potential_gradient, tempering
+from tfvae.models.hamiltonian import generalized_leapfrog, potential_gradient, tempered_flow
 from tfvae.models.hvae import HVAE, HVAEConfig, log_std_normal
 from tfvae.models.registry import register_model
 from tfvae.nn.metric import MLPMetric
@@ -165,14 +165,12 @@ class RHVAE(HVAE):
         # (a triangular solve; inverting G^{-1} explicitly failed in float32 on large metrics)
         chol = tf.linalg.cholesky(ginv0)
         rho0 = tf.linalg.triangular_solve(chol, gamma[..., None], lower=True, adjoint=True)[..., 0]
-        root0 = self.beta_zero_sqrt
-        z, rho, previous = z0, rho0 / root0, root0
-        for k in range(1, self.config.n_lf + 1):
-            z, rho = generalized_leapfrog(z, rho, grad_u, ginv_fn, self.step_size,
-                                          self.config.fixed_point_steps)  # fmt: skip
-            current = tempering(k, self.config.n_lf, root0)
-            rho = (previous / current) * rho
-            previous = current
+        root0, step, iterations = self.beta_zero_sqrt, self.step_size, self.config.fixed_point_steps
+        z, rho = tempered_flow(
+            z0, rho0 / root0,
+            lambda z, rho: generalized_leapfrog(z, rho, grad_u, ginv_fn, step, iterations),
+            self.config.n_lf, root0,
+        )  # fmt: skip
         ginv = ginv_fn(z)
         log_q0 = -tf.reduce_sum(0.5 * log_var + 0.5 * eps**2 + 0.5 * math.log(2 * math.pi), -1)
         # log N(rho_K; 0, G(z_K)) - log[N(rho_0; 0, G(z_0)/beta_0) beta_0^{-d/2}]

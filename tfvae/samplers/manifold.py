@@ -60,7 +60,7 @@ class RHVAEManifoldSampler(BaseSampler):
         return np.asarray(0.5 * tf.linalg.logdet(ginv))
 
     def _run_chain(self, z0: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-        from tfvae.models.hamiltonian import leapfrog, potential_gradient, tempering
+        from tfvae.models.hamiltonian import leapfrog, potential_gradient, tempered_flow
 
         cfg = self.config
 
@@ -75,11 +75,8 @@ class RHVAEManifoldSampler(BaseSampler):
                 tf.random.experimental.stateless_fold_in(seed, i), 2))  # fmt: skip
             rho = tf.random.stateless_normal(tf.shape(z), s1) / root0
             h0 = -log_pi(z) + 0.5 * tf.reduce_sum(rho**2, -1)
-            zk, previous = z, root0
-            for k in range(1, cfg.n_lf + 1):
-                zk, rho = leapfrog(zk, rho, grad_u, cfg.eps_lf)
-                current = tempering(k, cfg.n_lf, root0)
-                rho, previous = (previous / current) * rho, current
+            zk, rho = tempered_flow(z, rho, lambda zz, rr: leapfrog(zz, rr, grad_u, cfg.eps_lf),
+                                    cfg.n_lf, root0)  # fmt: skip
             h = -log_pi(zk) + 0.5 * tf.reduce_sum(rho**2, -1)
             u = tf.random.stateless_uniform(tf.shape(h), s2)
             accept = tf.math.log(u) < h0 - h
