@@ -97,12 +97,23 @@ class HVAE(VAE):
 
         return log_px
 
+    def potential_grad(self, x: tf.Tensor, training: bool) -> Any:
+        """``z -> dU/dz`` for ``U(z) = -log p(x|z) - log p(z)`` (differentiable, nested tape)."""
+        log_px = self.log_likelihood_fn(x, training)
+        return potential_gradient(lambda z: log_px(z) + log_std_normal(z))
+
+    def initial_sample(self, enc: dict[str, tf.Tensor], eps: tf.Tensor
+                       ) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
+        """``z_0 = mu + sigma eps`` ``[B, D]`` and ``log q(z_0|x)`` ``[B]`` for noise ``eps``."""
+        log_var = enc["log_covariance"]
+        z0 = enc["embedding"] + tf.exp(0.5 * log_var) * eps
+        return z0, -tf.reduce_sum(0.5 * log_var + 0.5 * eps**2 + _HALF_LOG_2PI, axis=-1)
+
     def flow(self, x: tf.Tensor, z0: tf.Tensor, gamma: tf.Tensor, training: bool = False
              ) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
         """Run the K tempered leapfrog steps from ``z_0`` ``[B, D]`` with momentum noise
         ``gamma`` ``[B, D]``; returns ``(z_K, rho_K)``."""
-        log_px = self.log_likelihood_fn(x, training)
-        grad_u = potential_gradient(lambda z: log_px(z) + log_std_normal(z))
+        grad_u = self.potential_grad(x, training)
         root0 = self.beta_zero_sqrt
         step = self.step_size
         return tempered_flow(z0, gamma / root0, lambda z, rho: leapfrog(z, rho, grad_u, step),
@@ -113,10 +124,8 @@ class HVAE(VAE):
                           ) -> dict[str, tf.Tensor]:  # fmt: skip
         """Per-example ``log p(x|z_K)``, ``log p(z_K)`` and the effective ``log q`` (``log
         q(z_0|x) + log N(gamma) - log N(rho_K)``), ``[B]``, and ``z_K``."""
-        mu, log_var = enc["embedding"], enc["log_covariance"]
-        z0 = mu + tf.exp(0.5 * log_var) * eps
+        z0, log_q0 = self.initial_sample(enc, eps)
         z, rho = self.flow(x, z0, gamma, training=training)
-        log_q0 = -tf.reduce_sum(0.5 * log_var + 0.5 * eps**2 + _HALF_LOG_2PI, axis=-1)
         log_q = log_q0 + log_std_normal(gamma) - log_std_normal(rho)
         return {"log_px": self.log_likelihood_fn(x, training, exact)(z),
                 "log_pz": log_std_normal(z), "log_q": log_q, "z": z}  # fmt: skip

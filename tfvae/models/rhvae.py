@@ -5,14 +5,13 @@ posterior means of the training data."""
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import keras
 import tensorflow as tf
 
 from tfvae.models.base import global_batch
-from tfvae.models.hamiltonian import generalized_leapfrog, potential_gradient, tempered_flow
+from tfvae.models.hamiltonian import generalized_leapfrog, tempered_flow
 from tfvae.models.hvae import HVAE, HVAEConfig, log_std_normal
 from tfvae.models.registry import register_model
 from tfvae.nn.metric import MLPMetric
@@ -155,11 +154,9 @@ class RHVAE(HVAE):
     def hamiltonian_terms(self, x: tf.Tensor, enc: dict[str, tf.Tensor], eps: tf.Tensor,
                           gamma: tf.Tensor, training: bool = False, exact: bool = False
                           ) -> dict[str, tf.Tensor]:  # fmt: skip
-        mu, log_var = enc["embedding"], enc["log_covariance"]
-        ginv_fn = self.metric_fn(x, mu, training)
-        z0 = mu + tf.exp(0.5 * log_var) * eps
-        log_px_fn = self.log_likelihood_fn(x, training)
-        grad_u = potential_gradient(lambda z: log_px_fn(z) + log_std_normal(z))
+        ginv_fn = self.metric_fn(x, enc["embedding"], training)
+        z0, log_q0 = self.initial_sample(enc, eps)
+        grad_u = self.potential_grad(x, training)
         ginv0 = ginv_fn(z0)
         # rho_0 ~ N(0, G(z0)) with G = (C C^T)^{-1} for C = chol(G^{-1}): rho_0 = C^{-T} gamma
         # (a triangular solve; inverting G^{-1} explicitly failed in float32 on large metrics)
@@ -172,7 +169,6 @@ class RHVAE(HVAE):
             self.config.n_lf, root0,
         )  # fmt: skip
         ginv = ginv_fn(z)
-        log_q0 = -tf.reduce_sum(0.5 * log_var + 0.5 * eps**2 + 0.5 * math.log(2 * math.pi), -1)
         # log N(rho_K; 0, G(z_K)) - log[N(rho_0; 0, G(z_0)/beta_0) beta_0^{-d/2}]
         log_rho_k = (0.5 * tf.linalg.logdet(ginv)
                      - 0.5 * tf.einsum("bi,bij,bj->b", rho, ginv, rho))  # fmt: skip
