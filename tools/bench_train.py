@@ -21,21 +21,30 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="vae", help="comma-separated model names")
-    parser.add_argument("--batch_sizes", default="64,128")
-    parser.add_argument("--steps", type=int, default=30, help="timed steps per batch size")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed steps (tracing)")
+    parser.add_argument("--batch_sizes", default="64,256")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per round")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds (median reported)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps (tracing)")
     parser.add_argument("--width", type=int, default=128, help="conv width (Pythae: 128)")
     parser.add_argument("--latent_dim", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="TF intra/inter-op threads")
     parser.add_argument("--jit", action="store_true", help="compile train_step with XLA")
     parser.add_argument("--nll", action="store_true", help="also measure nll() memory")
+    parser.add_argument(
+        "--precisions", default="float32,bfloat16",
+        help="comma-separated: float32, bfloat16 (Keras's mixed_bfloat16 policy)",
+    )  # fmt: skip
+    parser.add_argument("--pythae_worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.pythae_worker:
+        return _pythae_worker(args.pythae_worker, args)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
@@ -51,20 +60,87 @@ def main() -> None:
     rows = []
     for name in args.models.split(","):
         for batch_size in (int(b) for b in args.batch_sizes.split(",")):
-            rows.append(_measure(tfvae, keras, name, batch_size, args))
+            rows.extend(_compare(tfvae, keras, name, batch_size, args))
     print(f"\nfit() throughput, conv nets width {args.width}, {args.threads} threads, "
-          f"jit={args.jit}, TF {tf.__version__}; float32 matmul peak {peak / 1e9:.0f} GFLOP/s\n")  # fmt: skip
+          f"jit={args.jit}, TF {tf.__version__}; float32 matmul peak {peak / 1e9:.0f} GFLOP/s; "
+          f"median of {args.rounds} rounds of {args.steps} steps, tfvae and Pythae "
+          "interleaved\n")  # fmt: skip
     print(
-        "| model | batch | samples/s | ms/step | GFLOP/sample | roofline | Pythae samples/s "
-        "| ratio | peak RSS MB | loss |"
+        "| model | precision | batch | samples/s | ms/step | GFLOP/sample | roofline "
+        "| Pythae samples/s (float32) | ratio | peak RSS MB | loss | Pythae loss |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for model, bs, sps, ms, flops, loss, rss in rows:
-        theirs = _pythae_samples_per_s(model, bs, args)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for model, precision, bs, sps, flops, loss, theirs, their_loss, rss in rows:
         ratio = f"{sps / theirs:.2f}" if isinstance(theirs, float) else "-"
         theirs = f"{theirs:.1f}" if isinstance(theirs, float) else theirs
-        print(f"| {model} | {bs} | {sps:.1f} | {ms:.1f} | {flops / 1e9:.2f} | "
-              f"{sps * flops / peak:.1%} | {theirs} | {ratio} | {rss:.0f} | {loss:.2f} |")  # fmt: skip
+        their_loss = f"{their_loss:.2f}" if isinstance(their_loss, float) else "-"
+        print(f"| {model} | {precision} | {bs} | {sps:.1f} | {1000 * bs / sps:.1f} | "
+              f"{flops / 1e9:.2f} | {sps * flops / peak:.1%} | {theirs} | {ratio} | {rss:.0f} | "
+              f"{loss:.2f} | {their_loss} |")  # fmt: skip
+
+
+_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+
+
+def _compare(tfvae, keras, name: str, batch_size: int, args) -> list[tuple]:  # noqa: ANN001
+    """Rows for one model and batch size: each precision and Pythae, timed in alternation
+    (round by round) so that a slow spell of the machine hits every contender alike."""
+    n = batch_size * (args.steps + args.warmup)
+    data = tfvae.data.load("fashion_mnist", batch_size=batch_size, limit=n, validation_split=0.0)
+    batches = [x for x in data.train.take(args.steps + args.warmup)]
+    contenders = {}
+    for precision in args.precisions.split(","):
+        keras.mixed_precision.set_global_policy(_POLICIES[precision])
+        contenders[precision] = _tfvae_runner(tfvae, keras, name, batches, args)
+    keras.mixed_precision.set_global_policy("float32")
+    pythae = _pythae_runner(tfvae.get_model_class(name).__name__, batches, args)
+    if callable(pythae):
+        contenders["pythae"] = pythae
+    speeds: dict[str, list[float]] = {key: [] for key in contenders}
+    losses: dict[str, float] = {}
+    for _ in range(args.rounds):
+        for key, run in contenders.items():
+            seconds, losses[key] = run()
+            speeds[key].append(args.steps * batch_size / seconds)
+            print(f"{name} batch {batch_size} {key}: {speeds[key][-1]:.1f} samples/s", flush=True)
+    median = {key: sorted(v)[len(v) // 2] for key, v in speeds.items()}
+    theirs = median.get("pythae", pythae if isinstance(pythae, str) else "-")
+    cls_name = tfvae.get_model_class(name).__name__
+    return [
+        (cls_name, precision, batch_size, median[precision], contenders[precision].flops,
+         losses[precision], theirs, losses.get("pythae"), _peak_rss_mb())
+        for precision in args.precisions.split(",")
+    ]  # fmt: skip
+
+
+def _tfvae_runner(tfvae, keras, name: str, batches: list, args):  # noqa: ANN001, ANN202
+    """A function timing ``fit`` on ``args.steps`` batches: () -> (seconds, final loss)."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    cls = tfvae.get_model_class(name)
+    encoder, decoder = tfvae.nn.benchmark_networks(
+        "conv", (28, 28, 1), args.latent_dim, variational=cls.variational,
+        output_activation="linear", width=args.width,
+    )  # fmt: skip
+    model = cls(
+        cls.config_class(input_shape=(28, 28, 1), latent_dim=args.latent_dim,
+                         reconstruction_loss="bce"),
+        encoder=encoder, decoder=decoder,
+    )  # fmt: skip
+    model.compile(optimizer=tfvae.training.FusedAdam(1e-3), jit_compile=args.jit)
+    model.fit(tf.data.Dataset.from_tensor_slices(batches[: args.warmup]), epochs=1, verbose=0)
+    timed = tf.data.Dataset.from_tensor_slices(batches[args.warmup :]).cache()
+    for _ in timed:  # materialise the batches so the timing is the training step
+        pass
+
+    def run() -> tuple[float, float]:
+        start = time.perf_counter()
+        history = model.fit(timed, epochs=1, verbose=0)
+        return time.perf_counter() - start, history.history["loss"][-1]
+
+    run.flops = _train_flops_per_sample(model)
+    return run
 
 
 def _peak_rss_mb() -> float:
@@ -97,28 +173,73 @@ def _train_flops_per_sample(model) -> float:  # noqa: ANN001
     return 3.0 * model_analyzer.profile(graph, options=options).total_float_ops
 
 
-def _pythae_samples_per_s(model: str, batch_size: int, args) -> float | str:  # noqa: ANN001
-    """Pythae's fit throughput on its own conv benchmark nets, or why it was not measured."""
-    try:
-        import torch
-        from pythae.models import VAE, VAEConfig
-        from pythae.models.nn.benchmarks.mnist import Decoder_Conv_AE_MNIST, Encoder_Conv_VAE_MNIST
-    except ImportError:
+def _pythae_runner(model: str, batches: list, args):  # noqa: ANN001, ANN202
+    """A function timing Pythae's training step (its VAE with its MNIST conv benchmark nets,
+    Adam, the same batches) on ``args.steps`` batches, or why it cannot run.
+
+    Pythae runs in a child process: PyTorch's OpenMP threads spin after each operation and,
+    in the same process, slow down whatever TensorFlow runs next.
+    """
+    import importlib.util
+    import subprocess
+    import sys
+    import tempfile
+
+    import numpy as np
+
+    if not (importlib.util.find_spec("torch") and importlib.util.find_spec("pythae")):
         return "not installed"
     if model != "VAE" or args.width != 128:
         return "VAE, width 128 only"
+    path = os.path.join(tempfile.mkdtemp(), "batches.npy")
+    np.save(path, np.stack([b.numpy() for b in batches]))
+    worker = subprocess.Popen(
+        [sys.executable, __file__, "--pythae_worker", path, "--threads", str(args.threads),
+         "--warmup", str(args.warmup), "--latent_dim", str(args.latent_dim)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def run() -> tuple[float, float]:
+        worker.stdin.write("run\n")
+        worker.stdin.flush()
+        seconds, loss = worker.stdout.readline().split()
+        return float(seconds), float(loss)
+
+    if worker.stdout.readline().strip() != "ready":
+        return "failed to start"
+    return run
+
+
+def _pythae_worker(path: str, args) -> None:  # noqa: ANN001
+    """The child process of :func:`_pythae_runner`: trains Pythae's VAE on the saved batches
+    (``[steps, B, 28, 28, 1]``), one timed pass per ``run`` line on stdin."""
+    import numpy as np
+    import torch
+    from pythae.models import VAE, VAEConfig
+    from pythae.models.nn.benchmarks.mnist import Decoder_Conv_AE_MNIST, Encoder_Conv_VAE_MNIST
+
     torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
     cfg = VAEConfig(input_dim=(1, 28, 28), latent_dim=args.latent_dim, reconstruction_loss="bce")
     net = VAE(cfg, encoder=Encoder_Conv_VAE_MNIST(cfg), decoder=Decoder_Conv_AE_MNIST(cfg))
+    net.train()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    x = torch.rand(batch_size, 1, 28, 28).round()
-    for i in range(args.warmup + args.steps):
-        if i == args.warmup:
-            start = time.perf_counter()
+    xs = [torch.from_numpy(b).permute(0, 3, 1, 2).contiguous() for b in np.load(path)]
+
+    def step(x) -> float:  # noqa: ANN001
         opt.zero_grad()
-        net({"data": x})["loss"].backward()
+        loss = net({"data": x})["loss"]
+        loss.backward()
         opt.step()
-    return args.steps * batch_size / (time.perf_counter() - start)
+        return float(loss)
+
+    for x in xs[: args.warmup]:
+        step(x)
+    print("ready", flush=True)
+    for _ in sys.stdin:
+        start = time.perf_counter()
+        losses = [step(x) for x in xs[args.warmup :]]
+        print(time.perf_counter() - start, losses[-1], flush=True)
 
 
 def _nll_memory(tfvae, keras, args) -> None:  # noqa: ANN001
@@ -134,34 +255,6 @@ def _nll_memory(tfvae, keras, args) -> None:  # noqa: ANN001
             f"nll K={k}: {est.nll:.1f} nats, {time.perf_counter() - start:.1f} s, "
             f"peak RSS {_peak_rss_mb():.0f} MB (+{_peak_rss_mb() - before:.0f})"
         )
-
-
-def _measure(tfvae, keras, name: str, batch_size: int, args) -> tuple:  # noqa: ANN001
-    """One row: (model, batch, width, samples/s, ms/step, final loss)."""
-    keras.utils.set_random_seed(0)
-    n = batch_size * (args.steps + args.warmup)
-    data = tfvae.data.load("fashion_mnist", batch_size=batch_size, limit=n, validation_split=0.0)
-    cls = tfvae.get_model_class(name)
-    encoder, decoder = tfvae.nn.benchmark_networks(
-        "conv", (28, 28, 1), args.latent_dim, variational=cls.variational,
-        output_activation="linear", width=args.width,
-    )  # fmt: skip
-    model = cls(
-        cls.config_class(input_shape=(28, 28, 1), latent_dim=args.latent_dim,
-                         reconstruction_loss="bce"),
-        encoder=encoder, decoder=decoder,
-    )  # fmt: skip
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=args.jit)
-    model.fit(data.train.take(args.warmup), epochs=1, verbose=0)
-    timed = data.train.skip(args.warmup).take(args.steps).cache()
-    for _ in timed:  # materialise the batches so the timing is the training step
-        pass
-    start = time.perf_counter()
-    history = model.fit(timed, epochs=1, verbose=0)
-    seconds = time.perf_counter() - start
-    return (cls.__name__, batch_size, args.steps * batch_size / seconds,
-            seconds / args.steps * 1000, _train_flops_per_sample(model),
-            history.history["loss"][-1], _peak_rss_mb())  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import tfvae
 from tfvae import nn
@@ -79,3 +80,44 @@ def test_models_check_user_networks_against_the_contract():
         tfvae.VAE(cfg, encoder=nn.MLPEncoder(2, variational=False), decoder=nn.MLPDecoder((4,)))
     with pytest.raises(ValueError, match=r"expected \(4,\)"):
         tfvae.VAE(cfg, encoder=nn.MLPEncoder(2), decoder=nn.MLPDecoder((5,)))
+
+
+@pytest.mark.parametrize(("size", "pad"), [(3, 1), (4, 1), (5, 0), (7, 1)])
+def test_padded_conv_equals_pad_then_conv(size, pad):
+    # (3, 1): one output pixel, taken by the matmul route (Pythae's last encoder conv); (7, 1): a
+    # 3x3 output through the convolution itself.
+    rng = np.random.default_rng(0)
+    conv = keras.layers.Conv2D(5, 4, strides=2)
+    x = rng.normal(size=(3, size, size, 6)).astype("float32")
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    conv.build(padded.shape)
+    conv.bias.assign(rng.normal(size=5).astype("float32"))
+    expected = np.asarray(conv(padded))
+    xt = tf.constant(x)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(xt)
+        got = nn.conv.padded_conv(conv, xt, pad)
+        ref = conv(tf.pad(xt, ((0, 0), (pad, pad), (pad, pad), (0, 0))))
+        w = tf.constant(rng.normal(size=ref.shape).astype("float32"))
+        loss_got, loss_ref = tf.reduce_sum(got * w), tf.reduce_sum(ref * w)
+    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-5, atol=1e-5)
+    for a, b in zip(
+        tape.gradient(loss_got, [xt, *conv.trainable_variables]),
+        tape.gradient(loss_ref, [xt, *conv.trainable_variables]),
+        strict=True,
+    ):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+
+
+def test_networks_compute_in_bfloat16_and_hand_float32_to_the_losses():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        enc, dec = nn.benchmark_networks("conv", (28, 28, 1), 4, width=4)
+        out = enc(np.zeros((2, 28, 28, 1), "float32"))
+        rec = dec(out["embedding"])["reconstruction"]
+        assert enc.blocks[1].compute_dtype == "bfloat16"
+        assert enc.blocks[1].kernel.dtype == "float32"
+        dtypes = {keras.backend.standardize_dtype(t.dtype) for t in (*out.values(), rec)}
+        assert dtypes == {"float32"}
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

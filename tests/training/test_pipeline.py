@@ -34,7 +34,7 @@ def pipeline_run(tmp_path_factory):
         output_dir=str(out), epochs=3, learning_rate=1e-3, verbose=0, num_images=8
     )
     history = tfvae.TrainingPipeline(piped, config)(data_a)
-    plain.compile(optimizer=keras.optimizers.Adam(1e-3))
+    plain.compile(optimizer=tfvae.training.FusedAdam(1e-3))  # the pipeline's "adam"
     plain.fit(data_b.train, epochs=3, validation_data=data_b.validation, verbose=0,
               callbacks=data_b.callbacks())  # fmt: skip
     return out, piped, plain, history

@@ -44,7 +44,13 @@ class Network(keras.Model):
     def encoder_heads(self, h: Any) -> dict[str, Any]:
         """The encoder contract's outputs from features ``h: [B, F]``: ``embedding`` from
         ``self.embedding`` and, when ``self.log_var`` is a layer, ``log_covariance``."""
-        out = {"embedding": self.embedding(h)}
+        out = {"embedding": float32(self.embedding(h))}
         if self.log_var is not None:
-            out["log_covariance"] = self.log_var(h)
+            out["log_covariance"] = float32(self.log_var(h))
         return out
+
+
+def float32(x: Any) -> Any:
+    """``x`` as float32: networks compute in the dtype policy's compute dtype (bfloat16 under
+    ``mixed_bfloat16``) but hand codes and reconstructions to the losses in float32."""
+    return keras.ops.cast(x, "float32")

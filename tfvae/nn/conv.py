@@ -13,7 +13,7 @@ from typing import Any
 
 import keras
 
-from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int
+from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int, float32
 from tfvae.nn.blocks import ResBlock
 
 ConvSpec = Sequence[int]  # (filters, kernel, stride, padding)
@@ -72,16 +72,55 @@ class ConvEncoder(Network):
 
     def call(self, x: Any, training: bool = False) -> dict[str, Any]:
         h = x
+        pad = 0
         for layer in self.blocks:
-            h = (
-                layer(h, training=training)
-                if isinstance(layer, keras.layers.BatchNormalization)
-                else layer(h)
-            )
+            if isinstance(layer, keras.layers.ZeroPadding2D):
+                pad = layer.padding[0][0]  # applied by the convolution below
+            elif isinstance(layer, keras.layers.Conv2D):
+                h, pad = padded_conv(layer, h, pad), 0
+            elif isinstance(layer, keras.layers.BatchNormalization):
+                h = layer(h, training=training)
+            else:
+                h = layer(h)
         for block in self.res:
             h = block(h)
         h = self.flatten(h)
         return self.encoder_heads(h)
+
+
+def padded_conv(conv: keras.layers.Conv2D, h: Any, pad: int) -> Any:
+    """``conv`` (a 'valid' Conv2D) applied to ``h: [B, H, W, C]`` zero-padded by ``pad`` on each
+    side, as PyTorch's ``Conv2d(padding=pad)``; output ``[B, H', W', filters]``.
+
+    When the output is a single pixel (the kernel window covers the whole padded input, as in
+    the last layer of Pythae's encoders) the convolution is one matmul of the flattened input
+    with the kernel's rows that meet it: the same numbers, but oneDNN's convolution kernels run
+    this shape at a fraction of the matmul's speed (measured by ``tools/bench_train.py``).
+    """
+    if not conv.built:
+        conv.build((None, h.shape[1] + 2 * pad, h.shape[2] + 2 * pad, h.shape[3]))
+    (kh, kw), (sh, sw) = conv.kernel_size, conv.strides
+    height, width = h.shape[1], h.shape[2]
+    single = (
+        height is not None and width is not None and conv.dilation_rate == (1, 1)
+        and 0 <= height + 2 * pad - kh < sh and 0 <= width + 2 * pad - kw < sw and conv.use_bias
+    )  # fmt: skip
+    if not single:
+        if pad:
+            h = keras.ops.pad(h, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+        return conv(h)
+    # Output pixel (0, 0) sees input rows -pad .. kh-1-pad: the padding rows multiply zeros.
+    rows, cols = min(height, kh - pad), min(width, kw - pad)
+    kernel = keras.ops.cast(conv.kernel[pad : pad + rows, pad : pad + cols], conv.compute_dtype)
+    x = keras.ops.cast(h[:, :rows, :cols, :], conv.compute_dtype)
+    out = keras.ops.matmul(
+        keras.ops.reshape(x, (-1, rows * cols * x.shape[-1])),
+        keras.ops.reshape(kernel, (rows * cols * x.shape[-1], conv.filters)),
+    )
+    out = out + keras.ops.cast(conv.bias, conv.compute_dtype)
+    if conv.activation is not None:
+        out = conv.activation(out)
+    return keras.ops.reshape(out, (-1, 1, 1, conv.filters))
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -164,7 +203,7 @@ class ConvDecoder(Network):
                 f"{type(self).__name__} produced {tuple(x.shape[1:])}, expected {self.data_shape}:"
                 " check dense_shape / deconv / final"
             )
-        return {"reconstruction": x}
+        return {"reconstruction": float32(x)}
 
 
 # ---------------------------------------------------------------- presets (Pythae's benchmarks)

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfvae.distributions.poincare import PoincareBall
-from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int
+from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int, float32
 
 
 def _asinh(x: Any) -> Any:
@@ -88,4 +88,4 @@ class GyroplaneMLPDecoder(Network):
         h = keras.ops.relu(self.gyroplane(z))
         for layer in self.hidden_layers:
             h = layer(h)
-        return {"reconstruction": keras.ops.reshape(self.out(h), (-1, *self.data_shape))}
+        return {"reconstruction": float32(keras.ops.reshape(self.out(h), (-1, *self.data_shape)))}

@@ -8,7 +8,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int
+from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int, float32
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -81,7 +81,7 @@ class MLPDecoder(Network):
         h = z
         for layer in self.hidden_layers:
             h = layer(h)
-        return {"reconstruction": self.reshape(self.out(h))}
+        return {"reconstruction": float32(self.reshape(self.out(h)))}
 
 
 @keras.saving.register_keras_serializable(package="tfvae")

@@ -8,7 +8,7 @@ from typing import Any
 
 import keras
 
-from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int
+from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int, float32
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -52,4 +52,4 @@ class SpatialConvDecoder(Network):
     def call(self, z: Any, training: bool = False) -> dict[str, Any]:
         for block in self.blocks:
             z = block(z)
-        return {"reconstruction": self.out(z)}
+        return {"reconstruction": float32(self.out(z))}

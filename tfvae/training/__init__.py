@@ -9,7 +9,7 @@ from tfvae.training.callbacks import (
     ResumeCheckpoint,
 )
 from tfvae.training.config import TrainerConfig
-from tfvae.training.optimizers import build_optimizer
+from tfvae.training.optimizers import FusedAdam, build_optimizer
 from tfvae.training.strategies import STRATEGIES, in_strategy_scope, is_chief, make_strategy
 from tfvae.training.tracking import (
     CometCallback,
@@ -20,6 +20,6 @@ from tfvae.training.tracking import (
 
 __all__ = [
     "ImageSummaries", "ModelSnapshot", "NaNGuard", "NonFiniteLossError", "ResumeCheckpoint",
-    "TrainerConfig", "build_optimizer", "STRATEGIES", "in_strategy_scope", "is_chief",
+    "TrainerConfig", "FusedAdam", "build_optimizer", "STRATEGIES", "in_strategy_scope", "is_chief",
     "make_strategy", "CometCallback", "MLFlowCallback", "TrackingCallback", "WandbCallback",
 ]  # fmt: skip
