@@ -38,7 +38,33 @@ def main() -> None:
                      pictures="folder for latent traversal PNGs")  # fmt: skip
     parser.add_argument("--hidden", type=int, default=1200)
     parser.add_argument("--scale", type=float, default=0.1, help="metric sample-size multiplier")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="MODEL.FIELD=VALUE",
+        help="override a model's setting, e.g. FactorVAE.gamma=10 (repeatable)",
+    )
+    parser.add_argument(
+        "--warmup_fraction",
+        type=float,
+        default=0.8,
+        help="DisentangledBetaVAE: capacity warm-up over this share of steps",
+    )
+    parser.add_argument(
+        "--disc_lr",
+        type=float,
+        default=1e-3,
+        help="FactorVAE's discriminator learning rate (Kim & Mnih: 1e-4)",
+    )
     args = parser.parse_args()
+    settings = {name: dict(fields) for name, fields in MODELS.items()}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        model, _, field = key.partition(".")
+        if model not in settings or not field or not value:
+            parser.error(f"--set {item!r}: expected MODEL.FIELD=VALUE with MODEL in {list(MODELS)}")
+        settings[model][field] = float(value)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
@@ -59,10 +85,10 @@ def main() -> None:
         encoder = tfvae.nn.MLPEncoder(args.latent_dim, hidden=hidden, name="encoder")
         decoder = tfvae.nn.MLPDecoder((64, 64, 1), hidden=hidden, output_activation="linear",
                                       name="decoder")  # fmt: skip
-        fields = dict(MODELS.get(name, {}))
+        fields = dict(settings.get(name, {}))
         steps = args.epochs * -(-len(data.x_train) // args.batch_size)
         if name == "DisentangledBetaVAE":
-            fields["warmup_steps"] = int(0.8 * steps)
+            fields["warmup_steps"] = int(args.warmup_fraction * steps)
         config = cls.config_class(input_shape=(64, 64, 1), latent_dim=args.latent_dim,
                                   reconstruction_loss="bce", seed=args.seed, **fields)  # fmt: skip
         model = cls(config, encoder=encoder, decoder=decoder)
@@ -70,7 +96,7 @@ def main() -> None:
         extra = {}
         if name == "FactorVAE":  # Kim & Mnih's discriminator betas, a faster rate for the budget
             extra["optimizers"] = {"discriminator_loss": keras.optimizers.Adam(
-                1e-3, beta_1=0.5, beta_2=0.9)}  # fmt: skip
+                args.disc_lr, beta_1=0.5, beta_2=0.9)}  # fmt: skip
         model.compile(optimizer=keras.optimizers.Adam(1e-3), **extra)
         start = time.perf_counter()
         history = model.fit(data.train, epochs=args.epochs, verbose=0, callbacks=data.callbacks())
@@ -94,7 +120,8 @@ def main() -> None:
         f"Disentanglement on the procedural shapes dataset (tfvae.data.shapes, {len(data.x_train)} "
         f"training images), {args.epochs} epochs, MLP {args.hidden}-{args.hidden}, latent "
         f"{args.latent_dim}, Adam 1e-3, batch {args.batch_size}, seed {args.seed}; MIG on 10,000 "
-        f"points, the other metrics with {args.scale} x disentanglement_lib's sample sizes.",
+        f"points, the other metrics with {args.scale} x disentanglement_lib's sample sizes; "
+        f"FactorVAE's discriminator: Adam {args.disc_lr:g} (betas 0.5, 0.9).",
         "",
         "| model | settings | " + " | ".join(t for t, _, _ in COLUMNS) + " | recon | train s |",
         "|---|---|" + "---|" * len(COLUMNS) + "---|---|",

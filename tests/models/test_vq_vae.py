@@ -182,3 +182,19 @@ def test_hrqvae_trains_reloads_resumes(fashion, tmp_path):
     assert model.generate(2).shape == (2, 28, 28, 1)
     with pytest.raises(TypeError, match="one codebook index per code position"):
         tfvae.build_sampler("pixelcnn", model)
+
+
+def test_mixed_bfloat16_trains_the_networks_in_bfloat16_and_the_quantizer_in_float32():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        keras.utils.set_random_seed(0)
+        model = tfvae.build_model("vqvae", input_shape=(8, 8, 1), latent_dim=4)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert model.encoder.layers[-1].compute_dtype == "bfloat16"
+    assert model.quantizer.compute_dtype == "float32"
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    x = np.random.default_rng(0).random((32, 8, 8, 1)).astype("float32")
+    history = model.fit(x, epochs=3, batch_size=16, verbose=0)
+    losses = history.history["loss"]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]

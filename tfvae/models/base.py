@@ -24,6 +24,7 @@ from tfvae.config import ConfigError
 from tfvae.distributions import diagonal_gaussian, get_likelihood, standard_normal
 from tfvae.models.config import BaseAEConfig
 from tfvae.nn import default_networks
+from tfvae.nn.base import float32_policy
 from tfvae.nn.trainable import LossTermsModel, unpack_inputs
 
 tfd = tfp.distributions
@@ -124,14 +125,17 @@ class BaseAE(LossTermsModel):
             decoder = decoder if decoder is not None else default_decoder
         self.encoder = encoder
         self.decoder = decoder
-        for name, network in extra.items():
-            setattr(self, name, network if network is not None else self.default_network(name))
-        self._nll_fn: Any = None
-        if self.counts_training_steps:
-            self.training_step = self.add_weight(shape=(), initializer="zeros", trainable=False,
-                                                 name="training_step",
-                                                 aggregation="only_first_replica")  # fmt: skip
-        self.make_layers()
+        # Under a mixed policy only the encoder and decoder compute in bfloat16 / float16; the
+        # model's own layers (quantizers, flows, metrics, discriminators) stay float32.
+        with float32_policy():
+            for name, network in extra.items():
+                setattr(self, name, network if network is not None else self.default_network(name))
+            self._nll_fn: Any = None
+            if self.counts_training_steps:
+                self.training_step = self.add_weight(shape=(), initializer="zeros",
+                                                     trainable=False, name="training_step",
+                                                     aggregation="only_first_replica")  # fmt: skip
+            self.make_layers()
         self.build((None, *self.input_shape_))
 
     #: names of the model's networks beyond the encoder and decoder (a discriminator, ...):

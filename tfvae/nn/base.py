@@ -11,6 +11,8 @@ saved models reload in safe mode.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -48,6 +50,17 @@ class Network(keras.Model):
         if self.log_var is not None:
             out["log_covariance"] = float32(self.log_var(h))
         return out
+
+
+@contextlib.contextmanager
+def float32_policy() -> Iterator[None]:
+    """Layers created inside compute in float32 whatever the global dtype policy."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def float32(x: Any) -> Any:
