@@ -40,3 +40,24 @@ def test_adam_by_name_is_fused_and_round_trips_through_saving(tmp_path):
     assert loaded.optimizer.learning_rate.numpy() == np.float32(3e-4)
     for a, b in zip(model.optimizer.variables, loaded.optimizer.variables, strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_a_model_saved_with_fused_adam_loads_where_tfvae_training_was_never_imported(tmp_path):
+    # `tfvae generate` loads models without importing tfvae.training: AutoModel.load must
+    # register FusedAdam itself. A fresh interpreter is the only place that import is absent.
+    import subprocess
+    import sys
+
+    keras.utils.set_random_seed(0)
+    model = tfvae.build_model("ae", input_shape=(4, 4, 1), latent_dim=2)
+    model.compile(optimizer=FusedAdam(1e-3))
+    model.fit(np.zeros((8, 4, 4, 1), "float32"), epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    code = (
+        "import sys, tfvae; assert 'tfvae.training' not in sys.modules; "
+        f"m = tfvae.AutoModel.load({str(tmp_path / 'm.keras')!r}); "
+        "print(type(m.optimizer).__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("FusedAdam")

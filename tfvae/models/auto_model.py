@@ -67,6 +67,10 @@ class AutoModel:
                 "not a tfvae model; load it with keras.saving.load_model"
             )
         get_model_class(class_name)
+        # Registers tfvae's optimizer (FusedAdam, what "adam" builds) for compiled models; an
+        # import here, not at the top: training sits above models.
+        import tfvae.training.optimizers  # noqa: F401
+
         try:
             return keras.saving.load_model(file, compile=compile, safe_mode=True)
         except TypeError as err:
