@@ -109,7 +109,8 @@ def _compare(tfvae, keras, name: str, batch_size: int, args) -> list[tuple]:  # 
         keras.mixed_precision.set_global_policy(_POLICIES[precision])
         contenders[precision] = _tfvae_runner(tfvae, keras, name, batches, args)
     keras.mixed_precision.set_global_policy("float32")
-    pythae = _pythae_runner(tfvae.get_model_class(name).__name__, batches, args)
+    cls_name = tfvae.get_model_class(name).__name__
+    pythae = _pythae_runner(cls_name, batches, args)
     if callable(pythae):
         contenders["pythae"] = pythae
     speeds: dict[str, list[float]] = {key: [] for key in contenders}
@@ -119,9 +120,10 @@ def _compare(tfvae, keras, name: str, batch_size: int, args) -> list[tuple]:  # 
             seconds, losses[key] = run()
             speeds[key].append(args.steps * batch_size / seconds)
             print(f"{name} batch {batch_size} {key}: {speeds[key][-1]:.1f} samples/s", flush=True)
+    if callable(pythae):
+        pythae.close()
     median = {key: sorted(v)[len(v) // 2] for key, v in speeds.items()}
     theirs = median.get("pythae", pythae if isinstance(pythae, str) else "-")
-    cls_name = tfvae.get_model_class(name).__name__
     return [
         (cls_name, precision, batch_size, median[precision], contenders[precision].flops,
          losses[precision], theirs, losses.get("pythae"), _peak_rss_mb())
@@ -190,13 +192,15 @@ def _train_flops_per_sample(model) -> float:  # noqa: ANN001
 
 
 def _pythae_runner(model: str, batches: list, args):  # noqa: ANN001, ANN202
-    """A function timing Pythae's training step (its VAE with its MNIST conv benchmark nets,
-    Adam, the same batches) on ``args.steps`` batches, or why it cannot run.
+    """A function timing Pythae's training step (``model`` with its MNIST conv benchmark nets,
+    Adam, the same batches) on ``args.steps`` batches, or why it cannot run. ``run.close()``
+    ends the child process and removes the saved batches.
 
     Pythae runs in a child process: PyTorch's OpenMP threads spin after each operation and,
     in the same process, slow down whatever TensorFlow runs next.
     """
     import importlib.util
+    import shutil
     import subprocess
     import sys
     import tempfile
@@ -207,7 +211,8 @@ def _pythae_runner(model: str, batches: list, args):  # noqa: ANN001, ANN202
         return "not installed"
     if model not in _PYTHAE or args.width != 128:
         return f"{', '.join(_PYTHAE)} at width 128 only"
-    path = os.path.join(tempfile.mkdtemp(), "batches.npy")
+    folder = tempfile.mkdtemp()
+    path = os.path.join(folder, "batches.npy")
     np.save(path, np.stack([b.numpy() for b in batches]))
     worker = subprocess.Popen(
         [sys.executable, __file__, "--pythae_worker", path, "--threads", str(args.threads),
@@ -221,8 +226,15 @@ def _pythae_runner(model: str, batches: list, args):  # noqa: ANN001, ANN202
         seconds, loss = worker.stdout.readline().split()
         return float(seconds), float(loss)
 
+    def close() -> None:
+        worker.stdin.close()  # the worker's loop over stdin ends
+        worker.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
     if worker.stdout.readline().strip() != "ready":
+        close()
         return "failed to start"
+    run.close = close
     return run
 
 
