@@ -3,7 +3,7 @@
 An extractor is any callable ``images [N, H, W, C] in [0, 1] -> features [N, F]``.
 :class:`ClassifierFeatures` reads the penultimate layer of a Keras classifier; the default,
 :func:`default_extractor`, is the small Fashion-MNIST CNN shipped in
-``saved_models/fashion_mnist_classifier/`` (trained by ``tools/train_fid_classifier.py``; its
+``tfvae/metrics/assets/fashion_mnist_classifier/`` (trained by ``tools/train_fid_classifier.py``; its
 model card gives its test accuracy) for 28x28 grayscale images. :class:`InceptionFeatures`
 gives the standard Inception-v3 pool features from weights you have (nothing is downloaded).
 """
@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-CLASSIFIER_DIR = Path(__file__).resolve().parents[2] / "saved_models" / "fashion_mnist_classifier"
+#: Shipped inside the package (package data), so wheel installs have it too.
+CLASSIFIER_DIR = Path(__file__).resolve().parent / "assets" / "fashion_mnist_classifier"
 
 
 def _batched(fn: Any, images: np.ndarray, batch_size: int) -> np.ndarray:
