@@ -37,6 +37,14 @@ def main() -> None:
     common_arguments(parser, MODELS, epochs=10, train=20000, latent_dim=10,
                      pictures="folder for latent traversal PNGs")  # fmt: skip
     parser.add_argument("--hidden", type=int, default=1200)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="train each model with seeds seed..seed+N-1; cells show mean +- std",
+    )
+    parser.add_argument("--steps_per_execution", type=int, default=10)
+    parser.add_argument("--lr", type=float, default=1e-3, help="the models' Adam learning rate")
     parser.add_argument("--scale", type=float, default=0.1, help="metric sample-size multiplier")
     parser.add_argument(
         "--set",
@@ -67,73 +75,102 @@ def main() -> None:
         settings[model][field] = float(value)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tfvae
+
+    data = tfvae.data.load("shapes", batch_size=args.batch_size, limit=args.train,
+                           validation_split=0.0, seed=args.seed)  # fmt: skip
+    seeds = range(args.seed, args.seed + args.seeds)
+    rows = []
+    for name in args.models.split(","):
+        name = tfvae.get_model_class(name).__name__
+        runs = [train_and_score(name, settings, data, args, seed) for seed in seeds]
+        fields = runs[0][0]
+        scores = {(m, k): [r[1][m][k] for r in runs] for _, m, k in COLUMNS}
+        rows.append((name, fields, scores, [r[2] for r in runs], [r[3] for r in runs]))
+
+    seed_text = (
+        f"seed {args.seed}" if args.seeds == 1 else f"seeds {seeds[0]}-{seeds[-1]}, mean +- std"
+    )
+    lines = [
+        f"Disentanglement on the procedural shapes dataset (tfvae.data.shapes, {len(data.x_train)} "
+        f"training images), {args.epochs} epochs, MLP {args.hidden}-{args.hidden}, latent "
+        f"{args.latent_dim}, Adam {args.lr:g}, batch {args.batch_size}, {seed_text}; MIG on "
+        f"10,000 points, the other metrics with {args.scale} x disentanglement_lib's sample "
+        f"sizes; FactorVAE's discriminator: Adam {args.disc_lr:g} (betas 0.5, 0.9).",
+        "",
+        "| model | settings | " + " | ".join(t for t, _, _ in COLUMNS) + " | recon | train s |",
+        "|---|---|" + "---|" * len(COLUMNS) + "---|---|",
+    ]
+    for name, fields, scores, recons, train_s in rows:
+        settings = ", ".join(f"{k}={v:g}" for k, v in fields.items()) or "-"
+        cells = " | ".join(cell(scores[m, k], 3) for _, m, k in COLUMNS)
+        lines.append(f"| {name} | {settings} | {cells} | {cell(recons, 1)} | "
+                     f"{sum(train_s) / len(train_s):.0f} |")  # fmt: skip
+    header = ["model", "seed", *(t for t, _, _ in COLUMNS), "reconstruction", "train_s"]
+    csv_rows = [[name, seed, *(f"{scores[m, k][i]:.4f}" for _, m, k in COLUMNS),
+                 f"{recons[i]:.2f}", f"{train_s[i]:.0f}"]
+                for name, _, scores, recons, train_s in rows
+                for i, seed in enumerate(seeds)]  # fmt: skip
+    write_table("\n".join(lines), header, csv_rows, args.out)
+
+
+def train_and_score(name: str, settings: dict, data, args, seed: int) -> tuple:
+    """Train one model with one seed; return (its fields, its scores, final recon, train s)."""
     import keras
 
     import tfvae
     from tfvae.data.shapes import Shapes
     from tfvae.metrics import evaluate_disentanglement, mig
     from tfvae.plots import latent_traversals, save_png
+    from tfvae.training import FusedAdam
 
-    data = tfvae.data.load("shapes", batch_size=args.batch_size, limit=args.train,
-                           validation_split=0.0, seed=args.seed)  # fmt: skip
+    cls = tfvae.get_model_class(name)
+    keras.utils.set_random_seed(seed)
     hidden = (args.hidden, args.hidden)
-    rows = []
-    for name in args.models.split(","):
-        cls = tfvae.get_model_class(name)
-        name = cls.__name__
-        keras.utils.set_random_seed(args.seed)
-        encoder = tfvae.nn.MLPEncoder(args.latent_dim, hidden=hidden, name="encoder")
-        decoder = tfvae.nn.MLPDecoder((64, 64, 1), hidden=hidden, output_activation="linear",
-                                      name="decoder")  # fmt: skip
-        fields = dict(settings.get(name, {}))
-        steps = args.epochs * -(-len(data.x_train) // args.batch_size)
-        if name == "DisentangledBetaVAE":
-            fields["warmup_steps"] = int(args.warmup_fraction * steps)
-        config = cls.config_class(input_shape=(64, 64, 1), latent_dim=args.latent_dim,
-                                  reconstruction_loss="bce", seed=args.seed, **fields)  # fmt: skip
-        model = cls(config, encoder=encoder, decoder=decoder)
-        model.prepare_for_data(len(data.x_train))
-        extra = {}
-        if name == "FactorVAE":  # Kim & Mnih's discriminator betas, a faster rate for the budget
-            extra["optimizers"] = {"discriminator_loss": keras.optimizers.Adam(
-                args.disc_lr, beta_1=0.5, beta_2=0.9)}  # fmt: skip
-        model.compile(optimizer=keras.optimizers.Adam(1e-3), **extra)
-        start = time.perf_counter()
-        history = model.fit(data.train, epochs=args.epochs, verbose=0, callbacks=data.callbacks())
-        train_s = time.perf_counter() - start
-        start = time.perf_counter()
-        scores = evaluate_disentanglement(model, Shapes(), ("factor_vae", "beta_vae", "dci"),
-                                          seed=args.seed, scale=args.scale)  # fmt: skip
-        scores["mig"] = mig(model, Shapes(), seed=args.seed, num_train=10000)
-        eval_s = time.perf_counter() - start
-        recon = history.history["reconstruction"][-1]
-        rows.append((name, fields, scores, recon, train_s, eval_s))
-        shown = {title: round(scores[m][k], 3) for title, m, k in COLUMNS}
-        print(f"{name}: {shown} recon {recon:.1f} (train {train_s:.0f} s, metrics {eval_s:.0f} s)",
-              flush=True)  # fmt: skip
-        if args.pictures:
-            example = data.x_train[3]
-            save_png(latent_traversals(model, example), os.path.join(
-                args.pictures, f"traversals_{name.lower()}.png"), scale=1)  # fmt: skip
+    encoder = tfvae.nn.MLPEncoder(args.latent_dim, hidden=hidden, name="encoder")
+    decoder = tfvae.nn.MLPDecoder((64, 64, 1), hidden=hidden, output_activation="linear",
+                                  name="decoder")  # fmt: skip
+    fields = dict(settings.get(name, {}))
+    steps = args.epochs * -(-len(data.x_train) // args.batch_size)
+    if name == "DisentangledBetaVAE":
+        fields["warmup_steps"] = int(args.warmup_fraction * steps)
+    config = cls.config_class(input_shape=(64, 64, 1), latent_dim=args.latent_dim,
+                              reconstruction_loss="bce", seed=seed, **fields)  # fmt: skip
+    model = cls(config, encoder=encoder, decoder=decoder)
+    model.prepare_for_data(len(data.x_train))
+    extra = {}
+    if name == "FactorVAE":  # Kim & Mnih's discriminator betas
+        extra["optimizers"] = {
+            "discriminator_loss": FusedAdam(args.disc_lr, beta_1=0.5, beta_2=0.9)
+        }
+    model.compile(optimizer=FusedAdam(args.lr), steps_per_execution=args.steps_per_execution,
+                  **extra)  # fmt: skip
+    start = time.perf_counter()
+    history = model.fit(data.train, epochs=args.epochs, verbose=0, callbacks=data.callbacks())
+    train_s = time.perf_counter() - start
+    start = time.perf_counter()
+    scores = evaluate_disentanglement(model, Shapes(), ("factor_vae", "beta_vae", "dci"),
+                                      seed=seed, scale=args.scale)  # fmt: skip
+    scores["mig"] = mig(model, Shapes(), seed=seed, num_train=10000)
+    eval_s = time.perf_counter() - start
+    recon = history.history["reconstruction"][-1]
+    shown = {title: round(scores[m][k], 3) for title, m, k in COLUMNS}
+    print(f"{name} seed {seed}: {shown} recon {recon:.1f} (train {train_s:.0f} s, "
+          f"metrics {eval_s:.0f} s)", flush=True)  # fmt: skip
+    if args.pictures and seed == args.seed:
+        example = data.x_train[3]
+        save_png(latent_traversals(model, example), os.path.join(
+            args.pictures, f"traversals_{name.lower()}.png"), scale=1)  # fmt: skip
+    return fields, scores, recon, train_s
 
-    lines = [
-        f"Disentanglement on the procedural shapes dataset (tfvae.data.shapes, {len(data.x_train)} "
-        f"training images), {args.epochs} epochs, MLP {args.hidden}-{args.hidden}, latent "
-        f"{args.latent_dim}, Adam 1e-3, batch {args.batch_size}, seed {args.seed}; MIG on 10,000 "
-        f"points, the other metrics with {args.scale} x disentanglement_lib's sample sizes; "
-        f"FactorVAE's discriminator: Adam {args.disc_lr:g} (betas 0.5, 0.9).",
-        "",
-        "| model | settings | " + " | ".join(t for t, _, _ in COLUMNS) + " | recon | train s |",
-        "|---|---|" + "---|" * len(COLUMNS) + "---|---|",
-    ]
-    for name, fields, scores, recon, train_s, _ in rows:
-        settings = ", ".join(f"{k}={v}" for k, v in fields.items()) or "-"
-        cells = " | ".join(f"{scores[m][k]:.3f}" for _, m, k in COLUMNS)
-        lines.append(f"| {name} | {settings} | {cells} | {recon:.1f} | {train_s:.0f} |")
-    header = ["model", *(t for t, _, _ in COLUMNS), "reconstruction", "train_s"]
-    csv_rows = [[name, *(f"{scores[m][k]:.4f}" for _, m, k in COLUMNS), f"{recon:.2f}",
-                 f"{train_s:.0f}"] for name, _, scores, recon, train_s, _ in rows]  # fmt: skip
-    write_table("\n".join(lines), header, csv_rows, args.out)
+
+def cell(values: list[float], digits: int) -> str:
+    """``mean`` of one seed's value, ``mean +- std`` of several."""
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return f"{mean:.{digits}f}"
+    std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    return f"{mean:.{digits}f} +- {std:.{digits}f}"
 
 
 if __name__ == "__main__":
