@@ -76,7 +76,7 @@ def test_lin_nf_config_is_validated():
 @pytest.mark.parametrize(
     ("sampler_name", "batch_norm"), [("maf", False), ("iaf", False), ("maf", True)]
 )
-def test_flow_samplers_fit_codes_and_generate(sampler_name, batch_norm, fashion):
+def test_flow_samplers_fit_codes_and_generate(sampler_name, batch_norm, fashion, tmp_path):
     keras.utils.set_random_seed(0)
     model = tfvae.build_model(
         "vae", input_shape=(28, 28, 1), latent_dim=4, reconstruction_loss="bce"
@@ -93,3 +93,15 @@ def test_flow_samplers_fit_codes_and_generate(sampler_name, batch_norm, fashion)
     held_out = model.embed(fashion.x_test)
     prior = tfvae.samplers.NormalSampler(model).log_prob(held_out).mean()
     assert sampler.log_prob(held_out).mean() > prior
+    # the fitted flow is saved with the model (plain arrays) and restored exactly
+    folder = model.save_pretrained(tmp_path / "shared", sampler=sampler)
+    restored = tfvae.hub.load_sampler(folder, tfvae.AutoModel.from_pretrained(folder))
+    assert max_abs_diff(restored.sample(6, seed=0), samples) < 1e-6
+    np.testing.assert_allclose(restored.log_prob(held_out), sampler.log_prob(held_out), rtol=1e-5)
+    state = sampler.get_state()
+    assert all(v.dtype != object for v in state.values()) and int(state["code_dim"]) == 4
+    other = tfvae.build_sampler(sampler_name, model, hidden_size=16, n_hidden_in_made=2,
+                                include_batch_norm=batch_norm)  # fmt: skip
+    with pytest.raises(ValueError, match="do not fit the network its config builds"):
+        other.set_state(state)
+    assert not other.is_fitted

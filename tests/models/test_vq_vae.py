@@ -116,6 +116,11 @@ def test_trains_on_fashion_mnist_reloads_resumes_and_samples(use_ema, fashion, t
     real = sampler.log_prob(model.encode_indices(x[:16]).numpy()).mean()
     noise = sampler.log_prob(np.random.default_rng(0).integers(0, 32, (16, 7, 7))).mean()
     assert real > noise
+    folder = model.save_pretrained(tmp_path / "shared", sampler=sampler)
+    restored = tfvae.hub.load_sampler(folder, loaded)
+    np.testing.assert_array_equal(restored.sample_indices(3, seed=5), sampler.sample_indices(3, 5))
+    grid = model.encode_indices(x[:4]).numpy()
+    np.testing.assert_allclose(restored.log_prob(grid), sampler.log_prob(grid), rtol=1e-6)
 
 
 def test_flat_codes_and_errors():

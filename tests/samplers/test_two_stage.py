@@ -7,7 +7,7 @@ import tfvae
 from tfvae.samplers import TwoStageVAESampler
 
 
-def test_two_stage_sampler_fits_the_codes_and_generates(fashion):
+def test_two_stage_sampler_fits_the_codes_and_generates(fashion, tmp_path):
     keras.utils.set_random_seed(0)
     model = tfvae.build_model(
         "vae", input_shape=(28, 28, 1), latent_dim=4, reconstruction_loss="bce"
@@ -29,3 +29,9 @@ def test_two_stage_sampler_fits_the_codes_and_generates(fashion):
     gap_prior = np.abs(1.0 - real.std(0)).mean()
     assert gap_two_stage < gap_prior
     assert isinstance(tfvae.build_sampler("two_stage", model, epochs=1), TwoStageVAESampler)
+    # saved with the model (the second stage's weights, gamma included) and restored exactly
+    folder = model.save_pretrained(tmp_path / "shared", sampler=sampler)
+    restored = tfvae.hub.load_sampler(folder, model)
+    assert float(restored.second_stage.log_gamma) == float(sampler.second_stage.log_gamma)
+    np.testing.assert_allclose(restored.sample_codes(50, seed=3), sampler.sample_codes(50, seed=3),
+                               atol=1e-6)  # fmt: skip

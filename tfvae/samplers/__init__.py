@@ -3,6 +3,7 @@
 from tfvae.samplers.base import (
     BaseSampler,
     BaseSamplerConfig,
+    NetworkSampler,
     TrainedSamplerConfig,
     build_sampler,
     get_sampler_class,
@@ -21,7 +22,7 @@ from tfvae.samplers.two_stage import TwoStageVAESampler, TwoStageVAESamplerConfi
 from tfvae.samplers.vamp import VAMPSampler
 
 __all__ = [
-    "BaseSampler", "BaseSamplerConfig", "GaussianMixtureSampler", "GaussianMixtureSamplerConfig",
+    "BaseSampler", "BaseSamplerConfig", "NetworkSampler", "GaussianMixtureSampler", "GaussianMixtureSamplerConfig",
     "NormalSampler", "PoincareDiskSampler", "HypersphereUniformSampler", "RHVAEManifoldSampler", "RHVAEManifoldSamplerConfig", "build_sampler", "get_sampler_class", "list_samplers", "register_sampler",
     "sampler_aliases", "TrainedSamplerConfig", "FlowSampler", "FlowSamplerConfig", "IAFSampler", "MAFSampler", "TwoStageVAESampler", "TwoStageVAESamplerConfig", "VAMPSampler", "PixelCNNSampler", "PixelCNNSamplerConfig",
 ]  # fmt: skip

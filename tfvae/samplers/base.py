@@ -137,6 +137,68 @@ class BaseSampler:
         return np.concatenate(out)
 
 
+class NetworkSampler(BaseSampler):
+    """A sampler whose fitted state is one Keras network it trains on the codes (a flow, a
+    second-stage VAE, a PixelCNN). Its state is that network's weights as plain arrays
+    (``weight_0000``, ...) plus ``code_dim``, so ``save_pretrained`` stores it in the ``.npz``
+    without pickling, and :meth:`set_state` rebuilds the network from the config and loads
+    them.
+
+    Subclasses implement :meth:`build_network` and keep the network in the attribute named by
+    :attr:`network_attribute`.
+    """
+
+    needs_fit = True
+    #: the attribute that holds the fitted network
+    network_attribute: ClassVar[str] = "network"
+
+    def build_network(self, code_dim: int) -> Any:
+        """The sampler's network, built (its weights exist) and untrained, for codes of
+        ``code_dim`` numbers (the model's flat code size)."""
+        raise NotImplementedError
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        if not self.is_fitted:
+            raise ValueError(f"{type(self).__name__} must be fitted before its state is saved")
+        network = getattr(self, self.network_attribute)
+        state = {"code_dim": np.asarray(self.code_dim, np.int64)}
+        state.update(
+            {f"weight_{i:04d}": np.asarray(w) for i, w in enumerate(network.get_weights())}
+        )
+        return state
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        name = type(self).__name__
+        if "code_dim" not in state:
+            raise ValueError(f"{name}: the saved state has no 'code_dim'; found {sorted(state)}")
+        code_dim = int(state["code_dim"])
+        network = self.build_network(code_dim)
+        expected = [np.asarray(w).shape for w in network.get_weights()]
+        keys = sorted(k for k in state if k.startswith("weight_"))
+        found = [state[k].shape for k in keys]
+        if found != expected:
+            raise ValueError(
+                f"{name}: the saved weights do not fit the network its config builds "
+                f"({len(found)} arrays, shapes {found[:4]}...; expected {len(expected)}, "
+                f"{expected[:4]}...): was it saved with another config or model?"
+            )
+        network.set_weights([state[k] for k in keys])
+        self.code_dim = code_dim
+        setattr(self, self.network_attribute, network)
+        self.is_fitted = True
+
+    def fit_network(self, codes: np.ndarray, verbose: int | None = None) -> None:
+        """Build the network for ``codes: [N, ...]`` (the config's seed) and train it on them."""
+        import keras
+
+        self.code_dim = int(np.prod(codes.shape[1:]))
+        keras.utils.set_random_seed(self.config.seed)
+        network = self.build_network(self.code_dim)
+        setattr(self, self.network_attribute, network)
+        self.history = self.train_on_codes(network, codes, verbose)
+        self.is_fitted = True
+
+
 def register_sampler(*aliases: str) -> Any:
     """Class decorator: register a sampler under its class name and short ``aliases``."""
 

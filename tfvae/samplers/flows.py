@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
-import keras
 import numpy as np
 
 from tfvae.flows import NormalizingFlow
-from tfvae.samplers.base import BaseSampler, TrainedSamplerConfig, register_sampler
+from tfvae.samplers.base import NetworkSampler, TrainedSamplerConfig, register_sampler
 
 
 @dataclasses.dataclass
@@ -34,25 +33,25 @@ class FlowSamplerConfig(TrainedSamplerConfig):
         self.check_positive("n_made_blocks", "n_hidden_in_made", "hidden_size")
 
 
-class FlowSampler(BaseSampler):
+class FlowSampler(NetworkSampler):
     """Fits a :class:`~tfvae.flows.NormalizingFlow` on the codes of the training data by
-    maximum likelihood, then samples codes from it and decodes them."""
+    maximum likelihood, then samples codes from it and decodes them. The fitted flow is saved
+    with ``save_pretrained(..., sampler=...)``."""
 
     config_class = FlowSamplerConfig
-    needs_fit = True
+    network_attribute = "flow"
     kind: ClassVar[str] = "maf"
 
-    def fit(self, data: Any = None, **kwargs: Any) -> FlowSampler:
+    def build_network(self, code_dim: int) -> NormalizingFlow:
         cfg = self.config
-        codes = self.training_codes(data)
-        keras.utils.set_random_seed(cfg.seed)
-        self.flow = NormalizingFlow(
-            codes.shape[1], kind=self.kind, n_layers=cfg.n_made_blocks,
+        return NormalizingFlow(
+            code_dim, kind=self.kind, n_layers=cfg.n_made_blocks,
             hidden_units=[cfg.hidden_size] * cfg.n_hidden_in_made, seed=cfg.seed,
             batch_norm=cfg.include_batch_norm,
         )  # fmt: skip
-        self.history = self.train_on_codes(self.flow, codes, kwargs.get("verbose"))
-        self.is_fitted = True
+
+    def fit(self, data: Any = None, **kwargs: Any) -> FlowSampler:
+        self.fit_network(self.training_codes(data), kwargs.get("verbose"))
         return self
 
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfvae.samplers.base import BaseSampler, TrainedSamplerConfig, register_sampler
+from tfvae.samplers.base import NetworkSampler, TrainedSamplerConfig, register_sampler
 
 
 @dataclasses.dataclass
@@ -33,7 +33,7 @@ class PixelCNNSamplerConfig(TrainedSamplerConfig):
 
 
 @register_sampler("pixelcnn")
-class PixelCNNSampler(BaseSampler):
+class PixelCNNSampler(NetworkSampler):
     """Fit a gated PixelCNN on the codebook indices of a trained ``VQVAE``'s training codes
     (flat codes are a 1x1 grid) and sample new index grids autoregressively, one position at a
     time in raster order (an XLA-compiled ``tf.while_loop``), then decode them.
@@ -44,7 +44,7 @@ class PixelCNNSampler(BaseSampler):
     """
 
     config_class = PixelCNNSamplerConfig
-    needs_fit = True
+    network_attribute = "prior"
 
     def __init__(self, model: Any, config: Any = None) -> None:
         if not hasattr(model, "encode_indices"):
@@ -75,20 +75,25 @@ class PixelCNNSampler(BaseSampler):
                      for i in range(0, len(arr), 256)]  # fmt: skip
         return np.concatenate(parts).reshape(-1, *self.grid)
 
-    def fit(self, data: Any = None, **kwargs: Any) -> PixelCNNSampler:
-        import keras
-
+    def build_network(self, code_dim: int) -> Any:
+        """The PixelCNN over the model's index grid (``code_dim`` = its number of positions)."""
         from tfvae.nn.pixelcnn import PixelCNN
 
+        if code_dim != int(np.prod(self.grid)):
+            raise ValueError(
+                f"PixelCNNSampler: the saved prior covers {code_dim} code positions; this "
+                f"{type(self.model).__name__} has a {self.grid} grid"
+            )
         cfg = self.config
+        prior = PixelCNN(self.model.config.num_embeddings, cfg.hidden, cfg.num_layers,
+                         cfg.first_kernel, name="pixelcnn")  # fmt: skip
+        prior(tf.zeros((1, *self.grid), tf.int32))
+        self._sampler = None  # the compiled sampling loop belongs to the previous prior
+        return prior
+
+    def fit(self, data: Any = None, **kwargs: Any) -> PixelCNNSampler:
         indices = self._indices(data).astype(np.float32)  # make_dataset carries floats
-        keras.utils.set_random_seed(cfg.seed)
-        self.prior = PixelCNN(self.model.config.num_embeddings, cfg.hidden, cfg.num_layers,
-                              cfg.first_kernel, name="pixelcnn")  # fmt: skip
-        self.prior(tf.zeros((1, *self.grid), tf.int32))
-        self.history = self.train_on_codes(self.prior, indices)
-        self._sampler = None
-        self.is_fitted = True
+        self.fit_network(indices, kwargs.get("verbose"))
         return self
 
     def sample_indices(self, n: int, seed: int = 0) -> np.ndarray:

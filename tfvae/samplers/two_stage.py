@@ -6,14 +6,13 @@ import dataclasses
 import math
 from typing import Any
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from tfvae.models.base import BaseAE
 from tfvae.models.config import BaseAEConfig
 from tfvae.nn import MLPDecoder, MLPEncoder
-from tfvae.samplers.base import BaseSampler, TrainedSamplerConfig, register_sampler
+from tfvae.samplers.base import NetworkSampler, TrainedSamplerConfig, register_sampler
 
 
 @dataclasses.dataclass
@@ -60,7 +59,7 @@ class SecondStageVAE(BaseAE):
 
 
 @register_sampler("two_stage")
-class TwoStageVAESampler(BaseSampler):
+class TwoStageVAESampler(NetworkSampler):
     """Fits a second VAE on the codes of the training data, then samples ``v ~ N(0, I)``,
     decodes it to a code ``z`` with the second stage and to an image with the model
     (Dai & Wipf, 2019; Pythae's ``TwoStageVAESampler``).
@@ -71,22 +70,20 @@ class TwoStageVAESampler(BaseSampler):
     """
 
     config_class = TwoStageVAESamplerConfig
-    needs_fit = True
+    network_attribute = "second_stage"
 
-    def fit(self, data: Any = None, **kwargs: Any) -> TwoStageVAESampler:
-        cfg = self.config
-        codes = self.training_codes(data)
-        d = codes.shape[1]
+    def build_network(self, code_dim: int) -> SecondStageVAE:
+        cfg, d = self.config, code_dim
         hidden = (cfg.second_layers_dim,) * cfg.second_stage_depth
-        keras.utils.set_random_seed(cfg.seed)
-        self.second_stage = SecondStageVAE(
+        return SecondStageVAE(
             BaseAEConfig(input_shape=(d,), latent_dim=d, seed=cfg.seed),
             encoder=MLPEncoder(d, hidden=hidden, name="second_encoder"),
             decoder=MLPDecoder((d,), hidden=hidden, output_activation="linear",
                                name="second_decoder"),
         )  # fmt: skip
-        self.history = self.train_on_codes(self.second_stage, codes, kwargs.get("verbose"))
-        self.is_fitted = True
+
+    def fit(self, data: Any = None, **kwargs: Any) -> TwoStageVAESampler:
+        self.fit_network(self.training_codes(data), kwargs.get("verbose"))
         return self
 
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
