@@ -144,7 +144,8 @@ class NetworkSampler(BaseSampler):
     without pickling, and :meth:`set_state` rebuilds the network from the config and loads
     them.
 
-    Subclasses implement :meth:`build_network` and keep the network in the attribute named by
+    Subclasses implement :meth:`build_network` (and :meth:`network_codes` when the network
+    learns something other than the codes); the network is kept in the attribute named by
     :attr:`network_attribute`.
     """
 
@@ -187,16 +188,22 @@ class NetworkSampler(BaseSampler):
         setattr(self, self.network_attribute, network)
         self.is_fitted = True
 
-    def fit_network(self, codes: np.ndarray, verbose: int | None = None) -> None:
-        """Build the network for ``codes: [N, ...]`` (the config's seed) and train it on them."""
+    def network_codes(self, data: Any) -> np.ndarray:
+        """What the network is trained on, ``[N, ...]``: the model's codes of ``data``."""
+        return self.training_codes(data)
+
+    def fit(self, data: Any = None, **kwargs: Any) -> NetworkSampler:
+        """Build the network (the config's seed) and train it on :meth:`network_codes`."""
         import keras
 
+        codes = self.network_codes(data)
         self.code_dim = int(np.prod(codes.shape[1:]))
         keras.utils.set_random_seed(self.config.seed)
         network = self.build_network(self.code_dim)
         setattr(self, self.network_attribute, network)
-        self.history = self.train_on_codes(network, codes, verbose)
+        self.history = self.train_on_codes(network, codes, kwargs.get("verbose"))
         self.is_fitted = True
+        return self
 
 
 def register_sampler(*aliases: str) -> Any:

@@ -50,10 +50,6 @@ class FlowSampler(NetworkSampler):
             batch_norm=cfg.include_batch_norm,
         )  # fmt: skip
 
-    def fit(self, data: Any = None, **kwargs: Any) -> FlowSampler:
-        self.fit_network(self.training_codes(data), kwargs.get("verbose"))
-        return self
-
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
         return np.asarray(self.flow.sample(n, seed=seed))
 

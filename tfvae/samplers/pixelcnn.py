@@ -91,10 +91,9 @@ class PixelCNNSampler(NetworkSampler):
         self._sampler = None  # the compiled sampling loop belongs to the previous prior
         return prior
 
-    def fit(self, data: Any = None, **kwargs: Any) -> PixelCNNSampler:
-        indices = self._indices(data).astype(np.float32)  # make_dataset carries floats
-        self.fit_network(indices, kwargs.get("verbose"))
-        return self
+    def network_codes(self, data: Any) -> np.ndarray:
+        """The codebook index grids of ``data``, ``[N, h, w]`` (as floats: make_dataset's)."""
+        return self._indices(data).astype(np.float32)
 
     def sample_indices(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` index grids ``[n, h, w]`` drawn position by position."""

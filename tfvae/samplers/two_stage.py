@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -81,10 +80,6 @@ class TwoStageVAESampler(NetworkSampler):
             decoder=MLPDecoder((d,), hidden=hidden, output_activation="linear",
                                name="second_decoder"),
         )  # fmt: skip
-
-    def fit(self, data: Any = None, **kwargs: Any) -> TwoStageVAESampler:
-        self.fit_network(self.training_codes(data), kwargs.get("verbose"))
-        return self
 
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
         v = self.second_stage.sample_prior(n, seed=seed)
