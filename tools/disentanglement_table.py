@@ -46,7 +46,8 @@ def main() -> None:
         "--seeds",
         type=int,
         default=1,
-        help="train each model with seeds seed..seed+N-1; cells show mean +- std",
+        help="train each model with seeds seed..seed+N-1 (weights, noise; the data order "
+        "stays --seed's); cells show mean +- std",
     )
     parser.add_argument("--steps_per_execution", type=int, default=10)
     parser.add_argument("--lr", type=float, default=1e-3, help="the models' Adam learning rate")
@@ -107,9 +108,9 @@ def main() -> None:
         "|---|---|" + "---|" * len(COLUMNS) + "---|---|",
     ]
     for name, fields, scores, recons, train_s in rows:
-        settings = ", ".join(f"{k}={v:g}" for k, v in fields.items()) or "-"
+        described = ", ".join(f"{k}={v:g}" for k, v in fields.items()) or "-"
         cells = " | ".join(cell(scores[m, k], 3) for _, m, k in COLUMNS)
-        lines.append(f"| {name} | {settings} | {cells} | {cell(recons, 1)} | "
+        lines.append(f"| {name} | {described} | {cells} | {cell(recons, 1)} | "
                      f"{sum(train_s) / len(train_s):.0f} |")  # fmt: skip
     header = ["model", "seed", *(t for t, _, _ in COLUMNS), "reconstruction", "train_s"]
     csv_rows = [[name, seed, *(f"{scores[m, k][i]:.4f}" for _, m, k in COLUMNS),
