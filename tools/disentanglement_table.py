@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
 from table_common import common_arguments, write_table
@@ -111,7 +112,7 @@ def main() -> None:
         described = ", ".join(f"{k}={v:g}" for k, v in fields.items()) or "-"
         cells = " | ".join(cell(scores[m, k], 3) for _, m, k in COLUMNS)
         lines.append(f"| {name} | {described} | {cells} | {cell(recons, 1)} | "
-                     f"{sum(train_s) / len(train_s):.0f} |")  # fmt: skip
+                     f"{statistics.mean(train_s):.0f} |")  # fmt: skip
     header = ["model", "seed", *(t for t, _, _ in COLUMNS), "reconstruction", "train_s"]
     csv_rows = [[name, seed, *(f"{scores[m, k][i]:.4f}" for _, m, k in COLUMNS),
                  f"{recons[i]:.2f}", f"{train_s[i]:.0f}"]
@@ -172,11 +173,10 @@ def train_and_score(name: str, settings: dict, data, args, seed: int) -> tuple:
 
 def cell(values: list[float], digits: int) -> str:
     """``mean`` of one seed's value, ``mean +- std`` of several."""
-    mean = sum(values) / len(values)
+    mean = statistics.mean(values)
     if len(values) == 1:
         return f"{mean:.{digits}f}"
-    std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
-    return f"{mean:.{digits}f} +- {std:.{digits}f}"
+    return f"{mean:.{digits}f} +- {statistics.stdev(values):.{digits}f}"
 
 
 if __name__ == "__main__":
