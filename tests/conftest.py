@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# tfvae's local-run key (tfvae.safety.sign_local_record) in a folder of the test session, not
+# the user's ~/.config/tfvae
+os.environ.setdefault("TFVAE_HOME", tempfile.mkdtemp(prefix="tfvae_home_"))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -31,7 +31,7 @@ def test_top_level_usage_and_unknown_command(capsys):
 
 
 def test_wrong_model_name_lists_the_valid_ones(capsys):
-    assert cli.main(["tfvae", "train", "--model", "vea", "--data", "digits"]) == 1
+    assert cli.main(["tfvae", "train", "--model", "vea", "--data", "digits"]) == 2
     assert "available models: " + ", ".join(tfvae.list_models()) in capsys.readouterr().err
 
 
@@ -41,7 +41,7 @@ def test_bad_flags_are_usage_errors(capsys):
     assert cli.main(["tfvae", "train", "--model", "vae", "--set", "novalue"]) == 2
     assert "key=value" in capsys.readouterr().err
     assert (
-        cli.main(["tfvae", "train", "--model", "vae", "--data", "digits", "--set", "betaa=2"]) == 1
+        cli.main(["tfvae", "train", "--model", "vae", "--data", "digits", "--set", "betaa=2"]) == 2
     )
     assert "'betaa'" in capsys.readouterr().err
 

@@ -68,5 +68,5 @@ def test_replace_validates_again():
 def test_from_json_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         VAEConfig.from_json(tmp_path / "missing.json")
-    with pytest.raises(ConfigError, match="invalid JSON"):
+    with pytest.raises(ConfigError, match="not valid JSON"):
         VAEConfig.from_json("{not json")

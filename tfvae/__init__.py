@@ -17,12 +17,17 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "cli", "config", "data", "distributions", "export", "flows", "hub", "metrics", "models", "nn", "pipelines", "plots", "samplers",
+    "cli", "config", "data", "errors", "safety", "distributions", "export", "flows", "hub", "metrics", "models", "nn", "pipelines", "plots", "samplers",
     "training", "workflows",
 )  # fmt: skip
 _EXPORTS = {
     "BaseConfig": "tfvae.config",
-    "ConfigError": "tfvae.config",
+    "ConfigError": "tfvae.errors",
+    "DataError": "tfvae.errors",
+    "NonFiniteLossError": "tfvae.errors",
+    "TfvaeError": "tfvae.errors",
+    "UnsafeFileError": "tfvae.errors",
+    "UnsafeModelError": "tfvae.errors",
     "AE": "tfvae.models",
     "AEConfig": "tfvae.models",
     "AutoModel": "tfvae.models",

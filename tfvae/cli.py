@@ -18,6 +18,8 @@ from typing import Any
 
 from absl import flags
 
+from tfvae import safety  # no TensorFlow: `tfvae --help` stays fast
+
 USAGE = """usage: tfvae <command> [flags]
 
 commands:
@@ -159,7 +161,8 @@ def _train(fv: flags.FlagValues) -> int:
         "batch_size": fv.batch_size, "net": fv.net, "width": fv.width, "binarize": fv.binarize,
     }  # fmt: skip
     if pipeline.is_chief:
-        (out / "run_info.json").write_text(json.dumps(run_info, indent=2) + "\n")
+        # signed with this user's key: generate/evaluate trust its data path for this run only
+        safety.write_json(out / "run_info.json", safety.sign_local_record(run_info), out)
     history = pipeline(data)
     if not pipeline.is_chief:
         return 0
@@ -207,6 +210,7 @@ def _load_trained(fv: flags.FlagValues) -> tuple[Path, Any, dict[str, Any]]:
     if not fv.model:
         raise UsageError("--model is required: a run folder (tfvae train --out) or a .keras file")
     import tfvae
+    from tfvae.data import NAMED_DATASETS
     from tfvae.models.auto_model import resolve_model_path
 
     path = tfvae.hub.local_folder(fv.model)  # a Hub id is downloaded (cached)
@@ -214,9 +218,23 @@ def _load_trained(fv: flags.FlagValues) -> tuple[Path, Any, dict[str, Any]]:
     model_file = resolve_model_path(path)
     model = tfvae.AutoModel.load(model_file)
     info_file, shared = model_file.parent / "run_info.json", model_file.parent / "config.json"
-    info = json.loads(info_file.read_text()) if info_file.is_file() else {}
-    if not info and shared.is_file():  # a save_pretrained folder names its training data
-        info = {k: v for k, v in json.loads(shared.read_text()).items() if k == "data" and v}
+    info: dict[str, Any] = {}
+    given_data = fv["data"].value if "data" in fv else None
+    if info_file.exists():
+        info = safety.read_json(info_file, str(info_file))
+        if not safety.is_local_record(info):
+            # not signed by this user's `tfvae train`: a downloaded folder does not choose
+            # which local file is read
+            if info.get("data") is not None and not given_data:
+                print(f"note: {info_file} is not from a run trained here; its data path "
+                      f"{str(info.get('data'))!r:.80} is ignored (pass --data)")  # fmt: skip
+            info = {k: v for k, v in info.items() if k in ("seed", "limit") and type(v) is int}
+        elif info.get("data") is not None and not given_data:
+            print(f"using the run's data: {info['data']} (from {info_file})")
+    elif shared.exists():  # a save_pretrained folder names its training data
+        data = safety.read_json(shared, str(shared)).get("data")
+        if data in NAMED_DATASETS:  # a dataset name only, never a path from a shared folder
+            info = {"data": data}
     return model_file, model, info
 
 
@@ -231,10 +249,10 @@ def _fitted_sampler(fv: flags.FlagValues, model: Any, info: dict[str, Any], mode
 
     saved = model_dir / "sampler.json"
     if fv.sampler == "saved" or (
-        saved.is_file()
+        saved.exists()
         and not fv.set
         and not fv.data
-        and json.loads(saved.read_text())["sampler"]
+        and tfvae.hub.read_sampler_meta(model_dir)["sampler"]
         == tfvae.samplers.get_sampler_class(fv.sampler).__name__
     ):
         return tfvae.hub.load_sampler(model_dir, model)  # fitted when it was shared
@@ -259,7 +277,8 @@ def _generate(fv: flags.FlagValues) -> int:
     sampler = _fitted_sampler(fv, model, info, model_file.parent, fv.limit)
     samples = sampler.sample(fv.n, seed=fv.seed)
     out = Path(fv.out)
-    np.savez_compressed(out.with_suffix(".npz"), samples=samples)
+    with safety.safe_output(out.with_suffix(".npz")) as tmp:  # never through a link
+        np.savez_compressed(tmp, samples=samples)
     if samples.ndim == 4:
         save_image_grid(samples[:100], out)
         print(f"wrote {out} ({min(fv.n, 100)} of {fv.n} samples) and {out.with_suffix('.npz')}")
@@ -342,7 +361,8 @@ def _held_out_images(fv: flags.FlagValues, info: dict[str, Any], limit: int | No
 def _write_result(fv: flags.FlagValues, model_file: Path, result: dict[str, Any]) -> int:
     """Write an evaluation's JSON to ``--out`` (default ``<run>/eval_<metric>.json``)."""
     out = Path(fv.out) if fv.out else model_file.parent / f"eval_{fv.metric}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    # inside the model's folder unless --out says otherwise; never written through a link
+    safety.write_json(out, result, None if fv.out else model_file.parent)
     print(f"wrote {out}")
     return 0
 
@@ -412,6 +432,9 @@ def _export(fv: flags.FlagValues) -> int:
 
     model_file, model, _ = _load_trained(fv)
     out = Path(fv.out) if fv.out else model_file.parent / "export" / fv.format
+    if not fv.out:  # inside the model's folder: neither export/ nor its format folder a link
+        safety.check_output_path(out / "_", model_file.parent)
+        safety.check_output_path(out, model_file.parent)
     if fv.format == "saved_model":
         saved_model(model, out, overwrite=fv.overwrite)
         print(f"wrote SavedModel {out} (signatures: {', '.join(SIGNATURES)}); inspect it with "
@@ -605,9 +628,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if name in ("train", "generate", "evaluate", "export", "augment", "benchmark"):
         _import_tensorflow_quietly()
+    from tfvae.errors import TfvaeError
+
     try:
         return command(fv)
-    except UsageError as err:
+    except (UsageError, TfvaeError) as err:  # bad usage or a bad file: one line, status 2
         print(f"tfvae {name}: error: {err}", file=sys.stderr)
         return 2
     except (ValueError, TypeError, OSError, FloatingPointError, RuntimeError) as err:

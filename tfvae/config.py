@@ -19,9 +19,8 @@ import typing
 from pathlib import Path
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
-
-class ConfigError(ValueError):
-    """A config field has a wrong name, type or value."""
+from tfvae import safety
+from tfvae.errors import ConfigError
 
 
 def _type_name(tp: Any) -> str:
@@ -183,22 +182,21 @@ class BaseConfig:
         """The JSON text; also written to ``path`` when given."""
         text = json.dumps(self.to_dict(), indent=2, sort_keys=True)
         if path is not None:
-            Path(path).write_text(text + "\n")
+            safety.safe_write(path, text + "\n")  # temp + rename: never through a link
         return text
 
     @classmethod
     def from_json(cls, text_or_path: str | Path) -> BaseConfig:
         """Build from JSON text or from the path of a JSON file."""
         text = str(text_or_path)
+        what = f"{cls.__name__}.from_json"
         if not text.lstrip().startswith("{"):
             path = Path(text)
-            if not path.is_file():
-                raise FileNotFoundError(f"{cls.__name__}.from_json: no such file {path}")
-            text = path.read_text()
-        try:
-            values = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ConfigError(f"{cls.__name__}.from_json: invalid JSON ({err})") from err
+            if not path.exists() and not path.is_symlink():
+                raise FileNotFoundError(f"{what}: no such file {path}")
+            values = safety.read_json(path, f"{what}: {path}", follow_symlinks=True)
+        else:
+            values = safety.parse_json(text, what)
         return cls.from_dict(values)
 
     @classmethod

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from tfvae.safety import safe_output
+
 
 def image_grid(images: Any, ncols: int | None = None, pad: int = 1) -> np.ndarray:
     """Tile images into one picture.
@@ -47,8 +49,8 @@ def save_png(picture: np.ndarray, path: str | Path, scale: int = 1) -> Path:
     if scale > 1:
         arr = arr.repeat(scale, axis=0).repeat(scale, axis=1)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(path)
+    with safe_output(path) as tmp:  # temp file + rename: never written through a link
+        Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(tmp)
     return path
 
 
@@ -216,7 +218,7 @@ def draw_codes(codes: np.ndarray, geometry: str = "euclidean", labels: Any = Non
     fig.canvas.draw()
     picture = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32) / 255.0
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path)
+        with safe_output(path) as tmp:
+            fig.savefig(tmp)
     plt.close(fig)
     return picture

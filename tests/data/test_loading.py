@@ -72,7 +72,7 @@ def test_npz_with_splits(tmp_path):
 def test_npz_refuses_pickles(tmp_path):
     path = tmp_path / "p.npz"
     np.savez(path, x=np.array([{"a": 1}], dtype=object))
-    with pytest.raises(DataError, match="never unpickles"):
+    with pytest.raises(DataError, match="object arrays are pickles"):
         tfvae.data.load(path)
 
 

@@ -10,9 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-
-class DataError(ValueError):
-    """Input data that tfvae cannot use, with the reason in the message."""
+from tfvae.errors import DataError
 
 
 def stack_examples(items: Sequence[np.ndarray], name: str = "data") -> np.ndarray:

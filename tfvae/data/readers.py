@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import math
+import os
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from tfvae import safety
 from tfvae.data.arrays import DataError, stack_examples
 
 _IDX_DTYPES = {
@@ -21,42 +25,57 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
 def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file (``*-idx3-ubyte`` or ``.gz``) into an array of its stored shape."""
+    """Read an IDX file (``*-idx3-ubyte`` or ``.gz``) into an array of its stored shape.
+
+    The header is read first; the declared size must be within
+    :attr:`tfvae.safety.Limits.data_bytes` and match the bytes present, and a ``.gz`` stream
+    is decompressed only up to the declared size (a gzip bomb stops there).
+
+    Raises:
+        FileNotFoundError: no such file.
+        DataError: not an IDX file, a FIFO or device, over the limit, truncated or too long.
+    """
     path = Path(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise FileNotFoundError(f"IDX file not found: {path}")
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        raw = fh.read()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise DataError(f"{path} is not an IDX file (bad magic number {raw[:4]!r})")
-    dtype = np.dtype(_IDX_DTYPES[raw[2]])
-    ndim = raw[3]
-    dims = np.frombuffer(raw, dtype=">u4", count=ndim, offset=4).astype(int)
-    offset = 4 + 4 * ndim
-    expected = int(np.prod(dims)) * dtype.itemsize
-    if len(raw) - offset != expected:
+    with safety.open_regular(path, follow_symlinks=True, error=DataError) as raw_fh:
+        fh = gzip.GzipFile(fileobj=raw_fh) if path.suffix == ".gz" else raw_fh
+        try:
+            magic = fh.read(4)
+            if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
+                raise DataError(f"{path} is not an IDX file (bad magic number {magic!r})")
+            dtype = np.dtype(_IDX_DTYPES[magic[2]])
+            ndim = magic[3]
+            header = fh.read(4 * ndim)
+            if len(header) != 4 * ndim:
+                raise DataError(f"{path}: IDX header cut short ({ndim} dimensions announced)")
+            dims = [int(d) for d in np.frombuffer(header, dtype=">u4")]
+            expected = math.prod(dims) * dtype.itemsize
+            limit = safety.LIMITS.data_bytes
+            if expected > limit or math.prod(dims) > safety.LIMITS.array_elements:
+                raise DataError(
+                    f"{path}: IDX header announces shape {tuple(dims)} ({expected} bytes), over "
+                    f"the limit of {limit} bytes (tfvae.safety.limits(data_bytes=...) raises it)"
+                )
+            raw = fh.read(expected + 1)
+        except (OSError, EOFError, zlib.error) as err:
+            raise DataError(f"{path}: cannot decompress ({err})") from err
+    if len(raw) != expected:
+        found = f"{len(raw)} bytes" if len(raw) <= expected else "more bytes"
         raise DataError(
             f"{path}: IDX header announces shape {tuple(dims)} ({expected} bytes) but the file "
-            f"holds {len(raw) - offset} bytes (truncated download?)"
+            f"holds {found} (truncated download?)"
         )
-    return (
-        np.frombuffer(raw, dtype=dtype, offset=offset).reshape(dims).astype(dtype.newbyteorder("="))
-    )
+    return np.frombuffer(raw, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
 
 
 def read_npz(path: str | Path) -> dict[str, np.ndarray]:
     """Read a ``.npz`` archive without pickle (``allow_pickle=False``)."""
     path = Path(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise FileNotFoundError(f".npz file not found: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {k: archive[k] for k in archive.files}
-    except ValueError as err:
-        raise DataError(
-            f"{path}: cannot read without pickle ({err}); tfvae never unpickles"
-        ) from err
+    # headers first (numeric dtypes, element counts, bombs), then the arrays
+    return safety.read_npz(path, follow_symlinks=True, error=DataError)
 
 
 def read_image_folder(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
@@ -68,8 +87,6 @@ def read_image_folder(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, 
     Returns:
         images ``[N, H, W, C]`` uint8, labels ``[N]`` int64 or ``None``, class names.
     """
-    from PIL import Image
-
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"image folder not found: {root}")
@@ -80,7 +97,8 @@ def read_image_folder(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, 
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         names.append(class_name)
         for file in files:
-            with Image.open(file) as img:
+            # a regular file, its pixel count checked from the header before decoding
+            with safety.open_image(file, follow_symlinks=True) as img:
                 arr = np.asarray(img.convert("L" if img.mode in ("L", "1", "P", "I") else "RGB"))
             images.append(arr if arr.ndim == 3 else arr[..., None])
             labels.append(label)

@@ -21,12 +21,13 @@ a given seed always returns the same samples.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import keras
 import tensorflow as tf
+
+from tfvae.safety import safe_output
 
 SIGNATURES = ("serving_default", "encode", "decode", "sample")
 
@@ -77,15 +78,16 @@ def saved_model(model: Any, path: str | Path, overwrite: bool = False) -> Path:
 
     Raises:
         FileExistsError: ``path`` exists and ``overwrite`` is False.
+        UnsafeFileError: ``path`` is a symbolic link (nothing is written through it).
     """
     path = Path(path)
-    if path.exists():
-        if not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
-        shutil.rmtree(path)
+    if path.exists() and not path.is_symlink() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
     archive = keras.export.ExportArchive()
     archive.track(model)
     for name, (fn, spec) in serving_functions(model).items():
         archive.add_endpoint(name, tf.function(fn), input_signature=spec)
-    archive.write_out(str(path), verbose=False)
+    # written to a temporary folder beside ``path``, then renamed onto it
+    with safe_output(path) as tmp:
+        archive.write_out(str(tmp), verbose=False)
     return path

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfvae.safety import check_output_dir, safe_write
+
 PARTS = ("encoder", "decoder", "sampler")
 
 
@@ -106,8 +108,7 @@ def to_tflite(
         raise ValueError(f"{type(model).__name__} has a mixture prior: export the decoder and "
                          "sample codes yourself, or use the SavedModel 'sample' signature")  # fmt: skip
     atol = atol if atol is not None else (0.1 if quantize else 1e-5)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_dir(Path(out_dir))  # refuses a symbolic link
     rng = np.random.default_rng(0)
     written = {}
     for name, (fn, spec) in _functions(model).items():
@@ -133,6 +134,6 @@ def to_tflite(
                         "not written"
                     )
         path = out / f"{name}.tflite"
-        path.write_bytes(content)
+        safe_write(path, content, out)
         written[name] = path
     return written

@@ -4,10 +4,17 @@ model.push_to_hub("user/my-vae", data="fashion_mnist")
 model = tfvae.AutoModel.from_pretrained("user/my-vae")  # or a local folder
 """
 
+from tfvae.errors import UnsafeModelError
 from tfvae.hub.card import model_card
-from tfvae.hub.folder import load_pretrained, load_sampler, save_pretrained, save_sampler
+from tfvae.hub.folder import (
+    load_pretrained,
+    load_sampler,
+    read_sampler_meta,
+    save_pretrained,
+    save_sampler,
+)
 from tfvae.hub.remote import download, from_pretrained, local_folder, push_to_hub
-from tfvae.models.safety import UnsafeModelError, check_safe_to_load
+from tfvae.safety import check_safe_to_load
 
 __all__ = [
     "UnsafeModelError",
@@ -19,6 +26,7 @@ __all__ = [
     "local_folder",
     "model_card",
     "push_to_hub",
+    "read_sampler_meta",
     "save_pretrained",
     "save_sampler",
 ]

@@ -8,7 +8,7 @@ Nothing in it is a pickle.
 
 from __future__ import annotations
 
-import json
+import io
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,12 @@ import keras
 import numpy as np
 
 import tfvae
+from tfvae import safety
+from tfvae.errors import ConfigError
 from tfvae.hub.card import model_card
 from tfvae.models.auto_model import AutoModel
-from tfvae.models.safety import check_safe_to_load
 from tfvae.plots import save_image_grid
+from tfvae.safety import check_safe_to_load
 
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
@@ -59,26 +61,29 @@ def save_pretrained(
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    model.save(folder / MODEL_FILE)
+    # every file goes to a temporary name in the folder, then is renamed: no write follows a link
+    with safety.safe_output(folder / MODEL_FILE, folder) as tmp:
+        model.save(tmp)
     info = {
         "model_class": type(model).__name__,
         "tfvae_version": tfvae.__version__,
         "data": data,
         "config": model.config.to_dict(),
     }
-    (folder / CONFIG_FILE).write_text(json.dumps(info, indent=2) + "\n")
+    safety.write_json(folder / CONFIG_FILE, info, folder)
     training = None
     if training_config is not None:
         training = (
             training_config if isinstance(training_config, dict) else training_config.to_dict()
         )
-        (folder / TRAINING_CONFIG_FILE).write_text(json.dumps(training, indent=2) + "\n")
+        safety.write_json(folder / TRAINING_CONFIG_FILE, training, folder)
     if sampler is not None:
         save_sampler(sampler, folder)
     has_samples = num_samples > 0 and len(model.config.input_shape) == 3
     if has_samples:
         images = sampler.sample(num_samples) if sampler is not None else model.generate(num_samples)
-        save_image_grid(np.asarray(images), folder / SAMPLES_FILE)
+        with safety.safe_output(folder / SAMPLES_FILE, folder) as tmp:
+            save_image_grid(np.asarray(images), tmp)
     caption = (
         f"samples of a {type(sampler).__name__} fitted on the codes"
         if sampler is not None
@@ -87,7 +92,7 @@ def save_pretrained(
     card = model_card(model, repo_id=repo_id, data=data, metrics=metrics, training=training,
                       has_samples=has_samples, samples_caption=caption, license=license,
                       description=description)  # fmt: skip
-    (folder / "README.md").write_text(card)
+    safety.safe_write(folder / "README.md", card, folder)
     return folder
 
 
@@ -98,8 +103,30 @@ def save_sampler(sampler: Any, folder: str | Path) -> None:
     folder = Path(folder)
     state = sampler.get_state()
     meta = {"sampler": type(sampler).__name__, "config": sampler.config.to_dict()}
-    (folder / SAMPLER_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-    np.savez(folder / SAMPLER_STATE_FILE, **state)
+    safety.write_json(folder / SAMPLER_FILE, meta, folder)
+    buffer = io.BytesIO()
+    np.savez(buffer, **state)
+    safety.safe_write(folder / SAMPLER_STATE_FILE, buffer.getvalue(), folder)
+
+
+def read_sampler_meta(folder: str | Path) -> dict[str, Any]:
+    """``{"sampler": class name, "config": {...}}`` of ``sampler.json``, checked.
+
+    Raises:
+        FileNotFoundError: the folder holds no sampler.
+        ConfigError: not a JSON object with a ``"sampler"`` string and a ``"config"`` object,
+            or its config declares sizes over the limits.
+    """
+    file = Path(folder) / SAMPLER_FILE
+    if not file.exists() and not file.is_symlink():
+        raise FileNotFoundError(f"no sampler saved in {folder} (no {SAMPLER_FILE})")
+    meta = safety.read_json(file, str(file))
+    if not isinstance(meta.get("sampler"), str):
+        raise ConfigError(f'{file} must name its sampler: a "sampler" string, got {meta!r:.80}')
+    if not isinstance(meta.get("config", {}), dict):
+        raise ConfigError(f'{file}: "config" must be a JSON object')
+    safety.check_declared_sizes(meta.get("config", {}), f"{file}: config", error=ConfigError)
+    return {"sampler": meta["sampler"], "config": meta.get("config", {})}
 
 
 def load_sampler(folder: str | Path, model: keras.Model) -> Any:
@@ -108,15 +135,19 @@ def load_sampler(folder: str | Path, model: keras.Model) -> Any:
     Raises:
         FileNotFoundError: the folder holds no sampler.
     """
-    from tfvae.samplers import build_sampler
+    from tfvae.samplers import build_sampler  # samplers sit above models; the hub above both
 
     folder = Path(folder)
-    if not (folder / SAMPLER_FILE).is_file():
-        raise FileNotFoundError(f"no sampler saved in {folder} (no {SAMPLER_FILE})")
-    meta = json.loads((folder / SAMPLER_FILE).read_text())
+    check_safe_to_load(folder)
+    meta = read_sampler_meta(folder)
     sampler = build_sampler(meta["sampler"], model, **meta["config"])
-    with np.load(folder / SAMPLER_STATE_FILE, allow_pickle=False) as arrays:
-        sampler.set_state({key: arrays[key] for key in arrays.files})
+    state_file = folder / SAMPLER_STATE_FILE
+    if not state_file.exists() and not state_file.is_symlink():
+        raise FileNotFoundError(f"{folder} names a sampler but holds no {SAMPLER_STATE_FILE}")
+    # declared shapes against the sampler and the model, before any array is read or built
+    shapes = {k: v[0] for k, v in safety.npz_headers(state_file).items()}
+    sampler.check_state_shapes(shapes, str(state_file))
+    sampler.set_state(safety.read_npz(state_file))
     return sampler
 
 
@@ -125,7 +156,8 @@ def load_pretrained(folder: str | Path, compile: bool = True) -> keras.Model:
 
     Raises:
         FileNotFoundError: no such folder, or no ``model.keras`` in it.
-        UnsafeModelError: a pickle or a Lambda layer was found (nothing was executed).
+        UnsafeModelError: a pickle, a Lambda layer or a file tfvae did not write was found
+            (nothing was executed).
     """
     check_safe_to_load(folder)
     return AutoModel.load(folder, compile=compile)

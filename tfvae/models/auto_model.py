@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import keras
 
+from tfvae.errors import ConfigError, UnregisteredClassError, UnsafeModelError
 from tfvae.models.registry import get_model_class
-from tfvae.models.safety import check_keras_archive
+from tfvae.safety import read_keras_config
 
 MODEL_FILENAMES = ("model.keras", "final_model.keras")
 
@@ -20,23 +19,25 @@ def resolve_model_path(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         for name in MODEL_FILENAMES:
-            if (path / name).is_file():
+            if (path / name).exists() or (path / name).is_symlink():
                 return path / name
         raise FileNotFoundError(
             f"no saved model in {path} (looked for {', '.join(MODEL_FILENAMES)})"
         )
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"saved model not found: {path}")
+    if path.suffix != ".keras":
+        raise UnsafeModelError(
+            f"refusing to load {path}: tfvae loads .keras archives only (not legacy .h5 or "
+            "SavedModel files, which Keras's safe mode does not guard)"
+        )
     return path
 
 
 def read_saved_config(path: Path) -> dict:
-    """The ``config.json`` of a ``.keras`` archive (without building anything)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return json.loads(archive.read("config.json"))
-    except (zipfile.BadZipFile, KeyError) as err:
-        raise ValueError(f"{path} is not a Keras .keras archive ({err})") from err
+    """The ``config.json`` of a ``.keras`` archive, checked (:func:`tfvae.safety.read_keras_config`);
+    nothing is built."""
+    return read_keras_config(path, follow_symlinks=True)
 
 
 class AutoModel:
@@ -57,12 +58,13 @@ class AutoModel:
             ValueError: not a ``.keras`` archive, or not a tfvae model.
         """
         file = resolve_model_path(path)
-        check_keras_archive(file)
         saved = read_saved_config(file)
         registered = saved.get("registered_name") or ""
+        if not isinstance(registered, str):
+            raise ConfigError(f"{file}: config.json's registered_name must be a string")
         package, _, class_name = registered.partition(">")
         if package != "tfvae":
-            raise ValueError(
+            raise ConfigError(
                 f"{file} holds a {saved.get('class_name')!r} (registered as {registered!r}), "
                 "not a tfvae model; load it with keras.saving.load_model"
             )
@@ -73,15 +75,25 @@ class AutoModel:
 
         try:
             return keras.saving.load_model(file, compile=compile, safe_mode=True)
-        except TypeError as err:
-            if "Could not locate class" in str(err) or "register" in str(err):
-                raise TypeError(
+        except Exception as err:
+            text = str(err)
+            if "safe_mode" in text or "security" in text or "not allowed" in text.lower():
+                # Keras's own refusal keeps its meaning: nothing was run
+                raise UnsafeModelError(f"{file}: refused by Keras safe mode: {text}") from err
+            if not isinstance(err, TypeError | ValueError | KeyError | AttributeError):
+                raise
+            if isinstance(err, TypeError) and (
+                "Could not locate class" in text or "register" in text
+            ):
+                raise UnregisteredClassError(
                     f"{file}: a network class in this model is not registered. Import the module "
                     "that defines it and decorate the class with "
                     "@keras.saving.register_keras_serializable() before loading. "
                     f"Keras said: {err}"
                 ) from err
-            raise
+            raise ConfigError(
+                f"{file}: Keras could not rebuild the model from it ({text})"
+            ) from err
 
     @staticmethod
     def from_pretrained(name_or_path: str | Path, **kwargs: Any) -> keras.Model:

@@ -7,6 +7,8 @@ from typing import Any
 
 import keras
 
+from tfvae.errors import ConfigError
+
 _MODELS: dict[str, type] = {}
 
 
@@ -32,7 +34,7 @@ def get_model_class(name: str) -> type:
         ValueError: unknown name; the message lists the valid ones.
     """
     if not isinstance(name, str) or _key(name) not in _MODELS:
-        raise ValueError(f"unknown model {name!r}; available models: {', '.join(list_models())}")
+        raise ConfigError(f"unknown model {name!r}; available models: {', '.join(list_models())}")
     return _MODELS[_key(name)]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,6 +15,7 @@ import tensorflow as tf
 from tfvae.data import DataSplits, as_images, make_dataset
 from tfvae.data.arrays import DataError
 from tfvae.plots import save_image_grid
+from tfvae.safety import check_output_dir, safe_output, write_json
 from tfvae.training import (
     ImageSummaries,
     ModelSnapshot,
@@ -135,7 +135,10 @@ class TrainingPipeline:
         if num_examples is not None and hasattr(self.model, "prepare_for_data"):
             self.model.prepare_for_data(num_examples)
         evaluation, _ = self._as_dataset(eval_data, "evaluation", shuffle=False)
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        # the run folder and the folders Keras callbacks write into hold no symbolic links
+        for sub in ("", "logs", "checkpoints"):
+            check_output_dir(self.output_dir / sub, self.output_dir)
+        check_output_dir(Path(cfg.output_dir) / "backup", cfg.output_dir)
         cfg.to_json(self.output_dir / "training_config.json")
         with self.strategy.scope() if self.strategy else contextlib.nullcontext():
             self.model.compile(optimizer=build_optimizer(cfg))
@@ -155,9 +158,10 @@ class TrainingPipeline:
 
     def _write_outputs(self, examples: np.ndarray | None) -> None:
         out = self.output_dir
-        self.model.save(out / "model.keras")
+        with safe_output(out / "model.keras", out) as tmp:
+            self.model.save(tmp)
         history = {k: [float(v) for v in vals] for k, vals in self.history.history.items()}
-        (out / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+        write_json(out / "history.json", history, out)
         if examples is not None and examples.ndim == 4:
             recon = np.asarray(self.model.reconstruct(examples))
             save_image_grid(np.concatenate([examples, recon]), out / "reconstructions.png",

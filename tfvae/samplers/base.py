@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tfvae.config import BaseConfig
+from tfvae.errors import ConfigError
 
 _SAMPLERS: dict[str, type] = {}
 _ALIASES: dict[str, str] = {}
@@ -107,6 +108,38 @@ class BaseSampler:
             "with sampler.fit(train_data)"
         )
 
+    def code_size(self) -> int:
+        """Numbers in one latent code of the model (``latent_dim`` for a flat latent), found
+        by encoding one zero example; saved states are checked against it."""
+        zero = np.zeros((1, *self.model.input_shape_), np.float32)
+        return int(np.prod(self.training_codes(zero).shape[1:]))
+
+    def expected_state_shapes(self) -> dict[str, tuple[int, ...]] | None:
+        """``{array name: shape}`` that a saved state of this sampler and model must have, or
+        ``None`` when only :meth:`set_state` can tell (it checks before building anything)."""
+        return {}
+
+    def check_state_shapes(self, shapes: dict[str, tuple[int, ...]], where: str = "state") -> None:
+        """Refuse a saved state from its declared shapes, before any array is read.
+
+        Raises:
+            ConfigError: an array is missing, unexpected or of the wrong shape, naming it.
+        """
+        expected = self.expected_state_shapes()
+        if expected is None:
+            return
+        name = type(self).__name__
+        if set(shapes) != set(expected):
+            raise ConfigError(
+                f"{where}: {name} expects arrays {sorted(expected)}, found {sorted(shapes)}"
+            )
+        for key, shape in expected.items():
+            if tuple(shapes[key]) != tuple(shape):
+                raise ConfigError(
+                    f"{where}: {name} array {key!r} has shape {tuple(shapes[key])}; this sampler "
+                    f"and model need {tuple(shape)} (saved with another model or config?)"
+                )
+
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         """Restore what :meth:`get_state` returned; the sampler is then fitted."""
         if self.needs_fit:
@@ -168,17 +201,36 @@ class NetworkSampler(BaseSampler):
         )
         return state
 
+    def expected_state_shapes(self) -> dict[str, tuple[int, ...]] | None:
+        return None  # the weight shapes depend on the network; set_state checks them
+
+    def check_state_shapes(self, shapes: dict[str, tuple[int, ...]], where: str = "state") -> None:
+        name = type(self).__name__
+        if shapes.get("code_dim") != ():
+            raise ConfigError(f"{where}: {name} needs a scalar 'code_dim'; found {sorted(shapes)}")
+        odd = sorted(k for k in shapes if k != "code_dim" and not k.startswith("weight_"))
+        if odd:
+            raise ConfigError(f"{where}: {name} does not know the arrays {odd}")
+
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         name = type(self).__name__
-        if "code_dim" not in state:
-            raise ValueError(f"{name}: the saved state has no 'code_dim'; found {sorted(state)}")
+        if "code_dim" not in state or np.shape(state["code_dim"]) != ():
+            raise ConfigError(
+                f"{name}: the saved state needs a scalar 'code_dim'; found {sorted(state)}"
+            )
         code_dim = int(state["code_dim"])
+        expected_dim = self.code_size()
+        if code_dim != expected_dim:  # checked before the network is built (and allocated)
+            raise ConfigError(
+                f"{name}: the saved state is for codes of {code_dim} numbers; this model's codes "
+                f"have {expected_dim} (saved with another model?)"
+            )
         network = self.build_network(code_dim)
         expected = [np.asarray(w).shape for w in network.get_weights()]
         keys = sorted(k for k in state if k.startswith("weight_"))
         found = [state[k].shape for k in keys]
         if found != expected:
-            raise ValueError(
+            raise ConfigError(
                 f"{name}: the saved weights do not fit the network its config builds "
                 f"({len(found)} arrays, shapes {found[:4]}...; expected {len(expected)}, "
                 f"{expected[:4]}...): was it saved with another config or model?"
@@ -191,6 +243,11 @@ class NetworkSampler(BaseSampler):
     def network_codes(self, data: Any) -> np.ndarray:
         """What the network is trained on, ``[N, ...]``: the model's codes of ``data``."""
         return self.training_codes(data)
+
+    def code_size(self) -> int:
+        """Numbers in one of :meth:`network_codes` (what ``code_dim`` must equal)."""
+        zero = np.zeros((1, *self.model.input_shape_), np.float32)
+        return int(np.prod(self.network_codes(zero).shape[1:]))
 
     def fit(self, data: Any = None, **kwargs: Any) -> NetworkSampler:
         """Build the network (the config's seed) and train it on :meth:`network_codes`."""
@@ -233,7 +290,7 @@ def get_sampler_class(name: str) -> type:
     key = _ALIASES.get(key, key)
     if key not in _SAMPLERS:
         names = ", ".join(f"{a} ({c})" for a, c in sampler_aliases().items())
-        raise ValueError(f"unknown sampler {name!r}; available samplers: {names}")
+        raise ConfigError(f"unknown sampler {name!r}; available samplers: {names}")
     return _SAMPLERS[key]
 
 

@@ -67,9 +67,19 @@ class GaussianMixtureSampler(BaseSampler):
     def get_state(self) -> dict[str, np.ndarray]:
         return {key.rstrip("_"): np.asarray(getattr(self.gmm, key)) for key in self._STATE}
 
+    def expected_state_shapes(self) -> dict[str, tuple[int, ...]]:
+        k, d = self.config.n_components, self.code_size()
+        covariance = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[
+            self.config.covariance_type
+        ]
+        return {"weights": (k,), "means": (k, d), "covariances": covariance,
+                "precisions_cholesky": covariance}  # fmt: skip
+
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         from sklearn.mixture import GaussianMixture
 
+        # shapes against the config and the model before any O(d^3) work
+        self.check_state_shapes({k: np.shape(v) for k, v in state.items()})
         cfg = self.config
         gmm = GaussianMixture(n_components=cfg.n_components, covariance_type=cfg.covariance_type,
                               max_iter=cfg.max_iter, random_state=cfg.seed)  # fmt: skip

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfvae.errors import NonFiniteLossError
 from tfvae.plots import image_grid, interpolation_strip, latent_traversals
+from tfvae.safety import check_output_dir, safe_output
 
-
-class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or Inf; training stopped and checkpoints were left untouched."""
+__all__ = ["ImageSummaries", "ModelSnapshot", "NaNGuard", "NonFiniteLossError", "ResumeCheckpoint"]
 
 
 def latest_snapshot(directory: str | Path) -> Path | None:
@@ -54,14 +53,12 @@ class ResumeCheckpoint(keras.callbacks.BackupAndRestore):
     def _save_model(self) -> None:
         if not self.write:
             return
-        os.makedirs(self.backup_dir, exist_ok=True)
-        tmp_weights = self._weights_path + ".tmp.weights.h5"
-        self.model.save_weights(tmp_weights, overwrite=True)
-        tmp_meta = self._training_metadata_path + ".tmp"
-        with open(tmp_meta, "w") as fh:
-            json.dump({"epoch": self._current_epoch, "batch": 0}, fh)
-        os.replace(tmp_weights, self._weights_path)
-        os.replace(tmp_meta, self._training_metadata_path)
+        check_output_dir(self.backup_dir)
+        # temporary names in the folder, renamed into place: never written through a link
+        with safe_output(self._weights_path, self.backup_dir) as tmp_weights:
+            self.model.save_weights(tmp_weights)
+        with safe_output(self._training_metadata_path, self.backup_dir) as tmp_meta:
+            tmp_meta.write_text(json.dumps({"epoch": self._current_epoch, "batch": 0}))
 
 
 class ModelSnapshot(keras.callbacks.Callback):
@@ -80,11 +77,10 @@ class ModelSnapshot(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if (epoch + 1) % self.every:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
+        check_output_dir(self.directory)
         path = self.directory / f"epoch_{epoch + 1:04d}.keras"
-        tmp = self.directory / f".tmp_epoch_{epoch + 1:04d}.keras"
-        self.model.save(tmp)
-        os.replace(tmp, path)
+        with safe_output(path, self.directory) as tmp:
+            self.model.save(tmp)
         for old in sorted(self.directory.glob("epoch_*.keras"))[: -self.keep]:
             old.unlink()
 

@@ -15,7 +15,6 @@ mean +- std over seeds, written as Markdown and CSV with a PNG of synthetic samp
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import keras
 import numpy as np
 
 from tfvae.config import BaseConfig
+from tfvae.safety import write_json
 from tfvae.workflows.tables import write_table
 
 
@@ -107,7 +107,7 @@ class AugmentResult:
         caption = (f"{cfg.model}, {cfg.per_class} real images per class, {cfg.seeds} seeds; "
                    "percent on the test set, mean +- std over seeds")  # fmt: skip
         out = write_table(out, "augment", caption, self.markdown(), self.rows, list(self.rows[0]))
-        (out / "runs.json").write_text(json.dumps(self.runs, indent=2) + "\n")
+        write_json(out / "runs.json", self.runs, out)
         cfg.to_json(out / "config.json")
 
 

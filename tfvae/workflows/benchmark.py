@@ -11,7 +11,6 @@ data with known factors)::
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import keras
 import numpy as np
 
 from tfvae.config import BaseConfig
+from tfvae.safety import safe_output, write_json
 from tfvae.workflows.tables import write_table
 
 
@@ -119,9 +119,9 @@ class BenchmarkResult:
                    f"{cfg.n_eval} test images / samples, NLL on {cfg.nll_examples} with "
                    f"K={cfg.nll_samples}")  # fmt: skip
         out = write_table(out, "benchmark", caption, self.markdown(), self.rows, self.columns())
-        (out / "benchmark.json").write_text(json.dumps(
-            {"config": cfg.to_dict(), "rows": self.rows}, indent=2) + "\n")  # fmt: skip
-        np.savez_compressed(out / "benchmark_samples.npz", **self.grids)
+        write_json(out / "benchmark.json", {"config": cfg.to_dict(), "rows": self.rows}, out)
+        with safe_output(out / "benchmark_samples.npz", out) as tmp:
+            np.savez_compressed(tmp, **self.grids)
         self.figure(out / "benchmark.png")
 
     def figure(self, path: str | Path, per_row: int = 9) -> None:
