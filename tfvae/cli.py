@@ -221,7 +221,9 @@ def _load_trained(fv: flags.FlagValues) -> tuple[Path, Any, dict[str, Any]]:
     info: dict[str, Any] = {}
     given_data = fv["data"].value if "data" in fv else None
     if info_file.exists():
-        info = safety.read_json(info_file, str(info_file))
+        info = safety.read_json(
+            info_file, str(info_file), follow_symlinks=safety.is_hub_blob_link(path, info_file)
+        )
         if not safety.is_local_record(info):
             # not signed by this user's `tfvae train`: a downloaded folder does not choose
             # which local file is read
@@ -232,7 +234,8 @@ def _load_trained(fv: flags.FlagValues) -> tuple[Path, Any, dict[str, Any]]:
         elif info.get("data") is not None and not given_data:
             print(f"using the run's data: {info['data']} (from {info_file})")
     elif shared.exists():  # a save_pretrained folder names its training data
-        data = safety.read_json(shared, str(shared)).get("data")
+        follow = safety.is_hub_blob_link(path, shared)
+        data = safety.read_json(shared, str(shared), follow_symlinks=follow).get("data")
         if data in NAMED_DATASETS:  # a dataset name only, never a path from a shared folder
             info = {"data": data}
     return model_file, model, info

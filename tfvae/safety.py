@@ -125,6 +125,12 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def describe_file_kind(path: str | Path) -> str:
+    """``"a FIFO"``, ``"a directory"``, ... for the file at ``path`` (links not followed)."""
+    mode = os.lstat(path).st_mode
+    return "a regular file" if stat.S_ISREG(mode) else _kind(mode)
+
+
 def open_regular(
     path: str | Path,
     follow_symlinks: bool = False,
@@ -207,12 +213,19 @@ def looks_like_pickle(head: bytes) -> bool:
     return False
 
 
-def _refuse_pickle(name: str, data: bytes, where: str) -> None:
+def _refuse_pickle(
+    name: str, data: bytes, where: str, error: type[TfvaeError] = UnsafeModelError
+) -> None:
     if looks_like_pickle(data[: LIMITS.header_bytes]):
-        raise UnsafeModelError(
+        hint = (
+            "; share models with save_pretrained, which writes only .keras, JSON, PNG and "
+            ".npz files"
+            if issubclass(error, UnsafeModelError)
+            else ""
+        )
+        raise error(
             f"refusing to load {where}: {name!r} is a pickle (by its bytes). tfvae never "
-            "unpickles (a pickle can run arbitrary code); share models with save_pretrained, "
-            "which writes only .keras, JSON, PNG and .npz files"
+            f"unpickles (a pickle can run arbitrary code){hint}"
         )
 
 
@@ -470,7 +483,7 @@ def npz_headers(
             name = info.filename
             with zf.open(info) as member:
                 head = member.read(LIMITS.header_bytes)
-            _refuse_pickle(f"member {name}", head, str(path))
+            _refuse_pickle(f"member {name}", head, str(path), error)
             if not name.endswith(".npy") or not head.startswith(NPY_MAGIC):
                 raise error(f"refusing to read {path}: member {name!r} is not an .npy array")
             stream = io.BytesIO(head)
@@ -573,10 +586,11 @@ ALLOWED_PATTERNS = ("eval_*.json", "samples*.png", "samples*.npz")
 ALLOWED_DIRS = ("logs", "backup", "checkpoints", "export", ".cache")
 
 
-def _hub_blob_link(root: Path, file: Path) -> bool:
+def is_hub_blob_link(root: str | Path, file: str | Path) -> bool:
     """A huggingface_hub cache snapshot links each file to ``../../blobs/<hash>``; such a link
     is followed when it resolves to a regular file in that repository's ``blobs/``."""
-    if root.parent.name != "snapshots":
+    root, file = Path(root), Path(file)
+    if root.parent.name != "snapshots" or not file.is_symlink():
         return False
     blobs = (root.parent.parent / "blobs").resolve()
     target = file.resolve()
@@ -585,7 +599,7 @@ def _hub_blob_link(root: Path, file: Path) -> bool:
 
 def _check_file(root: Path, file: Path, top: bool) -> None:
     rel = file.relative_to(root).as_posix()
-    follow = _hub_blob_link(root, file)
+    follow = is_hub_blob_link(root, file)
     with open_regular(file, follow_symlinks=follow, error=UnsafeModelError) as fh:
         head = fh.read(LIMITS.header_bytes)
     _refuse_pickle(rel, head, str(root))
@@ -641,7 +655,7 @@ def check_safe_to_load(path: str | Path) -> None:
     unexpected, files = [], []
     for entry in sorted(os.scandir(path), key=lambda e: e.name):
         entry_path = Path(entry.path)
-        if entry.is_symlink() and not _hub_blob_link(path, entry_path):
+        if entry.is_symlink() and not is_hub_blob_link(path, entry_path):
             raise UnsafeModelError(
                 f"refusing to load {path}: {entry.name!r} is a symbolic link (to "
                 f"{os.readlink(entry.path)!r}); shared folders hold regular files only"
@@ -836,6 +850,8 @@ __all__ = [
     "check_output_dir",
     "check_output_path",
     "check_safe_to_load",
+    "describe_file_kind",
+    "is_hub_blob_link",
     "is_local_record",
     "limits",
     "looks_like_pickle",

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfvae import safety
 from tfvae.data.arrays import DataError, as_images
 from tfvae.data.named import FASHION_MNIST_CLASSES, load_digits, load_fashion_mnist, load_tfds
 from tfvae.data.pipeline import EpochCallback, make_dataset
@@ -109,6 +110,9 @@ def _resolve(source: object, seed: int) -> tuple[str, tuple, tuple | None, list[
     if path.is_dir():
         x, y, names = read_image_folder(path)
         return path.name, (x, y), None, (names if y is not None else None)
+    if path.exists() and not path.is_file():  # a FIFO, a device: refused, never read
+        kind = safety.describe_file_kind(path)
+        raise DataError(f"{path} is {kind}, not a regular file or folder; tfvae reads only those")
     if path.is_file():
         if path.suffix == ".npz":
             train, test = _from_npz(path)

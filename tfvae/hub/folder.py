@@ -120,7 +120,7 @@ def read_sampler_meta(folder: str | Path) -> dict[str, Any]:
     file = Path(folder) / SAMPLER_FILE
     if not file.exists() and not file.is_symlink():
         raise FileNotFoundError(f"no sampler saved in {folder} (no {SAMPLER_FILE})")
-    meta = safety.read_json(file, str(file))
+    meta = safety.read_json(file, str(file), follow_symlinks=safety.is_hub_blob_link(folder, file))
     if not isinstance(meta.get("sampler"), str):
         raise ConfigError(f'{file} must name its sampler: a "sampler" string, got {meta!r:.80}')
     if not isinstance(meta.get("config", {}), dict):
@@ -145,9 +145,10 @@ def load_sampler(folder: str | Path, model: keras.Model) -> Any:
     if not state_file.exists() and not state_file.is_symlink():
         raise FileNotFoundError(f"{folder} names a sampler but holds no {SAMPLER_STATE_FILE}")
     # declared shapes against the sampler and the model, before any array is read or built
-    shapes = {k: v[0] for k, v in safety.npz_headers(state_file).items()}
+    follow = safety.is_hub_blob_link(folder, state_file)  # a Hub cache link to its blob
+    shapes = {k: v[0] for k, v in safety.npz_headers(state_file, follow).items()}
     sampler.check_state_shapes(shapes, str(state_file))
-    sampler.set_state(safety.read_npz(state_file))
+    sampler.set_state(safety.read_npz(state_file, follow))
     return sampler
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,23 @@ def read_saved_config(path: Path) -> dict:
     return read_keras_config(path, follow_symlinks=True)
 
 
+def _foreign_objects(node: Any) -> Iterator[str]:
+    """``module.class_name`` of every object in a Keras config that is neither Keras's, nor
+    tfvae's, nor a class registered under its ``registered_name``."""
+    if isinstance(node, dict):
+        module, name = node.get("module"), node.get("class_name")
+        if isinstance(module, str) and isinstance(name, str):
+            registered = node.get("registered_name")
+            own = module.split(".")[0] in ("keras", "tfvae")
+            if not own and not registered:
+                yield f"{module}.{name}"
+        for value in node.values():
+            yield from _foreign_objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _foreign_objects(value)
+
+
 class AutoModel:
     """Loads a saved tfvae model without knowing its class."""
 
@@ -69,6 +87,14 @@ class AutoModel:
                 "not a tfvae model; load it with keras.saving.load_model"
             )
         get_model_class(class_name)
+        foreign = sorted(set(_foreign_objects(saved)))
+        if foreign:
+            # e.g. {"module": "os", "class_name": "system"}: not a class anyone registered
+            raise UnsafeModelError(
+                f"refusing to load {file}: its config names {', '.join(foreign[:5])}, which is "
+                "neither a Keras, a tfvae nor a registered class; Keras safe mode deserialises "
+                "only those (nothing was run)"
+            )
         # Registers tfvae's optimizer (FusedAdam, what "adam" builds) for compiled models; an
         # import here, not at the top: training sits above models.
         import tfvae.training.optimizers  # noqa: F401
