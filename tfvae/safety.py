@@ -355,7 +355,9 @@ def zip_members(
     """
     with open_regular(path, follow_symlinks=follow_symlinks, error=error) as fh:
         if fh.read(4) != ZIP_SIGNATURE:
-            raise error(f"{what} {path} is not a zip archive (it does not start with 'PK\\3\\4')")
+            raise error(
+                f"{path} is not a {what} (it does not start with the zip signature 'PK\\3\\4')"
+            )
         fh.seek(0)
         try:
             infos = zipfile.ZipFile(fh).infolist()
@@ -420,7 +422,7 @@ def read_keras_config(path: str | Path, follow_symlinks: bool = False) -> dict:
     where = f"{path}"
     if path.suffix != ".keras":
         raise UnsafeModelError(f"refusing to load {path}: only .keras archives are read")
-    infos = zip_members(path, "Keras archive", follow_symlinks)
+    infos = zip_members(path, "Keras .keras archive", follow_symlinks)
     config = None
     with open_regular(path, follow_symlinks=follow_symlinks) as fh, zipfile.ZipFile(fh) as zf:
         for info in infos:

@@ -10,7 +10,7 @@ import keras
 
 from tfvae.errors import ConfigError, UnregisteredClassError, UnsafeModelError
 from tfvae.models.registry import get_model_class
-from tfvae.safety import read_keras_config
+from tfvae.safety import check_safe_to_load, read_keras_config
 
 MODEL_FILENAMES = ("model.keras", "final_model.keras")
 
@@ -66,8 +66,9 @@ class AutoModel:
         """Load a model saved with ``model.save("x.keras")`` (or a run folder holding one).
 
         The class is read from the archive's config and must be a registered tfvae model.
-        The archive is checked before anything is deserialised (no pickles, no Lambda layers:
-        :mod:`tfvae.models.safety`) and loaded with ``safe_mode=True``. Custom encoder/decoder
+        A folder is checked file by file and the archive before anything is deserialised
+        (an allowlist of files, no pickles, no Lambda layers, bounded sizes:
+        :mod:`tfvae.safety`), then loaded with ``safe_mode=True``. Custom encoder/decoder
         classes must be registered with ``keras.saving.register_keras_serializable``.
 
         Raises:
@@ -75,6 +76,8 @@ class AutoModel:
             UnsafeModelError: the archive holds a pickle or a Lambda layer.
             ValueError: not a ``.keras`` archive, or not a tfvae model.
         """
+        if Path(path).is_dir():  # a folder: only the files tfvae writes (tfvae.safety)
+            check_safe_to_load(path)
         file = resolve_model_path(path)
         saved = read_saved_config(file)
         registered = saved.get("registered_name") or ""
