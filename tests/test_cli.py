@@ -55,26 +55,77 @@ def test_models_table(capsys):
 
 def test_train_then_generate(tmp_path, capsys):
     run = tmp_path / "run"
-    code = cli.main([
-        "tfvae", "train", "--model", "betavae", "--data", "digits", "--epochs", "2",
-        "--latent_dim", "3", "--set", "beta=2", "--set", "reconstruction_loss=bce",
-        "--verbose", "0", "--out", str(run),
-    ])  # fmt: skip
+    code = cli.main(
+        [
+            "tfvae",
+            "train",
+            "--model",
+            "betavae",
+            "--data",
+            "digits",
+            "--epochs",
+            "2",
+            "--latent_dim",
+            "3",
+            "--set",
+            "beta=2",
+            "--set",
+            "reconstruction_loss=bce",
+            "--verbose",
+            "0",
+            "--out",
+            str(run),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
-    for name in ("model.keras", "run_info.json", "latent_scatter.png", "interpolations.png",
-                 "traversals.png", "reconstructions.png", "samples.png"):  # fmt: skip
+    for name in (
+        "model.keras",
+        "run_info.json",
+        "latent_scatter.png",
+        "interpolations.png",
+        "traversals.png",
+        "reconstructions.png",
+        "samples.png",
+    ):
         assert (run / name).is_file(), name
     assert json.loads((run / "run_info.json").read_text())["model"] == "BetaVAE"
     out = tmp_path / "gmm.png"
-    code = cli.main(["tfvae", "generate", "--model", str(run), "--sampler", "gmm", "--n", "9",
-                     "--set", "n_components=3", "--out", str(out)])  # fmt: skip
+    code = cli.main(
+        [
+            "tfvae",
+            "generate",
+            "--model",
+            str(run),
+            "--sampler",
+            "gmm",
+            "--n",
+            "9",
+            "--set",
+            "n_components=3",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert Image.open(out).size[0] > 0
     with np.load(tmp_path / "gmm.npz") as saved:
         assert saved["samples"].shape == (9, 8, 8, 1)
     result = tmp_path / "nll.json"
-    code = cli.main(["tfvae", "evaluate", "--model", str(run), "--n-samples", "20", "--limit",
-                     "30", "--binarize", "--out", str(result)])  # fmt: skip
+    code = cli.main(
+        [
+            "tfvae",
+            "evaluate",
+            "--model",
+            str(run),
+            "--n-samples",
+            "20",
+            "--limit",
+            "30",
+            "--binarize",
+            "--out",
+            str(result),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     nll = json.loads(result.read_text())
     assert nll["model"] == "BetaVAE" and nll["n_samples"] == 20 and nll["n_examples"] == 30
@@ -87,7 +138,10 @@ def test_train_then_generate(tmp_path, capsys):
     assert "overwrite" in capsys.readouterr().err
     assert cli.main(["tfvae", "export", "--model", str(run), "--format", "tflite"]) == 0
     assert sorted(p.name for p in (run / "export" / "tflite").iterdir()) == [
-        "decoder.tflite", "encoder.tflite", "sampler.tflite"]  # fmt: skip
+        "decoder.tflite",
+        "encoder.tflite",
+        "sampler.tflite",
+    ]
     assert cli.main(["tfvae", "generate", "--model", str(tmp_path / "nope")]) == 1
     assert "saved model not found" in capsys.readouterr().err
 
@@ -99,14 +153,36 @@ def test_train_on_shapes_then_disentanglement_metric(tmp_path, capsys, monkeypat
 
     monkeypatch.setattr(loading, "load_shapes", lambda seed=0: load_shapes(300, 50, seed))
     run = tmp_path / "tc"
-    code = cli.main([
-        "tfvae", "train", "--model", "betatcvae", "--data", "shapes", "--epochs", "1",
-        "--latent_dim", "4", "--net", "conv", "--width", "4", "--set", "beta=3",
-        "--set", "reconstruction_loss=bce", "--verbose", "0", "--out", str(run),
-    ])  # fmt: skip
+    code = cli.main(
+        [
+            "tfvae",
+            "train",
+            "--model",
+            "betatcvae",
+            "--data",
+            "shapes",
+            "--epochs",
+            "1",
+            "--latent_dim",
+            "4",
+            "--net",
+            "conv",
+            "--width",
+            "4",
+            "--set",
+            "beta=3",
+            "--set",
+            "reconstruction_loss=bce",
+            "--verbose",
+            "0",
+            "--out",
+            str(run),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
-    code = cli.main(["tfvae", "evaluate", "--model", str(run), "--metric", "mig", "--scale",
-                     "0.02"])  # fmt: skip
+    code = cli.main(
+        ["tfvae", "evaluate", "--model", str(run), "--metric", "mig", "--scale", "0.02"]
+    )
     assert code == 0, capsys.readouterr().err
     result = json.loads((run / "eval_mig.json").read_text())
     assert result["model"] == "BetaTCVAE" and 0.0 <= result["mig"] <= 1.0
@@ -115,15 +191,45 @@ def test_train_on_shapes_then_disentanglement_metric(tmp_path, capsys, monkeypat
 
 def test_evaluate_fid_of_gmm_samples(tmp_path, capsys):
     run = tmp_path / "rae"
-    code = cli.main([
-        "tfvae", "train", "--model", "rae_l2", "--data", "fashion_mnist", "--limit", "300",
-        "--epochs", "1", "--latent_dim", "4", "--verbose", "0", "--out", str(run),
-    ])  # fmt: skip
+    code = cli.main(
+        [
+            "tfvae",
+            "train",
+            "--model",
+            "rae_l2",
+            "--data",
+            "fashion_mnist",
+            "--limit",
+            "300",
+            "--epochs",
+            "1",
+            "--latent_dim",
+            "4",
+            "--verbose",
+            "0",
+            "--out",
+            str(run),
+        ]
+    )
     if code != 0 and "Fashion-MNIST" in capsys.readouterr().err:
         pytest.skip("Fashion-MNIST is not installed here")
     assert code == 0
-    code = cli.main(["tfvae", "evaluate", "--model", str(run), "--metric", "fid", "--sampler",
-                     "gmm", "--set", "n_components=2", "--n", "60"])  # fmt: skip
+    code = cli.main(
+        [
+            "tfvae",
+            "evaluate",
+            "--model",
+            str(run),
+            "--metric",
+            "fid",
+            "--sampler",
+            "gmm",
+            "--set",
+            "n_components=2",
+            "--n",
+            "60",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     result = json.loads((run / "eval_fid.json").read_text())
     assert result["n_samples"] == result["n_real"] == 60 and result["sampler"] == "gmm"

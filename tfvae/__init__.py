@@ -17,9 +17,24 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "cli", "config", "data", "errors", "safety", "distributions", "export", "flows", "hub", "metrics", "models", "nn", "pipelines", "plots", "samplers",
-    "training", "workflows",
-)  # fmt: skip
+    "cli",
+    "config",
+    "data",
+    "errors",
+    "safety",
+    "distributions",
+    "export",
+    "flows",
+    "hub",
+    "metrics",
+    "models",
+    "nn",
+    "pipelines",
+    "plots",
+    "samplers",
+    "training",
+    "workflows",
+)
 _EXPORTS = {
     "BaseConfig": "tfvae.config",
     "ConfigError": "tfvae.errors",

@@ -79,9 +79,11 @@ def _parse_fields(pairs: Sequence[str], what: str) -> dict[str, Any]:
 def _train_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_string("model", None, "Model name (see `tfvae models`), e.g. vae.", flag_values=fv)
     flags.DEFINE_string(
-        "data", "fashion_mnist",
-        "fashion_mnist, digits, a .npz / IDX file, an image folder or tfds:NAME.", flag_values=fv,
-    )  # fmt: skip
+        "data",
+        "fashion_mnist",
+        "fashion_mnist, digits, a .npz / IDX file, an image folder or tfds:NAME.",
+        flag_values=fv,
+    )
     flags.DEFINE_string("out", None, "Run folder (default: runs/<model>).", flag_values=fv)
     flags.DEFINE_integer("epochs", 10, "Number of epochs.", flag_values=fv)
     flags.DEFINE_integer("batch_size", 64, "Examples per batch.", flag_values=fv)
@@ -93,21 +95,37 @@ def _train_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_enum(
         "net", "mlp", ["mlp", "conv", "resnet"], "Benchmark networks.", flag_values=fv
     )
-    flags.DEFINE_integer("width", None, "Channel multiplier (conv/resnet) or hidden units (mlp).",
-                         flag_values=fv)  # fmt: skip
-    flags.DEFINE_multi_string("set", [], "Model config field, key=value (repeatable), e.g. "
-                              "--set reconstruction_loss=bce --set beta=4.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer(
+        "width", None, "Channel multiplier (conv/resnet) or hidden units (mlp).", flag_values=fv
+    )
+    flags.DEFINE_multi_string(
+        "set",
+        [],
+        "Model config field, key=value (repeatable), e.g. "
+        "--set reconstruction_loss=bce --set beta=4.",
+        flag_values=fv,
+    )
     flags.DEFINE_integer("checkpoint_every", 1, "Checkpoint every N epochs.", flag_values=fv)
-    flags.DEFINE_bool("binarize", False, "Dynamic binarisation of the training images.",
-                      flag_values=fv)  # fmt: skip
+    flags.DEFINE_bool(
+        "binarize", False, "Dynamic binarisation of the training images.", flag_values=fv
+    )
     flags.DEFINE_bool("deterministic", False, "Enable TF op determinism.", flag_values=fv)
-    flags.DEFINE_enum("strategy", None, ["mirrored", "multi_worker"], "Distribution strategy: "
-                      "mirrored (local GPUs / logical CPUs) or multi_worker (TF_CONFIG).",
-                      flag_values=fv)  # fmt: skip
-    flags.DEFINE_integer("cpu_replicas", None, "Split the CPU into this many logical devices "
-                         "(for --strategy mirrored without GPUs).", flag_values=fv)  # fmt: skip
-    flags.DEFINE_integer("verbose", 1, "1: progress bar, 2: one line per epoch, 0: quiet.",
-                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_enum(
+        "strategy",
+        None,
+        ["mirrored", "multi_worker"],
+        "Distribution strategy: mirrored (local GPUs / logical CPUs) or multi_worker (TF_CONFIG).",
+        flag_values=fv,
+    )
+    flags.DEFINE_integer(
+        "cpu_replicas",
+        None,
+        "Split the CPU into this many logical devices (for --strategy mirrored without GPUs).",
+        flag_values=fv,
+    )
+    flags.DEFINE_integer(
+        "verbose", 1, "1: progress bar, 2: one line per epoch, 0: quiet.", flag_values=fv
+    )
 
 
 def _train(fv: flags.FlagValues) -> int:
@@ -144,22 +162,39 @@ def _train(fv: flags.FlagValues) -> int:
             config.reconstruction_loss
         ).decoder_activation
         encoder, decoder = tfvae.nn.benchmark_networks(
-            fv.net, data.input_shape, config.latent_dim, variational=cls.variational,
-            output_activation=activation, width=fv.width,
-        )  # fmt: skip
+            fv.net,
+            data.input_shape,
+            config.latent_dim,
+            variational=cls.variational,
+            output_activation=activation,
+            width=fv.width,
+        )
     model = cls(config, encoder=encoder, decoder=decoder)
     trainer = tfvae.TrainerConfig(
-        output_dir=str(out), epochs=fv.epochs, batch_size=fv.batch_size, learning_rate=fv.lr,
-        optimizer=fv.optimizer, seed=fv.seed, checkpoint_every=fv.checkpoint_every,
-        deterministic=fv.deterministic, verbose=fv.verbose, strategy=fv.strategy,
-    )  # fmt: skip
+        output_dir=str(out),
+        epochs=fv.epochs,
+        batch_size=fv.batch_size,
+        learning_rate=fv.lr,
+        optimizer=fv.optimizer,
+        seed=fv.seed,
+        checkpoint_every=fv.checkpoint_every,
+        deterministic=fv.deterministic,
+        verbose=fv.verbose,
+        strategy=fv.strategy,
+    )
     pipeline = tfvae.TrainingPipeline(model, trainer)
     if pipeline.is_chief:
         out.mkdir(parents=True, exist_ok=True)
     run_info = {
-        "model": cls.__name__, "data": fv.data, "limit": fv.limit, "seed": fv.seed,
-        "batch_size": fv.batch_size, "net": fv.net, "width": fv.width, "binarize": fv.binarize,
-    }  # fmt: skip
+        "model": cls.__name__,
+        "data": fv.data,
+        "limit": fv.limit,
+        "seed": fv.seed,
+        "batch_size": fv.batch_size,
+        "net": fv.net,
+        "width": fv.width,
+        "binarize": fv.binarize,
+    }
     if pipeline.is_chief:
         # signed with this user's key: generate/evaluate trust its data path for this run only
         safety.write_json(out / "run_info.json", safety.sign_local_record(run_info), out)
@@ -170,9 +205,13 @@ def _train(fv: flags.FlagValues) -> int:
         x_eval = data.x_test if data.x_test is not None else data.x_train
         y_eval = data.y_test if data.x_test is not None else data.y_train
         x_eval, y_eval = x_eval[:2000], None if y_eval is None else y_eval[:2000]
-        latent_scatter(model.embed(x_eval), y_eval, out / "latent_scatter.png",
-                       title=f"{cls.__name__} latent space ({data.name})",
-                       class_names=data.class_names)  # fmt: skip
+        latent_scatter(
+            model.embed(x_eval),
+            y_eval,
+            out / "latent_scatter.png",
+            title=f"{cls.__name__} latent space ({data.name})",
+            class_names=data.class_names,
+        )
         save_png(
             interpolation_strip(model, x_eval[:6], x_eval[6:12]), out / "interpolations.png", 2
         )
@@ -190,18 +229,29 @@ def _generate_flags(fv: flags.FlagValues) -> None:
         "A run folder, a .keras file, a shared model folder or a Hub id (user/repo).",
         flag_values=fv,
     )
-    flags.DEFINE_string("sampler", "normal", "Sampler name (see `tfvae samplers`), e.g. gmm; `saved`: the one shared with the model.",
-                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_string(
+        "sampler",
+        "normal",
+        "Sampler name (see `tfvae samplers`), e.g. gmm; `saved`: the one shared with the model.",
+        flag_values=fv,
+    )
     flags.DEFINE_integer("n", 64, "Number of samples.", flag_values=fv)
-    flags.DEFINE_string("out", "samples.png", "PNG grid path (a .npz of all samples beside it).",
-                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_string(
+        "out", "samples.png", "PNG grid path (a .npz of all samples beside it).", flag_values=fv
+    )
     flags.DEFINE_integer("seed", 0, "Sampling seed.", flag_values=fv)
-    flags.DEFINE_string("data", None, "Data to fit the sampler on (default: the run's data).",
-                        flag_values=fv)  # fmt: skip
-    flags.DEFINE_integer("limit", None, "Fit the sampler on at most this many images.",
-                         flag_values=fv)  # fmt: skip
-    flags.DEFINE_multi_string("set", [], "Sampler config field, key=value (repeatable), e.g. "
-                              "--set n_components=20.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_string(
+        "data", None, "Data to fit the sampler on (default: the run's data).", flag_values=fv
+    )
+    flags.DEFINE_integer(
+        "limit", None, "Fit the sampler on at most this many images.", flag_values=fv
+    )
+    flags.DEFINE_multi_string(
+        "set",
+        [],
+        "Sampler config field, key=value (repeatable), e.g. --set n_components=20.",
+        flag_values=fv,
+    )
 
 
 def _load_trained(fv: flags.FlagValues) -> tuple[Path, Any, dict[str, Any]]:
@@ -228,8 +278,10 @@ def _load_trained(fv: flags.FlagValues) -> tuple[Path, Any, dict[str, Any]]:
             # not signed by this user's `tfvae train`: a downloaded folder does not choose
             # which local file is read
             if info.get("data") is not None and not given_data:
-                print(f"note: {info_file} is not from a run trained here; its data path "
-                      f"{str(info.get('data'))!r:.80} is ignored (pass --data)")  # fmt: skip
+                print(
+                    f"note: {info_file} is not from a run trained here; its data path "
+                    f"{str(info.get('data'))!r:.80} is ignored (pass --data)"
+                )
             info = {k: v for k, v in info.items() if k in ("seed", "limit") and type(v) is int}
         elif info.get("data") is not None and not given_data:
             print(f"using the run's data: {info['data']} (from {info_file})")
@@ -241,8 +293,13 @@ def _load_trained(fv: flags.FlagValues) -> tuple[Path, Any, dict[str, Any]]:
     return model_file, model, info
 
 
-def _fitted_sampler(fv: flags.FlagValues, model: Any, info: dict[str, Any], model_dir: Path,
-                    limit: int | None = None) -> Any:  # fmt: skip
+def _fitted_sampler(
+    fv: flags.FlagValues,
+    model: Any,
+    info: dict[str, Any],
+    model_dir: Path,
+    limit: int | None = None,
+) -> Any:
     """``--sampler`` (with ``--set`` fields) for ``model``, fitted on the training data of
     ``--data`` or of the run (at most ``limit`` images, default the run's) when it needs
     fitting. The sampler saved beside the model (``save_pretrained``) is used instead when it
@@ -297,34 +354,63 @@ def _evaluate_flags(fv: flags.FlagValues) -> None:
         "A run folder, a .keras file, a shared model folder or a Hub id (user/repo).",
         flag_values=fv,
     )
-    flags.DEFINE_enum("metric", "nll", ["nll", "fid", "mig", "factor_vae", "beta_vae", "dci"],
-                      "What to measure: nll (importance-sampled -log p(x), nats per example); fid "
-                      "(FID and precision/recall of --n samples from --sampler and of test "
-                      "reconstructions, against test images); or a disentanglement score (mig, "
-                      "factor_vae, beta_vae, dci) on a dataset with known factors (shapes, or "
-                      "--dsprites).", flag_values=fv)  # fmt: skip
-    flags.DEFINE_string("sampler", "normal", "fid: the sampler (see `tfvae samplers`), e.g. gmm.",
-                        flag_values=fv)  # fmt: skip
-    flags.DEFINE_multi_string("set", [], "fid: sampler config field, key=value (repeatable).",
-                              flag_values=fv)  # fmt: skip
-    flags.DEFINE_integer("n", 10000, "fid: number of samples (and at most as many test images).",
-                         flag_values=fv)  # fmt: skip
-    flags.DEFINE_string("features", None, "fid: a .keras classifier with a layer named "
-                        "'features' (default: the shipped Fashion-MNIST one).", flag_values=fv)  # fmt: skip
-    flags.DEFINE_string("dsprites", None, "Disentanglement metrics on the real dSprites .npz at "
-                        "this path instead of the procedural shapes.", flag_values=fv)  # fmt: skip
-    flags.DEFINE_float("scale", 1.0, "Disentanglement metrics: multiplies disentanglement_lib's "
-                       "sample sizes (e.g. 0.1 for a quick estimate).", flag_values=fv)  # fmt: skip
+    flags.DEFINE_enum(
+        "metric",
+        "nll",
+        ["nll", "fid", "mig", "factor_vae", "beta_vae", "dci"],
+        "What to measure: nll (importance-sampled -log p(x), nats per example); fid "
+        "(FID and precision/recall of --n samples from --sampler and of test "
+        "reconstructions, against test images); or a disentanglement score (mig, "
+        "factor_vae, beta_vae, dci) on a dataset with known factors (shapes, or "
+        "--dsprites).",
+        flag_values=fv,
+    )
+    flags.DEFINE_string(
+        "sampler", "normal", "fid: the sampler (see `tfvae samplers`), e.g. gmm.", flag_values=fv
+    )
+    flags.DEFINE_multi_string(
+        "set", [], "fid: sampler config field, key=value (repeatable).", flag_values=fv
+    )
+    flags.DEFINE_integer(
+        "n", 10000, "fid: number of samples (and at most as many test images).", flag_values=fv
+    )
+    flags.DEFINE_string(
+        "features",
+        None,
+        "fid: a .keras classifier with a layer named "
+        "'features' (default: the shipped Fashion-MNIST one).",
+        flag_values=fv,
+    )
+    flags.DEFINE_string(
+        "dsprites",
+        None,
+        "Disentanglement metrics on the real dSprites .npz at "
+        "this path instead of the procedural shapes.",
+        flag_values=fv,
+    )
+    flags.DEFINE_float(
+        "scale",
+        1.0,
+        "Disentanglement metrics: multiplies disentanglement_lib's "
+        "sample sizes (e.g. 0.1 for a quick estimate).",
+        flag_values=fv,
+    )
     flags.DEFINE_integer("n-samples", 1000, "Importance samples per example (K).", flag_values=fv)
-    flags.DEFINE_string("data", None, "Data whose test split is evaluated (default: the run's).",
-                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_string(
+        "data", None, "Data whose test split is evaluated (default: the run's).", flag_values=fv
+    )
     flags.DEFINE_integer("limit", None, "Evaluate at most this many test examples.", flag_values=fv)
     flags.DEFINE_integer("batch_size", 64, "Examples per pass.", flag_values=fv)
-    flags.DEFINE_bool("binarize", False, "Binarise the test images once (seeded), the protocol "
-                      "for Bernoulli likelihoods.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_bool(
+        "binarize",
+        False,
+        "Binarise the test images once (seeded), the protocol for Bernoulli likelihoods.",
+        flag_values=fv,
+    )
     flags.DEFINE_integer("seed", 0, "Sampling and binarisation seed.", flag_values=fv)
-    flags.DEFINE_string("out", None, "JSON file for the result (default: <run>/eval_<metric>.json).",
-                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_string(
+        "out", None, "JSON file for the result (default: <run>/eval_<metric>.json).", flag_values=fv
+    )
 
 
 def _evaluate(fv: flags.FlagValues) -> int:
@@ -339,14 +425,20 @@ def _evaluate(fv: flags.FlagValues) -> int:
     if fv.binarize:
         x = tfvae.data.binarize(x, seed=fv.seed)
     estimate = model.nll(x, n_samples=fv["n-samples"].value, batch_size=fv.batch_size, seed=fv.seed)
-    result = {"model": type(model).__name__, "metric": "nll", "data": str(source),
-              "binarized": fv.binarize, **estimate.to_dict()}  # fmt: skip
+    result = {
+        "model": type(model).__name__,
+        "metric": "nll",
+        "data": str(source),
+        "binarized": fv.binarize,
+        **estimate.to_dict(),
+    }
     print(f"{type(model).__name__} test NLL: {estimate}")
     return _write_result(fv, model_file, result)
 
 
-def _held_out_images(fv: flags.FlagValues, info: dict[str, Any], limit: int | None
-                     ) -> tuple[Any, Any]:  # fmt: skip
+def _held_out_images(
+    fv: flags.FlagValues, info: dict[str, Any], limit: int | None
+) -> tuple[Any, Any]:
     """``(source, images)``: the test split (else validation) of ``--data`` or of the run's
     data, at most ``limit`` images."""
     import tfvae
@@ -380,16 +472,26 @@ def _evaluate_fid(fv: flags.FlagValues, model_file: Path, model: Any, info: dict
     samples = np.asarray(
         _fitted_sampler(fv, model, info, model_file.parent).sample(fv.n, seed=fv.seed)
     )
-    recon = np.concatenate([np.asarray(model.reconstruct(real[i : i + 500]))
-                            for i in range(0, len(real), 500)])  # fmt: skip
+    recon = np.concatenate(
+        [np.asarray(model.reconstruct(real[i : i + 500])) for i in range(0, len(real), 500)]
+    )
     pr = precision_recall(real, samples, extractor)
-    record = {"model": type(model).__name__, "metric": "fid", "sampler": fv.sampler,
-              "data": str(source), "n_samples": len(samples), "n_real": len(real),
-              "fid_samples": fid(real, samples, extractor),
-              "fid_reconstructions": fid(real, recon, extractor), **pr}  # fmt: skip
-    print(f"{type(model).__name__} FID samples ({fv.sampler}) {record['fid_samples']:.2f}, "
-          f"reconstructions {record['fid_reconstructions']:.2f}, precision "
-          f"{pr['precision']:.3f}, recall {pr['recall']:.3f}")  # fmt: skip
+    record = {
+        "model": type(model).__name__,
+        "metric": "fid",
+        "sampler": fv.sampler,
+        "data": str(source),
+        "n_samples": len(samples),
+        "n_real": len(real),
+        "fid_samples": fid(real, samples, extractor),
+        "fid_reconstructions": fid(real, recon, extractor),
+        **pr,
+    }
+    print(
+        f"{type(model).__name__} FID samples ({fv.sampler}) {record['fid_samples']:.2f}, "
+        f"reconstructions {record['fid_reconstructions']:.2f}, precision "
+        f"{pr['precision']:.3f}, recall {pr['recall']:.3f}"
+    )
     return _write_result(fv, model_file, record)
 
 
@@ -407,8 +509,13 @@ def _evaluate_disentanglement(fv: flags.FlagValues, model_file: Path, model: Any
         )
     result = evaluate_disentanglement(model, data, (fv.metric,), seed=fv.seed, scale=fv.scale)
     scores = result[fv.metric]
-    record = {"model": type(model).__name__, "metric": fv.metric, "scale": fv.scale,
-              "data": "dsprites" if fv.dsprites else "shapes", **scores}  # fmt: skip
+    record = {
+        "model": type(model).__name__,
+        "metric": fv.metric,
+        "scale": fv.scale,
+        "data": "dsprites" if fv.dsprites else "shapes",
+        **scores,
+    }
     shown = {k: round(v, 4) for k, v in scores.items() if isinstance(v, float)}
     print(f"{type(model).__name__} {fv.metric}: {shown}")
     return _write_result(fv, model_file, record)
@@ -421,11 +528,17 @@ def _export_flags(fv: flags.FlagValues) -> None:
         "A run folder, a .keras file, a shared model folder or a Hub id (user/repo).",
         flag_values=fv,
     )
-    flags.DEFINE_enum("format", "saved_model", ["saved_model", "tflite"],
-                      "saved_model (signatures serving_default, encode, decode, sample) or tflite "
-                      "(encoder.tflite, decoder.tflite, sampler.tflite).", flag_values=fv)  # fmt: skip
-    flags.DEFINE_string("out", None, "Output folder (default: <run>/export/<format>).",
-                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_enum(
+        "format",
+        "saved_model",
+        ["saved_model", "tflite"],
+        "saved_model (signatures serving_default, encode, decode, sample) or tflite "
+        "(encoder.tflite, decoder.tflite, sampler.tflite).",
+        flag_values=fv,
+    )
+    flags.DEFINE_string(
+        "out", None, "Output folder (default: <run>/export/<format>).", flag_values=fv
+    )
     flags.DEFINE_bool("quantize", False, "TFLite dynamic-range quantization.", flag_values=fv)
     flags.DEFINE_bool("overwrite", False, "Replace an existing SavedModel folder.", flag_values=fv)
 
@@ -440,8 +553,10 @@ def _export(fv: flags.FlagValues) -> int:
         safety.check_output_path(out, model_file.parent)
     if fv.format == "saved_model":
         saved_model(model, out, overwrite=fv.overwrite)
-        print(f"wrote SavedModel {out} (signatures: {', '.join(SIGNATURES)}); inspect it with "
-              f"`saved_model_cli show --dir {out} --all`")  # fmt: skip
+        print(
+            f"wrote SavedModel {out} (signatures: {', '.join(SIGNATURES)}); inspect it with "
+            f"`saved_model_cli show --dir {out} --all`"
+        )
     else:
         parts = PARTS if not hasattr(model, "pseudo_input_images") else ("encoder", "decoder")
         written = to_tflite(model, out, parts=parts, quantize=fv.quantize)
@@ -450,31 +565,48 @@ def _export(fv: flags.FlagValues) -> int:
 
 
 def _augment_flags(fv: flags.FlagValues) -> None:
-    flags.DEFINE_string("data", "fashion_mnist", "Labelled data with a test split: a name or an "
-                        "image folder with one sub-folder per class.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_string(
+        "data",
+        "fashion_mnist",
+        "Labelled data with a test split: a name or an image folder with one sub-folder per class.",
+        flag_values=fv,
+    )
     flags.DEFINE_string("model", "vae", "The generative model (one per class).", flag_values=fv)
-    flags.DEFINE_integer("per-class", 50, "Real labelled training images per class.",
-                         flag_values=fv)  # fmt: skip
-    flags.DEFINE_list("synthetic", ["500", "2000", "5000"], "Synthetic images per class, one "
-                      "row each (comma-separated).", flag_values=fv)  # fmt: skip
-    flags.DEFINE_integer("seeds", 3, "Repetitions (own labelled subset and models each).",
-                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer(
+        "per-class", 50, "Real labelled training images per class.", flag_values=fv
+    )
+    flags.DEFINE_list(
+        "synthetic",
+        ["500", "2000", "5000"],
+        "Synthetic images per class, one row each (comma-separated).",
+        flag_values=fv,
+    )
+    flags.DEFINE_integer(
+        "seeds", 3, "Repetitions (own labelled subset and models each).", flag_values=fv
+    )
     flags.DEFINE_list("classes", None, "Only these class labels (e.g. 0,6).", flag_values=fv)
-    flags.DEFINE_integer("epochs", 300, "Training epochs of each generative model.",
-                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("epochs", 300, "Training epochs of each generative model.", flag_values=fv)
     flags.DEFINE_integer("latent_dim", 16, "Latent dimension.", flag_values=fv)
-    flags.DEFINE_enum("net", "mlp", ["mlp", "conv", "resnet"], "Generative model networks.",
-                      flag_values=fv)  # fmt: skip
+    flags.DEFINE_enum(
+        "net", "mlp", ["mlp", "conv", "resnet"], "Generative model networks.", flag_values=fv
+    )
     flags.DEFINE_integer("width", None, "Network width (hidden units or channels).", flag_values=fv)
     flags.DEFINE_string("sampler", "normal", "How synthetic codes are drawn.", flag_values=fv)
-    flags.DEFINE_integer("classifier-steps", 600, "Gradient steps of each classifier.",
-                         flag_values=fv)  # fmt: skip
-    flags.DEFINE_integer("test-limit", None, "Score on at most this many test images.",
-                         flag_values=fv)  # fmt: skip
-    flags.DEFINE_multi_string("set", [], "Model config field, key=value (repeatable).",
-                              flag_values=fv)  # fmt: skip
-    flags.DEFINE_string("out", "runs/augment", "Folder for augment.md/.csv, runs.json and "
-                        "synthetic_samples.png.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer(
+        "classifier-steps", 600, "Gradient steps of each classifier.", flag_values=fv
+    )
+    flags.DEFINE_integer(
+        "test-limit", None, "Score on at most this many test images.", flag_values=fv
+    )
+    flags.DEFINE_multi_string(
+        "set", [], "Model config field, key=value (repeatable).", flag_values=fv
+    )
+    flags.DEFINE_string(
+        "out",
+        "runs/augment",
+        "Folder for augment.md/.csv, runs.json and synthetic_samples.png.",
+        flag_values=fv,
+    )
 
 
 def _augment(fv: flags.FlagValues) -> int:
@@ -488,11 +620,20 @@ def _augment(fv: flags.FlagValues) -> int:
             f"--synthetic and --classes take comma-separated integers ({err})"
         ) from err
     config = AugmentConfig(
-        model=fv.model, per_class=fv["per-class"].value, synthetic=synthetic, seeds=fv.seeds,
-        classes=classes, latent_dim=fv.latent_dim, net=fv.net, width=fv.width, epochs=fv.epochs,
-        sampler=fv.sampler, classifier_steps=fv["classifier-steps"].value,
-        test_limit=fv["test-limit"].value, model_fields=_parse_fields(fv.set, "set"),
-    )  # fmt: skip
+        model=fv.model,
+        per_class=fv["per-class"].value,
+        synthetic=synthetic,
+        seeds=fv.seeds,
+        classes=classes,
+        latent_dim=fv.latent_dim,
+        net=fv.net,
+        width=fv.width,
+        epochs=fv.epochs,
+        sampler=fv.sampler,
+        classifier_steps=fv["classifier-steps"].value,
+        test_limit=fv["test-limit"].value,
+        model_fields=_parse_fields(fv.set, "set"),
+    )
     result = augment(fv.data, config, out=fv.out)
     print(result.markdown())
     print(f"wrote {fv.out}/augment.md, augment.csv, runs.json, synthetic_samples.png")
@@ -500,10 +641,15 @@ def _augment(fv: flags.FlagValues) -> int:
 
 
 def _benchmark_flags(fv: flags.FlagValues) -> None:
-    flags.DEFINE_list("models", ["VAE", "IWAE", "RAE_L2"], "Models (comma-separated); `all` for "
-                      "every registered model.", flag_values=fv)  # fmt: skip
-    flags.DEFINE_string("data", "fashion_mnist", "Dataset (shapes adds disentanglement scores).",
-                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_list(
+        "models",
+        ["VAE", "IWAE", "RAE_L2"],
+        "Models (comma-separated); `all` for every registered model.",
+        flag_values=fv,
+    )
+    flags.DEFINE_string(
+        "data", "fashion_mnist", "Dataset (shapes adds disentanglement scores).", flag_values=fv
+    )
     flags.DEFINE_integer("epochs", 5, "Training epochs of every model.", flag_values=fv)
     flags.DEFINE_integer("limit", 10000, "Training images (0: all).", flag_values=fv)
     flags.DEFINE_integer("latent_dim", 16, "Latent dimension.", flag_values=fv)
@@ -514,8 +660,9 @@ def _benchmark_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_integer("nll-examples", 500, "Test images for the NLL.", flag_values=fv)
     flags.DEFINE_integer("n-samples", 100, "Importance samples K of the NLL.", flag_values=fv)
     flags.DEFINE_integer("seed", 0, "Seed of every run.", flag_values=fv)
-    flags.DEFINE_string("out", "runs/benchmark", "Folder for benchmark.md/.csv/.json/.png.",
-                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_string(
+        "out", "runs/benchmark", "Folder for benchmark.md/.csv/.json/.png.", flag_values=fv
+    )
 
 
 def _benchmark(fv: flags.FlagValues) -> int:
@@ -523,11 +670,19 @@ def _benchmark(fv: flags.FlagValues) -> int:
 
     models = [] if [m.lower() for m in fv.models] == ["all"] else list(fv.models)
     config = BenchmarkConfig(
-        models=models, data=fv.data, epochs=fv.epochs, limit=fv.limit or None,
-        latent_dim=fv.latent_dim, net=fv.net, width=fv.width, batch_size=fv.batch_size,
-        n_eval=fv["n-eval"].value, nll_examples=fv["nll-examples"].value,
-        nll_samples=fv["n-samples"].value, seed=fv.seed,
-    )  # fmt: skip
+        models=models,
+        data=fv.data,
+        epochs=fv.epochs,
+        limit=fv.limit or None,
+        latent_dim=fv.latent_dim,
+        net=fv.net,
+        width=fv.width,
+        batch_size=fv.batch_size,
+        n_eval=fv["n-eval"].value,
+        nll_examples=fv["nll-examples"].value,
+        nll_samples=fv["n-samples"].value,
+        seed=fv.seed,
+    )
     result = benchmark(config, out=fv.out)
     print(result.markdown())
     print(f"wrote {fv.out}/benchmark.md, .csv, .json and benchmark.png")
@@ -548,8 +703,15 @@ def _models(fv: flags.FlagValues) -> int:
         cls = tfvae.get_model_class(name)
         extra = [f for f in cls.config_class.field_names() if f not in base]
         doc = (cls.__doc__ or "").strip().splitlines()[0]
-        rows.append((name, "yes" if cls.variational else "no", ", ".join(cls.loss_terms),
-                     ", ".join(extra) or "-", doc))  # fmt: skip
+        rows.append(
+            (
+                name,
+                "yes" if cls.variational else "no",
+                ", ".join(cls.loss_terms),
+                ", ".join(extra) or "-",
+                doc,
+            )
+        )
     _print_table(("model", "variational", "loss terms", "config fields", "description"), rows)
     return 0
 

@@ -96,8 +96,13 @@ def latent_traversals(
     return image_grid(np.asarray(model.decode(codes)), ncols=steps)
 
 
-def latent_scatter(codes: Any, labels: Any = None, path: str | Path | None = None,
-                   title: str = "latent space", class_names: list[str] | None = None) -> np.ndarray:  # fmt: skip
+def latent_scatter(
+    codes: Any,
+    labels: Any = None,
+    path: str | Path | None = None,
+    title: str = "latent space",
+    class_names: list[str] | None = None,
+) -> np.ndarray:
     """Scatter plot of codes ``[N, D]`` coloured by label; PCA to 2-D when ``D > 2``.
 
     Returns the figure as ``[H, W, 3]`` float in [0, 1]; also written as PNG to ``path``.
@@ -131,9 +136,15 @@ def show(picture: str | Path) -> Path:
 GEOMETRIES = ("euclidean", "poincare", "sphere")
 
 
-def latent_space(model: Any, data: Any, labels: Any = None, path: str | Path | None = None,
-                 title: str | None = None, class_names: list[str] | None = None,
-                 ax: Any = None) -> np.ndarray | None:  # fmt: skip
+def latent_space(
+    model: Any,
+    data: Any,
+    labels: Any = None,
+    path: str | Path | None = None,
+    title: str | None = None,
+    class_names: list[str] | None = None,
+    ax: Any = None,
+) -> np.ndarray | None:
     """The clustering picture: codes of ``data`` coloured by ``labels``, in the latent geometry.
 
     Euclidean latents are drawn in the plane (PCA to 2-D when ``latent_dim > 2``); a model whose
@@ -160,13 +171,26 @@ def latent_space(model: Any, data: Any, labels: Any = None, path: str | Path | N
     if geometry not in GEOMETRIES:
         raise ValueError(f"unknown latent_geometry {geometry!r}; expected one of {GEOMETRIES}")
     codes = np.asarray(model.embed(data), np.float64)
-    return draw_codes(codes, geometry, labels, path=path, class_names=class_names, ax=ax,
-                      title=title or f"{type(model).__name__} ({geometry} latent space)")  # fmt: skip
+    return draw_codes(
+        codes,
+        geometry,
+        labels,
+        path=path,
+        class_names=class_names,
+        ax=ax,
+        title=title or f"{type(model).__name__} ({geometry} latent space)",
+    )
 
 
-def draw_codes(codes: np.ndarray, geometry: str = "euclidean", labels: Any = None,
-               path: str | Path | None = None, title: str = "latent space",
-               class_names: list[str] | None = None, ax: Any = None) -> np.ndarray | None:  # fmt: skip
+def draw_codes(
+    codes: np.ndarray,
+    geometry: str = "euclidean",
+    labels: Any = None,
+    path: str | Path | None = None,
+    title: str = "latent space",
+    class_names: list[str] | None = None,
+    ax: Any = None,
+) -> np.ndarray | None:
     """:func:`latent_space` for codes already computed, ``[N, D]``."""
     import matplotlib.pyplot as plt
 
@@ -190,8 +214,9 @@ def draw_codes(codes: np.ndarray, geometry: str = "euclidean", labels: Any = Non
         ax = fig.add_subplot(projection="3d" if sphere3d else None)
     if sphere3d:
         u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 30), np.linspace(0, np.pi, 15))
-        ax.plot_wireframe(np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v),
-                          color="0.85", linewidth=0.5)  # fmt: skip
+        ax.plot_wireframe(
+            np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v), color="0.85", linewidth=0.5
+        )
     elif geometry in ("poincare", "sphere"):
         t = np.linspace(0, 2 * np.pi, 200)
         ax.plot(np.cos(t), np.sin(t), color="0.3", linewidth=1)

@@ -117,9 +117,14 @@ def limits(**overrides: float) -> Iterator[Limits]:
 
 # ----------------------------------------------------------------------------- reading files
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link")):  # fmt: skip
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISLNK, "a symbolic link"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -293,8 +298,21 @@ def read_json(
 
 
 # ------------------------------------------------------------------------- declared sizes
-_SIZE_WORDS = ("units", "filters", "hidden", "dim", "width", "channels", "shape", "embeddings",
-               "components", "layers", "blocks", "features", "size")  # fmt: skip
+_SIZE_WORDS = (
+    "units",
+    "filters",
+    "hidden",
+    "dim",
+    "width",
+    "channels",
+    "shape",
+    "embeddings",
+    "components",
+    "layers",
+    "blocks",
+    "features",
+    "size",
+)
 
 
 def _size_numbers(node: Any, key: str = "") -> Iterator[tuple[str, float]]:
@@ -382,8 +400,9 @@ def zip_members(
     return infos
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, what: str,
-                 error: type[TfvaeError]) -> bytes:  # fmt: skip
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, what: str, error: type[TfvaeError]
+) -> bytes:
     with archive.open(info) as member:
         data = member.read(cap + 1)
     if len(data) > cap:
@@ -491,8 +510,11 @@ def npz_headers(
             stream = io.BytesIO(head)
             try:
                 version = np.lib.format.read_magic(stream)
-                reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                          else np.lib.format.read_array_header_2_0)  # fmt: skip
+                reader = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
                 shape, _, dtype = reader(stream, max_header_size=LIMITS.header_bytes)
             except (ValueError, SyntaxError, TypeError) as err:
                 raise error(
@@ -547,8 +569,9 @@ def check_image_header(image: Any, name: str, error: type[TfvaeError] = DataErro
 
 
 @contextlib.contextmanager
-def open_image(path: str | Path, follow_symlinks: bool = True, error: type[TfvaeError] = DataError
-               ) -> Iterator[Any]:  # fmt: skip
+def open_image(
+    path: str | Path, follow_symlinks: bool = True, error: type[TfvaeError] = DataError
+) -> Iterator[Any]:
     """``with open_image(path) as img:`` a PIL image of a regular file, its pixel count checked
     from the header before anything is decoded; closed at the end of the block.
 
@@ -576,11 +599,22 @@ def open_image(path: str | Path, follow_symlinks: bool = True, error: type[Tfvae
 # --------------------------------------------------------------------------- shared folders
 #: file names a shared or run folder may hold at its top level (each checked by its format)
 ALLOWED_FILES = (
-    "model.keras", "final_model.keras", "config.json", "training_config.json", "sampler.json",
-    "sampler_state.npz", "samples.png", "README.md", ".gitattributes", "run_info.json",
-    "history.json", "reconstructions.png", "latent_scatter.png", "interpolations.png",
+    "model.keras",
+    "final_model.keras",
+    "config.json",
+    "training_config.json",
+    "sampler.json",
+    "sampler_state.npz",
+    "samples.png",
+    "README.md",
+    ".gitattributes",
+    "run_info.json",
+    "history.json",
+    "reconstructions.png",
+    "latent_scatter.png",
+    "interpolations.png",
     "traversals.png",
-)  # fmt: skip
+)
 #: name patterns of further top-level files (what `tfvae generate/evaluate` write)
 ALLOWED_PATTERNS = ("eval_*.json", "samples*.png", "samples*.npz")
 #: sub-folders (TensorBoard logs, resume backup, snapshots, exports, huggingface_hub metadata):
@@ -611,8 +645,9 @@ def _check_file(root: Path, file: Path, top: bool) -> None:
     elif suffix == ".npz":
         npz_headers(file, follow_symlinks=follow)
     elif suffix == ".json" and top:
-        read_json(file, f"{root}: {rel}", expect=None, follow_symlinks=follow,
-                  error=UnsafeModelError)  # fmt: skip
+        read_json(
+            file, f"{root}: {rel}", expect=None, follow_symlinks=follow, error=UnsafeModelError
+        )
     elif suffix == ".png" and not head.startswith(PNG_SIGNATURE):
         raise UnsafeModelError(f"refusing to load {root}: {rel!r} is not a PNG image")
     elif top and suffix == ".md":
@@ -805,8 +840,9 @@ def _local_key() -> bytes:
     file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = secrets.token_hex(32).encode()
     try:
-        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                     0o600)  # fmt: skip
+        fd = os.open(
+            file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
     except FileExistsError:
         return read_bytes(file, 4096, "tfvae key file")
     with os.fdopen(fd, "wb") as fh:

@@ -30,11 +30,20 @@ def main() -> None:
     args = parser.parse_args()
     extra = {}
     if args.model.lower() == "rhvae":  # the seed's sampler; every training code is a centroid
-        extra = {"sampler": "rhvae_manifold", "sampler_fields": {"mcmc_steps_nbr": 30},
-                 "model_fields": {"metric_capacity": args.per_class, "eps_lf": 0.01}}  # fmt: skip
-    config = AugmentConfig(model=args.model, per_class=args.per_class, seeds=args.seeds,
-                           synthetic=[int(n) for n in args.synthetic.split(",")],
-                           epochs=args.epochs, latent_dim=args.latent_dim, **extra)  # fmt: skip
+        extra = {
+            "sampler": "rhvae_manifold",
+            "sampler_fields": {"mcmc_steps_nbr": 30},
+            "model_fields": {"metric_capacity": args.per_class, "eps_lf": 0.01},
+        }
+    config = AugmentConfig(
+        model=args.model,
+        per_class=args.per_class,
+        seeds=args.seeds,
+        synthetic=[int(n) for n in args.synthetic.split(",")],
+        epochs=args.epochs,
+        latent_dim=args.latent_dim,
+        **extra,
+    )
     data = tfvae.data.load("fashion_mnist", seed=0)
     result = augment(data, config, out=args.out)
     print(result.markdown())

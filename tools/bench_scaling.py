@@ -49,10 +49,19 @@ def main() -> None:
         keras.utils.set_random_seed(0)
         with strategy.scope():
             cls = tfvae.get_model_class(args.model)
-            enc, dec = tfvae.nn.benchmark_networks("conv", (28, 28, 1), 16, variational=cls.variational,
-                                                   output_activation="linear", width=args.width)  # fmt: skip
-            model = cls(cls.config_class(input_shape=(28, 28, 1), latent_dim=16,
-                                         reconstruction_loss="bce"), encoder=enc, decoder=dec)  # fmt: skip
+            enc, dec = tfvae.nn.benchmark_networks(
+                "conv",
+                (28, 28, 1),
+                16,
+                variational=cls.variational,
+                output_activation="linear",
+                width=args.width,
+            )
+            model = cls(
+                cls.config_class(input_shape=(28, 28, 1), latent_dim=16, reconstruction_loss="bce"),
+                encoder=enc,
+                decoder=dec,
+            )
             model.compile(optimizer=keras.optimizers.Adam(1e-3))
         model.fit(data.train.take(args.warmup), epochs=1, verbose=0)
         timed = data.train.skip(args.warmup).take(args.steps).cache()
@@ -63,8 +72,10 @@ def main() -> None:
         seconds = time.perf_counter() - start
         rows.append((replicas, args.steps * args.batch_size / seconds))
     base = rows[0][1]
-    print(f"\nMirroredStrategy scaling on {kind} ({', '.join(devices)}), {args.model}, conv width "
-          f"{args.width}, global batch {args.batch_size}, TF {tf.__version__}\n")  # fmt: skip
+    print(
+        f"\nMirroredStrategy scaling on {kind} ({', '.join(devices)}), {args.model}, conv width "
+        f"{args.width}, global batch {args.batch_size}, TF {tf.__version__}\n"
+    )
     print("| replicas | samples/s | speed-up | efficiency |")
     print("|---|---|---|---|")
     for replicas, sps in rows:

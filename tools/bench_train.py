@@ -44,9 +44,10 @@ def main() -> None:
     parser.add_argument("--jit", action="store_true", help="compile train_step with XLA")
     parser.add_argument("--nll", action="store_true", help="also measure nll() memory")
     parser.add_argument(
-        "--precisions", default="float32,bfloat16",
+        "--precisions",
+        default="float32,bfloat16",
         help="comma-separated: float32, bfloat16 (Keras's mixed_bfloat16 policy)",
-    )  # fmt: skip
+    )
     parser.add_argument("--pythae_worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pythae_worker:
@@ -67,10 +68,12 @@ def main() -> None:
     for name in args.models.split(","):
         for batch_size in (int(b) for b in args.batch_sizes.split(",")):
             rows.extend(_compare(tfvae, keras, name, batch_size, args))
-    print(f"\nfit() throughput, conv nets width {args.width}, {args.threads} threads, "
-          f"jit={args.jit}, TF {tf.__version__}; float32 matmul peak {peak / 1e9:.0f} GFLOP/s; "
-          f"median of {args.rounds} rounds of {args.steps} steps, tfvae and Pythae "
-          "interleaved\n")  # fmt: skip
+    print(
+        f"\nfit() throughput, conv nets width {args.width}, {args.threads} threads, "
+        f"jit={args.jit}, TF {tf.__version__}; float32 matmul peak {peak / 1e9:.0f} GFLOP/s; "
+        f"median of {args.rounds} rounds of {args.steps} steps, tfvae and Pythae "
+        "interleaved\n"
+    )
     print(
         "| model | precision | batch | samples/s | ms/step | GFLOP/sample | roofline "
         "| Pythae samples/s (float32) | ratio | peak RSS MB | loss | Pythae loss |"
@@ -80,9 +83,11 @@ def main() -> None:
         ratio = f"{sps / theirs:.2f}" if isinstance(theirs, float) else "-"
         theirs = f"{theirs:.1f}" if isinstance(theirs, float) else theirs
         their_loss = f"{their_loss:.2f}" if isinstance(their_loss, float) else "-"
-        print(f"| {model} | {precision} | {bs} | {sps:.1f} | {1000 * bs / sps:.1f} | "
-              f"{flops / 1e9:.2f} | {sps * flops / peak:.1%} | {theirs} | {ratio} | {rss:.0f} | "
-              f"{loss:.2f} | {their_loss} |")  # fmt: skip
+        print(
+            f"| {model} | {precision} | {bs} | {sps:.1f} | {1000 * bs / sps:.1f} | "
+            f"{flops / 1e9:.2f} | {sps * flops / peak:.1%} | {theirs} | {ratio} | {rss:.0f} | "
+            f"{loss:.2f} | {their_loss} |"
+        )
 
 
 _POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
@@ -125,10 +130,19 @@ def _compare(tfvae, keras, name: str, batch_size: int, args) -> list[tuple]:  # 
     median = {key: sorted(v)[len(v) // 2] for key, v in speeds.items()}
     theirs = median.get("pythae", pythae if isinstance(pythae, str) else "-")
     return [
-        (cls_name, precision, batch_size, median[precision], contenders[precision].flops,
-         losses[precision], theirs, losses.get("pythae"), _peak_rss_mb())
+        (
+            cls_name,
+            precision,
+            batch_size,
+            median[precision],
+            contenders[precision].flops,
+            losses[precision],
+            theirs,
+            losses.get("pythae"),
+            _peak_rss_mb(),
+        )
         for precision in args.precisions.split(",")
-    ]  # fmt: skip
+    ]
 
 
 def _tfvae_runner(tfvae, keras, name: str, batches: list, args):  # noqa: ANN001, ANN202
@@ -138,14 +152,23 @@ def _tfvae_runner(tfvae, keras, name: str, batches: list, args):  # noqa: ANN001
     keras.utils.set_random_seed(0)
     cls = tfvae.get_model_class(name)
     encoder, decoder = tfvae.nn.benchmark_networks(
-        "conv", (28, 28, 1), args.latent_dim, variational=cls.variational,
-        output_activation="linear", width=args.width,
-    )  # fmt: skip
+        "conv",
+        (28, 28, 1),
+        args.latent_dim,
+        variational=cls.variational,
+        output_activation="linear",
+        width=args.width,
+    )
     model = cls(
-        cls.config_class(input_shape=(28, 28, 1), latent_dim=args.latent_dim,
-                         reconstruction_loss="bce", **_SETTINGS.get(cls.__name__, {})),
-        encoder=encoder, decoder=decoder,
-    )  # fmt: skip
+        cls.config_class(
+            input_shape=(28, 28, 1),
+            latent_dim=args.latent_dim,
+            reconstruction_loss="bce",
+            **_SETTINGS.get(cls.__name__, {}),
+        ),
+        encoder=encoder,
+        decoder=decoder,
+    )
     model.compile(optimizer=tfvae.training.FusedAdam(1e-3), jit_compile=args.jit)
     model.fit(tf.data.Dataset.from_tensor_slices(batches[: args.warmup]), epochs=1, verbose=0)
     timed = tf.data.Dataset.from_tensor_slices(batches[args.warmup :]).cache()
@@ -215,10 +238,24 @@ def _pythae_runner(model: str, batches: list, args):  # noqa: ANN001, ANN202
     path = os.path.join(folder, "batches.npy")
     np.save(path, np.stack([b.numpy() for b in batches]))
     worker = subprocess.Popen(
-        [sys.executable, __file__, "--pythae_worker", path, "--threads", str(args.threads),
-         "--warmup", str(args.warmup), "--latent_dim", str(args.latent_dim), "--models", model],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            __file__,
+            "--pythae_worker",
+            path,
+            "--threads",
+            str(args.threads),
+            "--warmup",
+            str(args.warmup),
+            "--latent_dim",
+            str(args.latent_dim),
+            "--models",
+            model,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
     def run() -> tuple[float, float]:
         worker.stdin.write("run\n")
@@ -249,8 +286,12 @@ def _pythae_worker(path: str, args) -> None:  # noqa: ANN001
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model_name, config_name, encoder_name = _PYTHAE[args.models]
-    fields = {"input_dim": (1, 28, 28), "latent_dim": args.latent_dim,
-              "reconstruction_loss": "bce", **_SETTINGS.get(args.models, {})}  # fmt: skip
+    fields = {
+        "input_dim": (1, 28, 28),
+        "latent_dim": args.latent_dim,
+        "reconstruction_loss": "bce",
+        **_SETTINGS.get(args.models, {}),
+    }
     config_class = getattr(pythae.models, config_name)
     if "reconstruction_loss" not in config_class.__dataclass_fields__:  # VQVAE: always MSE
         fields.pop("reconstruction_loss")
@@ -281,8 +322,9 @@ def _pythae_worker(path: str, args) -> None:  # noqa: ANN001
 def _nll_memory(tfvae, keras, args) -> None:  # noqa: ANN001
     """Peak RSS growth of model.nll at K=100 then K=5000: chunking keeps memory flat."""
     data = tfvae.data.load("fashion_mnist", limit=256, validation_split=0.0)
-    model = tfvae.build_model("vae", input_shape=(28, 28, 1), latent_dim=args.latent_dim,
-                              reconstruction_loss="bce")  # fmt: skip
+    model = tfvae.build_model(
+        "vae", input_shape=(28, 28, 1), latent_dim=args.latent_dim, reconstruction_loss="bce"
+    )
     for k in (100, 5000):
         before = _peak_rss_mb()
         start = time.perf_counter()

@@ -16,9 +16,24 @@ import sys
 
 from tfvae import cli
 
-DEFAULTS = ["--models", "all", "--epochs", "3", "--limit", "5000", "--width", "8",
-            "--n-eval", "500", "--nll-examples", "200", "--n-samples", "50",
-            "--out", "docs/benchmark"]  # fmt: skip
+DEFAULTS = [
+    "--models",
+    "all",
+    "--epochs",
+    "3",
+    "--limit",
+    "5000",
+    "--width",
+    "8",
+    "--n-eval",
+    "500",
+    "--nll-examples",
+    "200",
+    "--n-samples",
+    "50",
+    "--out",
+    "docs/benchmark",
+]
 
 if __name__ == "__main__":
     sys.exit(cli.main(["tfvae", "benchmark", *DEFAULTS, *sys.argv[1:]]))

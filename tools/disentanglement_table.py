@@ -32,16 +32,26 @@ MODELS = {
     # factor combinations) keeps only the factors that matter most to the reconstruction
     "DisentangledBetaVAE": {"beta": 100.0, "C": 5.0},
 }
-COLUMNS = (("MIG", "mig", "mig"), ("FactorVAE score", "factor_vae", "eval_accuracy"),
-           ("beta-VAE score", "beta_vae", "eval_accuracy"),
-           ("DCI disent.", "dci", "disentanglement"), ("DCI compl.", "dci", "completeness"),
-           ("DCI inform.", "dci", "informativeness_test"))  # fmt: skip
+COLUMNS = (
+    ("MIG", "mig", "mig"),
+    ("FactorVAE score", "factor_vae", "eval_accuracy"),
+    ("beta-VAE score", "beta_vae", "eval_accuracy"),
+    ("DCI disent.", "dci", "disentanglement"),
+    ("DCI compl.", "dci", "completeness"),
+    ("DCI inform.", "dci", "informativeness_test"),
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    common_arguments(parser, MODELS, epochs=10, train=20000, latent_dim=10,
-                     pictures="folder for latent traversal PNGs")  # fmt: skip
+    common_arguments(
+        parser,
+        MODELS,
+        epochs=10,
+        train=20000,
+        latent_dim=10,
+        pictures="folder for latent traversal PNGs",
+    )
     parser.add_argument("--hidden", type=int, default=1200)
     parser.add_argument(
         "--seeds",
@@ -84,8 +94,9 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tfvae
 
-    data = tfvae.data.load("shapes", batch_size=args.batch_size, limit=args.train,
-                           validation_split=0.0, seed=args.seed)  # fmt: skip
+    data = tfvae.data.load(
+        "shapes", batch_size=args.batch_size, limit=args.train, validation_split=0.0, seed=args.seed
+    )
     seeds = range(args.seed, args.seed + args.seeds)
     rows = []
     for name in args.models.split(","):
@@ -111,13 +122,22 @@ def main() -> None:
     for name, fields, scores, recons, train_s in rows:
         described = ", ".join(f"{k}={v:g}" for k, v in fields.items()) or "-"
         cells = " | ".join(cell(scores[m, k], 3) for _, m, k in COLUMNS)
-        lines.append(f"| {name} | {described} | {cells} | {cell(recons, 1)} | "
-                     f"{statistics.mean(train_s):.0f} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {described} | {cells} | {cell(recons, 1)} | "
+            f"{statistics.mean(train_s):.0f} |"
+        )
     header = ["model", "seed", *(t for t, _, _ in COLUMNS), "reconstruction", "train_s"]
-    csv_rows = [[name, seed, *(f"{scores[m, k][i]:.4f}" for _, m, k in COLUMNS),
-                 f"{recons[i]:.2f}", f"{train_s[i]:.0f}"]
-                for name, _, scores, recons, train_s in rows
-                for i, seed in enumerate(seeds)]  # fmt: skip
+    csv_rows = [
+        [
+            name,
+            seed,
+            *(f"{scores[m, k][i]:.4f}" for _, m, k in COLUMNS),
+            f"{recons[i]:.2f}",
+            f"{train_s[i]:.0f}",
+        ]
+        for name, _, scores, recons, train_s in rows
+        for i, seed in enumerate(seeds)
+    ]
     write_table("\n".join(lines), header, csv_rows, args.out)
 
 
@@ -135,14 +155,20 @@ def train_and_score(name: str, settings: dict, data, args, seed: int) -> tuple:
     keras.utils.set_random_seed(seed)
     hidden = (args.hidden, args.hidden)
     encoder = tfvae.nn.MLPEncoder(args.latent_dim, hidden=hidden, name="encoder")
-    decoder = tfvae.nn.MLPDecoder((64, 64, 1), hidden=hidden, output_activation="linear",
-                                  name="decoder")  # fmt: skip
+    decoder = tfvae.nn.MLPDecoder(
+        (64, 64, 1), hidden=hidden, output_activation="linear", name="decoder"
+    )
     fields = dict(settings.get(name, {}))
     steps = args.epochs * -(-len(data.x_train) // args.batch_size)
     if name == "DisentangledBetaVAE":
         fields["warmup_steps"] = int(args.warmup_fraction * steps)
-    config = cls.config_class(input_shape=(64, 64, 1), latent_dim=args.latent_dim,
-                              reconstruction_loss="bce", seed=seed, **fields)  # fmt: skip
+    config = cls.config_class(
+        input_shape=(64, 64, 1),
+        latent_dim=args.latent_dim,
+        reconstruction_loss="bce",
+        seed=seed,
+        **fields,
+    )
     model = cls(config, encoder=encoder, decoder=decoder)
     model.prepare_for_data(len(data.x_train))
     extra = {}
@@ -150,24 +176,32 @@ def train_and_score(name: str, settings: dict, data, args, seed: int) -> tuple:
         extra["optimizers"] = {
             "discriminator_loss": FusedAdam(args.disc_lr, beta_1=0.5, beta_2=0.9)
         }
-    model.compile(optimizer=FusedAdam(args.lr), steps_per_execution=args.steps_per_execution,
-                  **extra)  # fmt: skip
+    model.compile(
+        optimizer=FusedAdam(args.lr), steps_per_execution=args.steps_per_execution, **extra
+    )
     start = time.perf_counter()
     history = model.fit(data.train, epochs=args.epochs, verbose=0, callbacks=data.callbacks())
     train_s = time.perf_counter() - start
     start = time.perf_counter()
-    scores = evaluate_disentanglement(model, Shapes(), ("factor_vae", "beta_vae", "dci"),
-                                      seed=seed, scale=args.scale)  # fmt: skip
+    scores = evaluate_disentanglement(
+        model, Shapes(), ("factor_vae", "beta_vae", "dci"), seed=seed, scale=args.scale
+    )
     scores["mig"] = mig(model, Shapes(), seed=seed, num_train=10000)
     eval_s = time.perf_counter() - start
     recon = history.history["reconstruction"][-1]
     shown = {title: round(scores[m][k], 3) for title, m, k in COLUMNS}
-    print(f"{name} seed {seed}: {shown} recon {recon:.1f} (train {train_s:.0f} s, "
-          f"metrics {eval_s:.0f} s)", flush=True)  # fmt: skip
+    print(
+        f"{name} seed {seed}: {shown} recon {recon:.1f} (train {train_s:.0f} s, "
+        f"metrics {eval_s:.0f} s)",
+        flush=True,
+    )
     if args.pictures and seed == args.seed:
         example = data.x_train[3]
-        save_png(latent_traversals(model, example), os.path.join(
-            args.pictures, f"traversals_{name.lower()}.png"), scale=1)  # fmt: skip
+        save_png(
+            latent_traversals(model, example),
+            os.path.join(args.pictures, f"traversals_{name.lower()}.png"),
+            scale=1,
+        )
     return fields, scores, recon, train_s
 
 

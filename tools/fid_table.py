@@ -32,8 +32,9 @@ MODELS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    common_arguments(parser, MODELS, epochs=10, train=10000, latent_dim=16,
-                     pictures="folder for the samples PNG")  # fmt: skip
+    common_arguments(
+        parser, MODELS, epochs=10, train=10000, latent_dim=16, pictures="folder for the samples PNG"
+    )
     parser.add_argument("--n", type=int, default=2000, help="samples and test images for FID")
     parser.add_argument("--width", type=int, default=8, help="conv width (Pythae: 128)")
     args = parser.parse_args()
@@ -46,8 +47,13 @@ def main() -> None:
     from tfvae.metrics import ClassifierFeatures, fid, precision_recall
     from tfvae.plots import image_grid, save_png
 
-    data = tfvae.data.load("fashion_mnist", batch_size=args.batch_size, limit=args.train,
-                           validation_split=0.0, seed=args.seed)  # fmt: skip
+    data = tfvae.data.load(
+        "fashion_mnist",
+        batch_size=args.batch_size,
+        limit=args.train,
+        validation_split=0.0,
+        seed=args.seed,
+    )
     real = data.x_test[: args.n]
     extractor = ClassifierFeatures()
     rows, grids = [], []
@@ -59,8 +65,13 @@ def main() -> None:
             "conv", (28, 28, 1), args.latent_dim, variational=cls.variational, width=args.width
         )
         fields = MODELS.get(name, {})
-        config = cls.config_class(input_shape=(28, 28, 1), latent_dim=args.latent_dim,
-                                  reconstruction_loss="mse", seed=args.seed, **fields)  # fmt: skip
+        config = cls.config_class(
+            input_shape=(28, 28, 1),
+            latent_dim=args.latent_dim,
+            reconstruction_loss="mse",
+            seed=args.seed,
+            **fields,
+        )
         model = cls(config, encoder=encoder, decoder=decoder)
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
         start = time.perf_counter()
@@ -68,15 +79,22 @@ def main() -> None:
         train_s = time.perf_counter() - start
         sampler = tfvae.build_sampler("gmm", model, n_components=10).fit(data.x_train)
         samples = np.asarray(sampler.sample(args.n, seed=args.seed))
-        recon = np.concatenate([np.asarray(model.reconstruct(real[i : i + 500]))
-                                for i in range(0, len(real), 500)])  # fmt: skip
-        scores = {"fid_samples": fid(real, samples, extractor),
-                  "fid_reconstructions": fid(real, recon, extractor),
-                  **precision_recall(real, samples, extractor)}  # fmt: skip
+        recon = np.concatenate(
+            [np.asarray(model.reconstruct(real[i : i + 500])) for i in range(0, len(real), 500)]
+        )
+        scores = {
+            "fid_samples": fid(real, samples, extractor),
+            "fid_reconstructions": fid(real, recon, extractor),
+            **precision_recall(real, samples, extractor),
+        }
         rows.append((name, fields, scores, train_s))
         grids.append(image_grid(samples[:36], ncols=6))
-        print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
-              + f" (train {train_s:.0f} s)", flush=True)  # fmt: skip
+        print(
+            f"{name}: "
+            + ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
+            + f" (train {train_s:.0f} s)",
+            flush=True,
+        )
 
     lines = [
         f"Fashion-MNIST, {len(data.x_train)} training images, {args.epochs} epochs, conv nets "
@@ -90,13 +108,18 @@ def main() -> None:
     ]
     for name, fields, s, train_s in rows:
         settings = ", ".join(f"{k}={v}" for k, v in fields.items()) or "-"
-        lines.append(f"| {name} | {settings} | {s['fid_samples']:.2f} | "
-                     f"{s['fid_reconstructions']:.2f} | {s['precision']:.3f} | "
-                     f"{s['recall']:.3f} | {train_s:.0f} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {settings} | {s['fid_samples']:.2f} | "
+            f"{s['fid_reconstructions']:.2f} | {s['precision']:.3f} | "
+            f"{s['recall']:.3f} | {train_s:.0f} |"
+        )
     keys = ("fid_samples", "fid_reconstructions", "precision", "recall")
-    write_table("\n".join(lines), ["model", *keys, "train_s"],
-                [[name, *(f"{s[k]:.4f}" for k in keys), f"{t:.0f}"] for name, _, s, t in rows],
-                args.out)  # fmt: skip
+    write_table(
+        "\n".join(lines),
+        ["model", *keys, "train_s"],
+        [[name, *(f"{s[k]:.4f}" for k in keys), f"{t:.0f}"] for name, _, s, t in rows],
+        args.out,
+    )
     if args.pictures:
         pad = np.ones((grids[0].shape[0], 4, *grids[0].shape[2:]), grids[0].dtype)
         strip = np.concatenate([part for g in grids for part in (g, pad)][:-1], axis=1)

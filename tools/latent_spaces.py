@@ -47,12 +47,17 @@ def main() -> None:
         keras.utils.set_random_seed(0)
         cls = tfvae.get_model_class(name)
         dim = dims.get(name, 2)
-        config = cls.config_class(input_shape=data.input_shape, latent_dim=dim,
-                                  reconstruction_loss="bce")  # fmt: skip
+        config = cls.config_class(
+            input_shape=data.input_shape, latent_dim=dim, reconstruction_loss="bce"
+        )
         encoder, decoder = tfvae.nn.benchmark_networks(
-            "conv", data.input_shape, dim, variational=cls.variational,
-            output_activation="linear", width=16,
-        )  # fmt: skip
+            "conv",
+            data.input_shape,
+            dim,
+            variational=cls.variational,
+            output_activation="linear",
+            width=16,
+        )
         model = cls(config, encoder=encoder, decoder=decoder)
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
         model.fit(data.train, epochs=args.epochs, verbose=2, callbacks=data.callbacks())
@@ -60,8 +65,9 @@ def main() -> None:
         ax = fig.add_subplot(
             1, len(names), i + 1, projection="3d" if dim == 3 and geometry == "sphere" else None
         )
-        latent_space(model, data.x_test[:3000], data.y_test[:3000], ax=ax,
-                     class_names=data.class_names)  # fmt: skip
+        latent_space(
+            model, data.x_test[:3000], data.y_test[:3000], ax=ax, class_names=data.class_names
+        )
         print(
             f"{name}: drawn ({geometry}, latent_dim {dim}); test codes spread "
             f"{np.asarray(model.embed(data.x_test[:3000])).std(0).round(2)}"

@@ -44,8 +44,10 @@ def main() -> None:
 
         check_s = _median_seconds(checks, args.rounds)
         load_s = _median_seconds(lambda f=folder: tfvae.hub.load_pretrained(f), args.rounds)
-        print(f"| {folder.name} | {check_s * 1e3:.1f} | {load_s * 1e3:.0f} | "
-              f"{100 * check_s / load_s:.1f}% |")  # fmt: skip
+        print(
+            f"| {folder.name} | {check_s * 1e3:.1f} | {load_s * 1e3:.0f} | "
+            f"{100 * check_s / load_s:.1f}% |"
+        )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,14 @@ def main() -> None:
 
     import tfvae
 
-    data = tfvae.data.load("fashion_mnist", batch_size=args.batch_size, limit=args.train,
-                           validation_split=0.0, binarize=True, seed=args.seed)  # fmt: skip
+    data = tfvae.data.load(
+        "fashion_mnist",
+        batch_size=args.batch_size,
+        limit=args.train,
+        validation_split=0.0,
+        binarize=True,
+        seed=args.seed,
+    )
     x_test = tfvae.data.binarize(data.x_test[: args.test], seed=args.seed)
     rows = []
     for name in args.models.split(","):
@@ -54,9 +60,13 @@ def main() -> None:
         encoder, decoder = tfvae.nn.benchmark_networks(
             "conv", (28, 28, 1), args.latent_dim, output_activation="linear", width=args.width
         )
-        config = cls.config_class(input_shape=(28, 28, 1), latent_dim=args.latent_dim,
-                                  reconstruction_loss="bce", seed=args.seed,
-                                  **MODELS.get(cls.__name__, {}))  # fmt: skip
+        config = cls.config_class(
+            input_shape=(28, 28, 1),
+            latent_dim=args.latent_dim,
+            reconstruction_loss="bce",
+            seed=args.seed,
+            **MODELS.get(cls.__name__, {}),
+        )
         model = cls(config, encoder=encoder, decoder=decoder)
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
         start = time.perf_counter()
@@ -78,8 +88,10 @@ def main() -> None:
     ]
     for name, _config, nll, train_s, nll_s in rows:
         settings = ", ".join(f"{k}={v}" for k, v in MODELS.get(name, {}).items()) or "-"
-        lines.append(f"| {name} | {settings} | {nll.nll:.2f} +- {nll.stderr:.2f} | "
-                     f"{train_s:.0f} | {nll_s:.0f} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {settings} | {nll.nll:.2f} +- {nll.stderr:.2f} | "
+            f"{train_s:.0f} | {nll_s:.0f} |"
+        )
     table = "\n".join(lines)
     print("\n" + table)
     if args.out:

@@ -8,8 +8,14 @@ import os
 from collections.abc import Sequence
 
 
-def common_arguments(parser: argparse.ArgumentParser, models: Sequence[str], epochs: int,
-                     train: int, latent_dim: int, pictures: str) -> None:  # fmt: skip
+def common_arguments(
+    parser: argparse.ArgumentParser,
+    models: Sequence[str],
+    epochs: int,
+    train: int,
+    latent_dim: int,
+    pictures: str,
+) -> None:
     """``--models --epochs --train --latent_dim --batch_size --seed --out --pictures``."""
     parser.add_argument("--models", default=",".join(models))
     parser.add_argument("--epochs", type=int, default=epochs)
@@ -21,8 +27,9 @@ def common_arguments(parser: argparse.ArgumentParser, models: Sequence[str], epo
     parser.add_argument("--pictures", default=None, help=pictures)
 
 
-def write_table(markdown: str, header: Sequence[str], rows: Sequence[Sequence[object]],
-                out: str | None) -> None:  # fmt: skip
+def write_table(
+    markdown: str, header: Sequence[str], rows: Sequence[Sequence[object]], out: str | None
+) -> None:
     """Print the Markdown table; with ``out``, write it there and the rows as a CSV beside it."""
     print("\n" + markdown)
     if not out:

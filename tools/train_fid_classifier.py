@@ -47,28 +47,39 @@ def main() -> None:
 
     keras.utils.set_random_seed(args.seed)
     data = tfvae.data.load("fashion_mnist", batch_size=128, validation_split=0.0, seed=args.seed)
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        keras.layers.Conv2D(32, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Conv2D(64, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Flatten(),
-        keras.layers.Dense(args.features, activation="relu", name="features"),
-        keras.layers.Dropout(0.3),
-        keras.layers.Dense(10, name="logits"),
-    ], name="fashion_mnist_classifier")  # fmt: skip
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])  # fmt: skip
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(64, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(args.features, activation="relu", name="features"),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(10, name="logits"),
+        ],
+        name="fashion_mnist_classifier",
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     model.fit(data.x_train, data.y_train, batch_size=128, epochs=args.epochs, verbose=2)
     _, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1000, verbose=0)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / "model.keras")
-    (out / "README.md").write_text(CARD.format(features=args.features, params=model.count_params(),
-                                               epochs=args.epochs, seed=args.seed,
-                                               accuracy=accuracy))  # fmt: skip
+    (out / "README.md").write_text(
+        CARD.format(
+            features=args.features,
+            params=model.count_params(),
+            epochs=args.epochs,
+            seed=args.seed,
+            accuracy=accuracy,
+        )
+    )
     size = (out / "model.keras").stat().st_size / 1e6
     print(f"test accuracy {accuracy:.4f}; wrote {out}/model.keras ({size:.2f} MB) and README.md")
 

@@ -36,17 +36,23 @@ def train_one(key: str, epochs: int, limit: int | None, out_root: Path) -> Path:
     keras.utils.set_random_seed(0)
     data = tfvae.data.load("fashion_mnist", batch_size=64, seed=0, limit=limit)
     cls = tfvae.get_model_class(name)
-    config = cls.config_class(input_shape=data.input_shape, latent_dim=16,
-                              reconstruction_loss="bce", seed=0)  # fmt: skip
+    config = cls.config_class(
+        input_shape=data.input_shape, latent_dim=16, reconstruction_loss="bce", seed=0
+    )
     activation = tfvae.distributions.get_likelihood("bce").decoder_activation
     encoder, decoder = tfvae.nn.benchmark_networks(
-        "conv", data.input_shape, 16, variational=cls.variational, output_activation=activation,
+        "conv",
+        data.input_shape,
+        16,
+        variational=cls.variational,
+        output_activation=activation,
         width=16,
-    )  # fmt: skip
+    )
     model = cls(config, encoder=encoder, decoder=decoder)
     run_dir = ROOT / "runs" / f"saved_{key}"
-    trainer = tfvae.TrainerConfig(output_dir=str(run_dir), epochs=epochs, batch_size=64,
-                                  learning_rate=1e-3, verbose=2, seed=0)  # fmt: skip
+    trainer = tfvae.TrainerConfig(
+        output_dir=str(run_dir), epochs=epochs, batch_size=64, learning_rate=1e-3, verbose=2, seed=0
+    )
     tfvae.TrainingPipeline(model, trainer)(data)
 
     x_test = data.x_test[:2000]
@@ -60,14 +66,19 @@ def train_one(key: str, epochs: int, limit: int | None, out_root: Path) -> Path:
     folder = out_root / f"{key}_fashion_mnist"
     shutil.rmtree(folder, ignore_errors=True)
     tfvae.hub.save_pretrained(
-        model, folder, training_config=trainer, data="fashion_mnist", metrics=metrics,
-        sampler=sampler, license="apache-2.0",
+        model,
+        folder,
+        training_config=trainer,
+        data="fashion_mnist",
+        metrics=metrics,
+        sampler=sampler,
+        license="apache-2.0",
         description=f"A small pretrained model shipped with tfvae ({family}): conv benchmark "
         f"networks for 28x28 at width 16, latent_dim 16, {epochs} epochs on 54,000 "
         "Fashion-MNIST training images (6,000 held out for validation; "
         "tools/train_saved_models.py). Metrics on 2,000 test "
         "images.",
-    )  # fmt: skip
+    )
     size = (folder / "model.keras").stat().st_size / 2**20
     print(f"{name}: {metrics} -> {folder} (model.keras {size:.1f} MB)")
     return folder

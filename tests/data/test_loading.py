@@ -61,8 +61,13 @@ def test_idx_truncated_is_refused(tmp_path):
 def test_npz_with_splits(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "d.npz"
-    np.savez(path, x_train=rng.random((20, 4, 4, 3)), y_train=np.arange(20),
-             x_test=rng.random((6, 4, 4, 3)), y_test=np.arange(6))  # fmt: skip
+    np.savez(
+        path,
+        x_train=rng.random((20, 4, 4, 3)),
+        y_train=np.arange(20),
+        x_test=rng.random((6, 4, 4, 3)),
+        y_test=np.arange(6),
+    )
     data = tfvae.data.load(path, validation_split=0.25, batch_size=4)
     assert data.input_shape == (4, 4, 3)
     assert (len(data.x_train), len(data.x_val), len(data.x_test)) == (15, 5, 6)

@@ -41,8 +41,9 @@ def test_each_factor_changes_what_it_names():
 
 
 def test_every_shape_stays_inside_the_image():
-    corners = np.array([[s, 5, o, x, y] for s in range(3) for o in (0, 5, 14)
-                        for x in (0, 31) for y in (0, 31)])  # fmt: skip
+    corners = np.array(
+        [[s, 5, o, x, y] for s in range(3) for o in (0, 5, 14) for x in (0, 31) for y in (0, 31)]
+    )
     images = render(corners)
     assert images[:, 0].sum() == images[:, -1].sum() == 0
     assert images[:, :, 0].sum() == images[:, :, -1].sum() == 0

@@ -43,8 +43,9 @@ def test_bernoulli_reconstruction_is_summed_binary_cross_entropy():
     p = 1 / (1 + np.exp(-logits))
     bce = -(x * np.log(p) + (1 - x) * np.log(1 - p)).reshape(4, -1).sum(-1)
     like = BernoulliLikelihood()
-    np.testing.assert_allclose(like.reconstruction_loss(tf.constant(x), tf.constant(logits)), bce,
-                               rtol=1e-10)  # fmt: skip
+    np.testing.assert_allclose(
+        like.reconstruction_loss(tf.constant(x), tf.constant(logits)), bce, rtol=1e-10
+    )
     xb = (x > 0.5).astype(np.float64)
     tfp_lp = like.distribution(tf.constant(logits)).log_prob(xb).numpy()
     np.testing.assert_allclose(
@@ -58,8 +59,9 @@ def test_gaussian_reconstruction_is_pythae_mse_and_log_prob_is_exact():
     x, mean = rng.random((4, 6)), rng.random((4, 6))
     like = GaussianLikelihood()
     half_sse = 0.5 * ((x - mean) ** 2).sum(-1)
-    np.testing.assert_allclose(like.reconstruction_loss(tf.constant(x), tf.constant(mean)), half_sse,
-                               rtol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        like.reconstruction_loss(tf.constant(x), tf.constant(mean)), half_sse, rtol=1e-12
+    )
     exact = -half_sse - 6 / 2 * math.log(2 * math.pi)
     np.testing.assert_allclose(like.log_prob(tf.constant(x), tf.constant(mean)), exact, rtol=1e-12)
     np.testing.assert_allclose(like.distribution(tf.constant(mean)).log_prob(x), exact, rtol=1e-12)

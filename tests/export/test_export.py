@@ -61,8 +61,13 @@ def exported(tmp_path_factory):
             out[name] = res
         print(json.dumps(out))
     """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
-                          env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return root, models, x, z, json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -75,8 +80,9 @@ def test_saved_model_signatures_match_keras_in_a_fresh_process(name, exported):
     np.testing.assert_allclose(res["serving_default"], model(x), atol=1e-5)
     np.testing.assert_allclose(res["encode"]["embedding"], model.encode(x), atol=1e-5)
     if model.variational:
-        np.testing.assert_allclose(res["encode"]["log_covariance"],
-                                   model.encoder(x)["log_covariance"], atol=1e-5)  # fmt: skip
+        np.testing.assert_allclose(
+            res["encode"]["log_covariance"], model.encoder(x)["log_covariance"], atol=1e-5
+        )
     np.testing.assert_allclose(res["decode"], model.decode(z), atol=1e-5)
     import tensorflow as tf
 
@@ -88,9 +94,21 @@ def test_saved_model_signatures_match_keras_in_a_fresh_process(name, exported):
 
 def test_saved_model_cli_lists_the_signatures(exported):
     root = exported[0]
-    proc = subprocess.run([sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "show",
-                           "--dir", str(root / "VAE"), "--all"], capture_output=True, text=True,
-                          timeout=300, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tensorflow.python.tools.saved_model_cli",
+            "show",
+            "--dir",
+            str(root / "VAE"),
+            "--all",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     for signature in SIGNATURES:
         assert f"signature_def['{signature}']" in proc.stdout

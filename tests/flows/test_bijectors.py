@@ -42,13 +42,17 @@ def _bijectors():
         "radial_contracting": flows.Radial(rng.normal(size=D), 1.0, -3.0),
         "nice": flows.NICE(np.array([1.0, 0.0, 0.0]), _coupling_fn()),
         "realnvp": flows.RealNVP(np.array([0.0, 1.0, 1.0]), _coupling_fn()),
-        "batch_norm": flows.BatchNorm(rng.normal(size=D), rng.random(D) + 0.5, rng.normal(size=D) * 0.3,
-                                      rng.normal(size=D)),  # fmt: skip
+        "batch_norm": flows.BatchNorm(
+            rng.normal(size=D), rng.random(D) + 0.5, rng.normal(size=D) * 0.3, rng.normal(size=D)
+        ),
         "maf": flows.MAF(made),
         "iaf": flows.IAF(made),
         "maf_context": tfb.MaskedAutoregressiveFlow(
-            shift_and_log_scale_fn=lambda y: made_ctx(y, context=tf.broadcast_to(ctx, [*y.shape[:-1], 2]))),
-    }  # fmt: skip
+            shift_and_log_scale_fn=lambda y: made_ctx(
+                y, context=tf.broadcast_to(ctx, [*y.shape[:-1], 2])
+            )
+        ),
+    }
 
 
 BIJECTORS = list(_bijectors())

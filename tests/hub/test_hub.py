@@ -39,12 +39,20 @@ class LocalHub:
         def upload_folder(self, repo_id, folder_path, commit_message=None, revision=None, **kw):
             target = hub.folder(repo_id, revision)
             shutil.copytree(folder_path, target, dirs_exist_ok=True)
-            hub.calls.append(("upload_folder", repo_id, revision, commit_message,
-                              sorted(p.name for p in Path(folder_path).iterdir())))  # fmt: skip
+            hub.calls.append(
+                (
+                    "upload_folder",
+                    repo_id,
+                    revision,
+                    commit_message,
+                    sorted(p.name for p in Path(folder_path).iterdir()),
+                )
+            )
             return f"commit to {repo_id}@{revision or 'main'}"
 
-        def snapshot_download(repo_id, revision=None, cache_dir=None, token=None,
-                              local_files_only=False, **kw):  # fmt: skip
+        def snapshot_download(
+            repo_id, revision=None, cache_dir=None, token=None, local_files_only=False, **kw
+        ):
             hub.calls.append(("snapshot_download", repo_id, revision, local_files_only))
             target = hub.folder(repo_id, revision)
             if not target.is_dir():
@@ -77,15 +85,28 @@ def trained(digits):
 def test_push_then_from_pretrained_gives_identical_outputs(trained, digits, local_hub):
     model, sampler = trained
     config = tfvae.TrainerConfig(epochs=1, batch_size=64)
-    info = model.push_to_hub("someone/tiny-vae", data="digits", metrics={"nll": 31.5},
-                             training_config=config, sampler=sampler, revision="v1",
-                             license="apache-2.0")  # fmt: skip
+    info = model.push_to_hub(
+        "someone/tiny-vae",
+        data="digits",
+        metrics={"nll": 31.5},
+        training_config=config,
+        sampler=sampler,
+        revision="v1",
+        license="apache-2.0",
+    )
     assert info == "commit to someone/tiny-vae@v1"
     upload = next(c for c in local_hub.calls if c[0] == "upload_folder")
-    assert upload[4] == sorted([
-        "README.md", "config.json", "model.keras", "samples.png", "sampler.json",
-        "sampler_state.npz", "training_config.json",
-    ])  # fmt: skip
+    assert upload[4] == sorted(
+        [
+            "README.md",
+            "config.json",
+            "model.keras",
+            "samples.png",
+            "sampler.json",
+            "sampler_state.npz",
+            "training_config.json",
+        ]
+    )
     assert ("create_branch", "someone/tiny-vae", "v1") in local_hub.calls
 
     loaded = tfvae.AutoModel.from_pretrained("someone/tiny-vae", revision="v1")
@@ -98,8 +119,9 @@ def test_push_then_from_pretrained_gives_identical_outputs(trained, digits, loca
     folder = local_hub.folder("someone/tiny-vae", "v1")
     restored = tfvae.hub.load_sampler(folder, loaded)
     assert max_abs_diff(restored.sample(8, seed=1), sampler.sample(8, seed=1)) < 1e-6
-    np.testing.assert_allclose(restored.log_prob(model.embed(x)), sampler.log_prob(model.embed(x)),
-                               rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        restored.log_prob(model.embed(x)), sampler.log_prob(model.embed(x)), rtol=1e-6
+    )
 
     card = huggingface_hub.ModelCard((folder / "README.md").read_text())
     assert card.data.library_name == "tfvae"
@@ -199,11 +221,41 @@ def test_cli_generates_with_the_shared_sampler_and_evaluates_on_the_named_data(t
     model, sampler = trained
     folder = model.save_pretrained(tmp_path / "shared", data="digits", sampler=sampler)
     out = tmp_path / "s.png"
-    assert cli.main(["tfvae", "generate", "--model", str(folder), "--sampler", "gmm", "--n", "6",
-                     "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        cli.main(
+            [
+                "tfvae",
+                "generate",
+                "--model",
+                str(folder),
+                "--sampler",
+                "gmm",
+                "--n",
+                "6",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     with np.load(tmp_path / "s.npz") as saved:  # the shared GMM, not a refit one
         assert max_abs_diff(saved["samples"], sampler.sample(6, seed=0)) < 1e-6
     result = tmp_path / "nll.json"
-    assert cli.main(["tfvae", "evaluate", "--model", str(folder), "--n-samples", "5", "--limit",
-                     "10", "--out", str(result)]) == 0  # fmt: skip
+    assert (
+        cli.main(
+            [
+                "tfvae",
+                "evaluate",
+                "--model",
+                str(folder),
+                "--n-samples",
+                "5",
+                "--limit",
+                "10",
+                "--out",
+                str(result),
+            ]
+        )
+        == 0
+    )
     assert json.loads(result.read_text())["data"] == "digits"

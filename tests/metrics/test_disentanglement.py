@@ -46,15 +46,19 @@ def entangled(x):  # two factors mixed in two codes, the third clean
 
 @pytest.fixture(scope="module")
 def scores():
-    return {name: evaluate_disentanglement(rep, DATA, seed=1, scale=0.05)
-            for name, rep in (("perfect", permuted), ("random", random_codes),
-                              ("entangled", entangled))}  # fmt: skip
+    return {
+        name: evaluate_disentanglement(rep, DATA, seed=1, scale=0.05)
+        for name, rep in (("perfect", permuted), ("random", random_codes), ("entangled", entangled))
+    }
 
 
 def _main(result):
-    return {"beta_vae": result["beta_vae"]["eval_accuracy"],
-            "factor_vae": result["factor_vae"]["eval_accuracy"], "mig": result["mig"]["mig"],
-            "dci": result["dci"]["disentanglement"]}  # fmt: skip
+    return {
+        "beta_vae": result["beta_vae"]["eval_accuracy"],
+        "factor_vae": result["factor_vae"]["eval_accuracy"],
+        "mig": result["mig"]["mig"],
+        "dci": result["dci"]["disentanglement"],
+    }
 
 
 def test_perfect_codes_score_near_the_maximum(scores):
@@ -84,12 +88,14 @@ def test_entangled_codes_score_in_between(scores):
 def test_mig_matches_a_direct_scikit_learn_computation():
     rng = np.random.default_rng(0)
     factors = DATA.sample_factors(2000, rng)
-    codes = np.stack([factors[:, 0] + rng.integers(0, 2, 2000), factors[:, 1],
-                      rng.integers(0, 3, 2000)], axis=1).astype(float)  # fmt: skip
+    codes = np.stack(
+        [factors[:, 0] + rng.integers(0, 2, 2000), factors[:, 1], rng.integers(0, 3, 2000)], axis=1
+    ).astype(float)
     # integer codes with fewer distinct values than bins: binning keeps them distinct
     got = mig_from_codes(codes, factors, num_bins=20)
-    mi = np.array([[mutual_info_score(factors[:, j], codes[:, i]) for j in range(3)]
-                   for i in range(3)])  # fmt: skip
+    mi = np.array(
+        [[mutual_info_score(factors[:, j], codes[:, i]) for j in range(3)] for i in range(3)]
+    )
     entropy = np.array([mutual_info_score(f, f) for f in factors.T])
     top = np.sort(mi, axis=0)
     expected = np.mean((top[-1] - top[-2]) / entropy)
@@ -111,13 +117,22 @@ def test_metrics_accept_models_and_check_arguments():
             return permuted(x)
 
     assert mig(Encoder(), DATA, num_train=500)["mig"] > 0.9
-    assert factor_vae_score(Encoder(), DATA, num_train=50, num_eval=20,
-                            num_variance_estimate=200)["eval_accuracy"] == 1.0  # fmt: skip
+    assert (
+        factor_vae_score(Encoder(), DATA, num_train=50, num_eval=20, num_variance_estimate=200)[
+            "eval_accuracy"
+        ]
+        == 1.0
+    )
     assert beta_vae_score(Encoder(), DATA, num_train=60, num_eval=30)["eval_accuracy"] > 0.9
-    assert dci(Encoder(), DATA, num_train=300, num_test=100,
-               regressor="random_forest")["disentanglement"] > 0.9  # fmt: skip
-    collapsed = factor_vae_score(lambda x: np.zeros((len(x), 3)), DATA, num_train=5, num_eval=5,
-                                 num_variance_estimate=50)  # fmt: skip
+    assert (
+        dci(Encoder(), DATA, num_train=300, num_test=100, regressor="random_forest")[
+            "disentanglement"
+        ]
+        > 0.9
+    )
+    collapsed = factor_vae_score(
+        lambda x: np.zeros((len(x), 3)), DATA, num_train=5, num_eval=5, num_variance_estimate=50
+    )
     assert collapsed["num_active_dims"] == 0 and collapsed["eval_accuracy"] == 0.0
     with pytest.raises(ValueError, match="codes \\[n, D\\]"):
         mig(lambda x: np.zeros(len(x)), DATA, num_train=10)

@@ -10,8 +10,15 @@ from tests.conftest import max_abs_diff
 
 def test_capacity_grows_with_saved_steps_and_loss_falls(fashion, tmp_path):
     keras.utils.set_random_seed(0)
-    model = tfvae.build_model("DisentangledBetaVAE", input_shape=(28, 28, 1), latent_dim=4,
-                              reconstruction_loss="bce", beta=2.0, C=20.0, warmup_steps=100)  # fmt: skip
+    model = tfvae.build_model(
+        "DisentangledBetaVAE",
+        input_shape=(28, 28, 1),
+        latent_dim=4,
+        reconstruction_loss="bce",
+        beta=2.0,
+        C=20.0,
+        warmup_steps=100,
+    )
     assert float(model.capacity()) == 0.0
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     history = model.fit(fashion.train, epochs=2, verbose=0).history  # 2 x 57 steps

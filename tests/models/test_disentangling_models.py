@@ -23,15 +23,23 @@ def shapes():
 
 
 def _nets(latent, variational=True):
-    return tfvae.nn.benchmark_networks("conv", (64, 64, 1), latent, width=8,
-                                       output_activation="linear", variational=variational)  # fmt: skip
+    return tfvae.nn.benchmark_networks(
+        "conv", (64, 64, 1), latent, width=8, output_activation="linear", variational=variational
+    )
 
 
 def _build(name, latent=4, **fields):
     keras.utils.set_random_seed(0)
     enc, dec = _nets(latent, tfvae.get_model_class(name).variational)
-    return tfvae.build_model(name, input_shape=(64, 64, 1), latent_dim=latent,
-                             reconstruction_loss="bce", encoder=enc, decoder=dec, **fields)  # fmt: skip
+    return tfvae.build_model(
+        name,
+        input_shape=(64, 64, 1),
+        latent_dim=latent,
+        reconstruction_loss="bce",
+        encoder=enc,
+        decoder=dec,
+        **fields,
+    )
 
 
 def _log_normal(z, mu, log_var):
@@ -70,8 +78,9 @@ def test_stratified_weights_rows_sum_to_one():
 
 @pytest.mark.parametrize("mss", [True, False])
 def test_beta_tc_decomposition_matches_float64_reference(mss):
-    model = tfvae.build_model("BetaTCVAE", input_shape=(4,), latent_dim=3, use_mss=mss,
-                              dataset_size=50)  # fmt: skip
+    model = tfvae.build_model(
+        "BetaTCVAE", input_shape=(4,), latent_dim=3, use_mss=mss, dataset_size=50
+    )
     rng = np.random.default_rng(0)
     z, mu = rng.normal(size=(7, 3)), rng.normal(size=(7, 3))
     log_var = rng.normal(scale=0.3, size=(7, 3))
@@ -94,13 +103,16 @@ def test_permute_dims_shuffles_each_column_independently():
     np.testing.assert_array_equal(permute_dims(z, tf.constant([1, 2])).numpy(), p)  # seeded
 
 
-@pytest.mark.parametrize("name,fields", [
-    ("BetaTCVAE", {"beta": 4.0}),
-    ("FactorVAE", {"gamma": 5.0, "discriminator_hidden_units": 64, "discriminator_layers": 2}),
-    ("DisentangledBetaVAE", {"beta": 5.0, "C": 10.0, "warmup_steps": 20}),
-    ("InfoVAE_MMD", {"lbd": 10.0}),
-    ("WAE_MMD", {}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name,fields",
+    [
+        ("BetaTCVAE", {"beta": 4.0}),
+        ("FactorVAE", {"gamma": 5.0, "discriminator_hidden_units": 64, "discriminator_layers": 2}),
+        ("DisentangledBetaVAE", {"beta": 5.0, "C": 10.0, "warmup_steps": 20}),
+        ("InfoVAE_MMD", {"lbd": 10.0}),
+        ("WAE_MMD", {}),
+    ],
+)
 def test_trains_on_shapes_saves_reloads_resumes(name, fields, shapes, tmp_path):
     x, _ = shapes
     model = _build(name, **fields)
@@ -141,20 +153,29 @@ def test_factor_vae_discriminator_learns_only_from_its_loss(shapes):
     enc = [v.numpy() for v in model.encoder.trainable_variables]
     disc = [v.numpy() for v in model.discriminator.trainable_variables]
     model.fit(x[:128], batch_size=64, epochs=1, verbose=0)
-    assert all(max_abs_diff(a, b.numpy()) == 0.0 for a, b in
-               zip(enc, model.encoder.trainable_variables, strict=True))  # fmt: skip
-    assert all(max_abs_diff(a, b.numpy()) > 0.0 for a, b in
-               zip(disc, model.discriminator.trainable_variables, strict=True))  # fmt: skip
+    assert all(
+        max_abs_diff(a, b.numpy()) == 0.0
+        for a, b in zip(enc, model.encoder.trainable_variables, strict=True)
+    )
+    assert all(
+        max_abs_diff(a, b.numpy()) > 0.0
+        for a, b in zip(disc, model.discriminator.trainable_variables, strict=True)
+    )
     with pytest.raises(ValueError, match="2 logits"):
-        tfvae.build_model("FactorVAE", input_shape=(4,), latent_dim=2,
-                          discriminator=tfvae.nn.MLPDiscriminator(2, 8, 1, num_outputs=3))  # fmt: skip
+        tfvae.build_model(
+            "FactorVAE",
+            input_shape=(4,),
+            latent_dim=2,
+            discriminator=tfvae.nn.MLPDiscriminator(2, 8, 1, num_outputs=3),
+        )
 
 
 def test_pipeline_sets_the_dataset_size(tmp_path):
     model = tfvae.build_model("BetaTCVAE", input_shape=(8, 8, 1), latent_dim=2)
     data = tfvae.data.load("digits", batch_size=64, seed=0)
-    config = tfvae.TrainerConfig(output_dir=str(tmp_path), epochs=1, verbose=0,
-                                 image_summaries=False)  # fmt: skip
+    config = tfvae.TrainerConfig(
+        output_dir=str(tmp_path), epochs=1, verbose=0, image_summaries=False
+    )
     tfvae.TrainingPipeline(model, config)(data)
     assert float(model.dataset_size.numpy()) == len(data.x_train)
     fixed = tfvae.build_model("BetaTCVAE", input_shape=(8, 8, 1), latent_dim=2, dataset_size=10)

@@ -21,8 +21,9 @@ FLOW_MODELS = {
 
 def _build(name):
     keras.utils.set_random_seed(0)
-    return tfvae.build_model(name, input_shape=(28, 28, 1), latent_dim=4, reconstruction_loss="bce",
-                             **FLOW_MODELS[name])  # fmt: skip
+    return tfvae.build_model(
+        name, input_shape=(28, 28, 1), latent_dim=4, reconstruction_loss="bce", **FLOW_MODELS[name]
+    )
 
 
 @pytest.mark.parametrize("name", FLOW_MODELS)
@@ -54,8 +55,11 @@ def test_trains_saves_reloads_generates(name, fashion, tmp_path):
     assert max_abs_diff(loaded.reconstruct(x), model.reconstruct(x)) == 0.0
     enc_a, enc_b = model.encoder(x), loaded.encoder(x)
     seed = tf.constant([3, 4], tf.int32)
-    np.testing.assert_allclose(loaded.sample_posterior(enc_b, 3, seed)[1].numpy(),
-                               model.sample_posterior(enc_a, 3, seed)[1].numpy(), rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        loaded.sample_posterior(enc_b, 3, seed)[1].numpy(),
+        model.sample_posterior(enc_a, 3, seed)[1].numpy(),
+        rtol=1e-6,
+    )
     samples = np.asarray(loaded.generate(5, seed=0))
     assert samples.shape == (5, 28, 28, 1)
     # under XLA (its own RNG algorithm): seeded, and log q of the draws is the change of variables
@@ -83,8 +87,14 @@ def test_flow_samplers_fit_codes_and_generate(sampler_name, batch_norm, fashion,
     )
     model.compile(optimizer="adam")
     model.fit(fashion.train, epochs=2, verbose=0)
-    sampler = tfvae.build_sampler(sampler_name, model, epochs=8, hidden_size=32, n_hidden_in_made=2,
-                                  include_batch_norm=batch_norm)  # fmt: skip
+    sampler = tfvae.build_sampler(
+        sampler_name,
+        model,
+        epochs=8,
+        hidden_size=32,
+        n_hidden_in_made=2,
+        include_batch_norm=batch_norm,
+    )
     sampler.fit(fashion.x_train)
     losses = sampler.history.history["loss"]
     assert losses[-1] < losses[0]
@@ -100,8 +110,9 @@ def test_flow_samplers_fit_codes_and_generate(sampler_name, batch_norm, fashion,
     np.testing.assert_allclose(restored.log_prob(held_out), sampler.log_prob(held_out), rtol=1e-5)
     state = sampler.get_state()
     assert all(v.dtype != object for v in state.values()) and int(state["code_dim"]) == 4
-    other = tfvae.build_sampler(sampler_name, model, hidden_size=16, n_hidden_in_made=2,
-                                include_batch_norm=batch_norm)  # fmt: skip
+    other = tfvae.build_sampler(
+        sampler_name, model, hidden_size=16, n_hidden_in_made=2, include_batch_norm=batch_norm
+    )
     with pytest.raises(ValueError, match="do not fit the network its config builds"):
         other.set_state(state)
     assert not other.is_fitted

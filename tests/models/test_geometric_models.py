@@ -32,8 +32,9 @@ def test_500_steps_on_fashion_mnist_then_save_reload_resume_generate(name, fashi
     enc = tfvae.nn.MLPEncoder(fields["latent_dim"], **small)
     decoder_cls = tfvae.nn.GyroplaneMLPDecoder if name == "PoincareVAE" else tfvae.nn.MLPDecoder
     dec = decoder_cls((28, 28, 1), output_activation="linear", **small)
-    model = tfvae.build_model(name, input_shape=(28, 28, 1), reconstruction_loss="bce",
-                              encoder=enc, decoder=dec, **fields)  # fmt: skip
+    model = tfvae.build_model(
+        name, input_shape=(28, 28, 1), reconstruction_loss="bce", encoder=enc, decoder=dec, **fields
+    )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     x = fashion.x_train[:1600]
     ds = tf.data.Dataset.from_tensor_slices(x).shuffle(1600, seed=0).repeat().batch(32)
@@ -70,9 +71,13 @@ def test_poincare_vae_codes_live_in_the_ball_and_its_sampler_checks_the_model(fa
 
 
 def test_poincare_vae_with_riemannian_normals_trains(fashion, seeded):
-    model = tfvae.build_model("poincarevae", input_shape=(28, 28, 1), latent_dim=2,
-                              prior_distribution="riemannian_normal",
-                              posterior_distribution="riemannian_normal")  # fmt: skip
+    model = tfvae.build_model(
+        "poincarevae",
+        input_shape=(28, 28, 1),
+        latent_dim=2,
+        prior_distribution="riemannian_normal",
+        posterior_distribution="riemannian_normal",
+    )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     history = model.fit(fashion.x_train[:640], batch_size=32, epochs=3, verbose=0).history
     assert np.isfinite(history["loss"]).all() and history["loss"][-1] < history["loss"][0]

@@ -57,8 +57,14 @@ def test_tempering_schedule_and_hvae_config():
 
 
 def test_hvae_learns_its_step_size_and_temperature_when_asked(digits, seeded):
-    model = tfvae.build_model("hvae", input_shape=(8, 8, 1), latent_dim=2, eps_lf=0.05,
-                              learn_eps_lf=True, learn_beta_zero=True)  # fmt: skip
+    model = tfvae.build_model(
+        "hvae",
+        input_shape=(8, 8, 1),
+        latent_dim=2,
+        eps_lf=0.05,
+        learn_eps_lf=True,
+        learn_beta_zero=True,
+    )
     assert {w.name for w in model.trainable_weights} >= {"log_eps_lf", "beta_zero_sqrt_logit"}
     model.compile(optimizer="adam")
     model.fit(digits.x_train[:128], batch_size=32, epochs=1, verbose=0)
@@ -89,8 +95,9 @@ def test_generalized_leapfrog_conserves_the_riemannian_hamiltonian_to_second_ord
     for step in (0.1, 0.05):
         z, rho = z0, rho0
         for _ in range(int(round(0.5 / step))):
-            z, rho = generalized_leapfrog(z, rho, grad_u, _inverse_metric,
-                                          tf.constant(step, tf.float64), fixed_point_steps=8)  # fmt: skip
+            z, rho = generalized_leapfrog(
+                z, rho, grad_u, _inverse_metric, tf.constant(step, tf.float64), fixed_point_steps=8
+            )
         errors.append(abs(energy(z, rho) - energy(z0, rho0)))
     assert errors[0] < 0.01 and errors[1] < errors[0] / 3, errors
 

@@ -16,8 +16,9 @@ IW_MODELS = ["IWAE", "MIWAE", "PIWAE", "CIWAE", "VAMP"]
 
 def _build(name, **fields):
     keras.utils.set_random_seed(0)
-    return tfvae.build_model(name, input_shape=(28, 28, 1), latent_dim=4, reconstruction_loss="bce",
-                             **fields)  # fmt: skip
+    return tfvae.build_model(
+        name, input_shape=(28, 28, 1), latent_dim=4, reconstruction_loss="bce", **fields
+    )
 
 
 def _same_weights(models):
@@ -102,8 +103,10 @@ def test_piwae_has_two_optimizers_whose_state_is_saved_and_restored(fashion, tmp
     enc_before = [v.numpy() for v in model.encoder.trainable_variables]
     model.fit(fashion.x_train[:64], epochs=1, batch_size=32, verbose=0)
     assert int(model.optimizer.iterations) == 2 and int(encoder_opt.iterations) == 2
-    assert all(max_abs_diff(a, b.numpy()) > 0 for a, b in
-               zip(enc_before, model.encoder.trainable_variables, strict=True))  # fmt: skip
+    assert all(
+        max_abs_diff(a, b.numpy()) > 0
+        for a, b in zip(enc_before, model.encoder.trainable_variables, strict=True)
+    )
     model.save_weights(tmp_path / "w.weights.h5")
     fresh = _build("piwae", number_samples=2, number_gradient_estimates=2)
     fresh.compile(optimizer=keras.optimizers.Adam(1e-3))

@@ -45,8 +45,9 @@ def test_mmd_matches_numpy_float64(choice):
 @pytest.mark.parametrize(("name", "fields"), [("WAE_MMD", {}), ("InfoVAE_MMD", {"lbd": 10.0})])
 def test_trains_saves_reloads_generates(name, fields, fashion, tmp_path):
     keras.utils.set_random_seed(0)
-    model = tfvae.build_model(name, input_shape=(28, 28, 1), latent_dim=4, reconstruction_loss="bce",
-                              **fields)  # fmt: skip
+    model = tfvae.build_model(
+        name, input_shape=(28, 28, 1), latent_dim=4, reconstruction_loss="bce", **fields
+    )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     history = model.fit(fashion.train, epochs=3, verbose=0, callbacks=fashion.callbacks()).history
     assert history["loss"][-1] < 0.8 * history["loss"][0]

@@ -43,8 +43,13 @@ def test_vae_loss_falls_on_real_fashion_mnist(fashion, seeded):
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     before = model.evaluate(fashion.test, return_dict=True, verbose=0)
-    history = model.fit(fashion.train, epochs=5, validation_data=fashion.validation, verbose=0,
-                        callbacks=fashion.callbacks())  # fmt: skip
+    history = model.fit(
+        fashion.train,
+        epochs=5,
+        validation_data=fashion.validation,
+        verbose=0,
+        callbacks=fashion.callbacks(),
+    )
     h = history.history
     assert {"loss", "reconstruction", "kl", "val_loss", "val_reconstruction", "val_kl"} <= set(h)
     assert model.optimizer.iterations.numpy() == 5 * 57  # 1,800 images in batches of 32
@@ -61,8 +66,13 @@ def test_history_terms_are_epoch_means_not_last_batch(digits, seeded):
     model = tfvae.build_model("vae", input_shape=digits.input_shape, latent_dim=3)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0))
     digits.epoch.assign(0)
-    history = model.fit(digits.train, epochs=1, validation_data=digits.validation, verbose=0,
-                        callbacks=digits.callbacks())  # fmt: skip
+    history = model.fit(
+        digits.train,
+        epochs=1,
+        validation_data=digits.validation,
+        verbose=0,
+        callbacks=digits.callbacks(),
+    )
     digits.epoch.assign(0)
     sums, count, last = {}, 0, None
     for step, x in enumerate(digits.train):
@@ -91,8 +101,9 @@ def test_history_terms_are_epoch_means_not_last_batch(digits, seeded):
 def _networks(kind, variational, activation):
     if kind == "default":
         return None, None
-    return nn.benchmark_networks(kind, (28, 28, 1), 4, variational=variational,
-                                 output_activation=activation, width=4)  # fmt: skip
+    return nn.benchmark_networks(
+        kind, (28, 28, 1), 4, variational=variational, output_activation=activation, width=4
+    )
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -130,8 +141,9 @@ def test_auto_model_errors(tmp_path):
 
 
 def test_inference_helpers_shapes_and_ranges(digits, seeded):
-    model = tfvae.build_model("betavae", input_shape=digits.input_shape, latent_dim=3, beta=2.0,
-                              reconstruction_loss="bce")  # fmt: skip
+    model = tfvae.build_model(
+        "betavae", input_shape=digits.input_shape, latent_dim=3, beta=2.0, reconstruction_loss="bce"
+    )
     x = digits.x_test[:4]
     assert model.encode(x).shape == (4, 3)
     assert model.reconstruct(x).shape == (4, 8, 8, 1)

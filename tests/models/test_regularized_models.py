@@ -38,8 +38,9 @@ def test_gradient_penalty_is_differentiable_for_the_training_step():
 
 
 def test_rae_l2_decays_the_decoder_only():
-    model = tfvae.build_model("RAE_L2", input_shape=(8, 8, 1), latent_dim=2, reg_weight=0.1,
-                              embedding_weight=0.0)  # fmt: skip
+    model = tfvae.build_model(
+        "RAE_L2", input_shape=(8, 8, 1), latent_dim=2, reg_weight=0.1, embedding_weight=0.0
+    )
     x = tf.zeros((2, 8, 8, 1))
     expected = 0.5 * sum(float(tf.reduce_sum(v**2)) for v in model.decoder.trainable_variables)
     with tf.GradientTape() as tape:
@@ -83,10 +84,12 @@ MODELS = {
 def test_trains_on_fashion_mnist_saves_reloads_resumes(name, fashion, tmp_path):
     keras.utils.set_random_seed(0)
     cls = tfvae.get_model_class(name)
-    enc, dec = tfvae.nn.benchmark_networks("conv", (28, 28, 1), 6, width=4,
-                                           variational=cls.variational)  # fmt: skip
-    model = tfvae.build_model(name, input_shape=(28, 28, 1), latent_dim=6, encoder=enc,
-                              decoder=dec, **MODELS[name])  # fmt: skip
+    enc, dec = tfvae.nn.benchmark_networks(
+        "conv", (28, 28, 1), 6, width=4, variational=cls.variational
+    )
+    model = tfvae.build_model(
+        name, input_shape=(28, 28, 1), latent_dim=6, encoder=enc, decoder=dec, **MODELS[name]
+    )
     model.compile(optimizer=keras.optimizers.Adam(2e-3))
     x = fashion.x_train[:640]
     history = model.fit(x, batch_size=64, epochs=3, verbose=0).history
@@ -116,16 +119,19 @@ def test_trains_on_fashion_mnist_saves_reloads_resumes(name, fashion, tmp_path):
 def test_vaegan_equilibrium_skips_whole_optimizer_steps(fashion):
     keras.utils.set_random_seed(0)
     # every cross-entropy is below 10 - 0: the discriminator is "winning" on every batch
-    model = tfvae.build_model("VAEGAN", input_shape=(28, 28, 1), latent_dim=4,
-                              equilibrium=10.0, margin=0.0)  # fmt: skip
+    model = tfvae.build_model(
+        "VAEGAN", input_shape=(28, 28, 1), latent_dim=4, equilibrium=10.0, margin=0.0
+    )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     before = [v.numpy() for v in model.discriminator.trainable_variables]
     history = model.fit(fashion.x_train[:96], batch_size=32, epochs=1, verbose=0).history
     disc_opt = model.group_optimizers["discriminator_loss"]
     assert history["discriminator_update"] == [0.0] and history["decoder_update"] == [1.0]
     assert int(disc_opt.iterations) == 0 and int(model.optimizer.iterations) == 3
-    assert all(max_abs_diff(a, b.numpy()) == 0.0 for a, b in
-               zip(before, model.discriminator.trainable_variables, strict=True))  # fmt: skip
+    assert all(
+        max_abs_diff(a, b.numpy()) == 0.0
+        for a, b in zip(before, model.discriminator.trainable_variables, strict=True)
+    )
     assert all(max_abs_diff(v, 0.0) == 0.0 for v in disc_opt.variables[2:])  # Adam slots
 
 
@@ -133,8 +139,12 @@ def test_vaegan_errors():
     with pytest.raises(ValueError, match="reconstruction_layer=3"):
         tfvae.build_model("VAEGAN", input_shape=(8, 8, 1), latent_dim=2, reconstruction_layer=3)
     with pytest.raises(ValueError, match="'logit'"):
-        tfvae.build_model("VAEGAN", input_shape=(8, 8, 1), latent_dim=2,
-                          discriminator=tfvae.nn.MLPDiscriminator([8, 8, 1], 8, 1, 1))  # fmt: skip
+        tfvae.build_model(
+            "VAEGAN",
+            input_shape=(8, 8, 1),
+            latent_dim=2,
+            discriminator=tfvae.nn.MLPDiscriminator([8, 8, 1], 8, 1, 1),
+        )
     with pytest.raises(tfvae.ConfigError, match="VAEGANConfig.adversarial_loss_scale"):
         tfvae.VAEGANConfig(adversarial_loss_scale=2.0)
 

@@ -84,10 +84,14 @@ def test_masked_receptive_field_excludes_current_and_future_positions():
 def _vqvae(use_ema=False):
     keras.utils.set_random_seed(0)
     return tfvae.build_model(
-        "VQVAE", input_shape=(28, 28, 1), latent_dim=8, num_embeddings=32, use_ema=use_ema,
+        "VQVAE",
+        input_shape=(28, 28, 1),
+        latent_dim=8,
+        num_embeddings=32,
+        use_ema=use_ema,
         encoder=tfvae.nn.SpatialConvEncoder(8, filters=(16, 32)),
         decoder=tfvae.nn.SpatialConvDecoder((28, 28, 1), filters=(32, 16)),
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("use_ema", [False, True])
@@ -126,15 +130,17 @@ def test_trains_on_fashion_mnist_reloads_resumes_and_samples(use_ema, fashion, t
 def test_flat_codes_and_errors():
     model = tfvae.build_model("VQVAE", input_shape=(8, 8, 1), latent_dim=3, num_embeddings=8)
     assert model.code_shape == (3,) and model.generate(5).shape == (5, 8, 8, 1)
-    sampler = tfvae.build_sampler("pixelcnn", model, epochs=1, hidden=8, num_layers=1,
-                                  first_kernel=1)  # fmt: skip
+    sampler = tfvae.build_sampler(
+        "pixelcnn", model, epochs=1, hidden=8, num_layers=1, first_kernel=1
+    )
     sampler.fit(np.random.default_rng(0).random((32, 8, 8, 1)).astype("float32"))
     assert sampler.sample(3).shape == (3, 8, 8, 1)
     with pytest.raises(TypeError, match="vector-quantized"):
         tfvae.build_sampler("pixelcnn", tfvae.build_model("vae", input_shape=(4,), latent_dim=2))
     with pytest.raises(ValueError, match="latent_dim is the code vector size"):
-        tfvae.build_model("VQVAE", input_shape=(28, 28, 1), latent_dim=4,
-                          encoder=tfvae.nn.SpatialConvEncoder(8))  # fmt: skip
+        tfvae.build_model(
+            "VQVAE", input_shape=(28, 28, 1), latent_dim=4, encoder=tfvae.nn.SpatialConvEncoder(8)
+        )
     with pytest.raises(tfvae.ConfigError, match="VQVAEConfig.decay"):
         tfvae.VQVAEConfig(decay=1.0)
 
@@ -167,10 +173,14 @@ def test_hierarchical_quantizer_is_greedy_residual_at_inference_and_differentiab
 def test_hrqvae_trains_reloads_resumes(fashion, tmp_path):
     keras.utils.set_random_seed(0)
     model = tfvae.build_model(
-        "HRQVAE", input_shape=(28, 28, 1), latent_dim=8, num_embeddings=16, num_levels=3,
+        "HRQVAE",
+        input_shape=(28, 28, 1),
+        latent_dim=8,
+        num_embeddings=16,
+        num_levels=3,
         encoder=tfvae.nn.SpatialConvEncoder(8, filters=(16, 32)),
         decoder=tfvae.nn.SpatialConvDecoder((28, 28, 1), filters=(32, 16)),
-    )  # fmt: skip
+    )
     model.compile(optimizer=keras.optimizers.Adam(2e-3))
     x = fashion.x_train[:640]
     history = model.fit(x, batch_size=64, epochs=3, verbose=0).history

@@ -33,5 +33,6 @@ def test_two_stage_sampler_fits_the_codes_and_generates(fashion, tmp_path):
     folder = model.save_pretrained(tmp_path / "shared", sampler=sampler)
     restored = tfvae.hub.load_sampler(folder, model)
     assert float(restored.second_stage.log_gamma) == float(sampler.second_stage.log_gamma)
-    np.testing.assert_allclose(restored.sample_codes(50, seed=3), sampler.sample_codes(50, seed=3),
-                               atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        restored.sample_codes(50, seed=3), sampler.sample_codes(50, seed=3), atol=1e-6
+    )

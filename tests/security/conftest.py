@@ -18,8 +18,13 @@ MAX_SECONDS = 10.0
 MAX_RSS_MB = 2048.0
 
 
-def run_cases(tmp_path: Path, cases: dict[str, str], setup: str = "", timeout: float = 120,
-              limit_gb: float = 3.0) -> dict[str, dict]:  # fmt: skip
+def run_cases(
+    tmp_path: Path,
+    cases: dict[str, str],
+    setup: str = "",
+    timeout: float = 120,
+    limit_gb: float = 3.0,
+) -> dict[str, dict]:
     """Run ``cases`` (label -> code) in one child process; their results by label.
 
     The address-space limit is ``limit_gb`` (TensorFlow reserves about 2 GiB of address space
@@ -29,8 +34,14 @@ def run_cases(tmp_path: Path, cases: dict[str, str], setup: str = "", timeout: f
     spec.write_text(json.dumps({"limit_gb": limit_gb, "setup": setup, "cases": cases}))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     try:
-        proc = subprocess.run([sys.executable, str(CHILD), str(spec)], capture_output=True,
-                              text=True, timeout=timeout, env=env, cwd=tmp_path)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, str(CHILD), str(spec)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=tmp_path,
+        )
     except subprocess.TimeoutExpired as err:
         pytest.fail(f"the cases {sorted(cases)} did not finish in {timeout} s (a hang): {err}")
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULTS ")]
@@ -62,8 +73,9 @@ def outside(tmp_path: Path) -> Path:
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes (to prove nothing was written there)."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}  # fmt: skip
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def assert_all_refused(results: dict[str, dict], expected: dict[str, tuple[str, str]]) -> None:

@@ -39,18 +39,55 @@ def test_cli_refuses_crafted_folders_with_one_line_and_status_2(tmp_path, outsid
     (fifo / "sampler_state.npz").unlink()
     os.mkfifo(fifo / "sampler_state.npz")
     runs = {
-        "evaluate through a link": ["evaluate", "--model", str(eval_link), "--limit", "4",
-                                    "--n-samples", "2", "--data", "fashion_mnist"],
+        "evaluate through a link": [
+            "evaluate",
+            "--model",
+            str(eval_link),
+            "--limit",
+            "4",
+            "--n-samples",
+            "2",
+            "--data",
+            "fashion_mnist",
+        ],
         "export through a link": ["export", "--model", str(export_link)],
-        "config.json a list": ["generate", "--model", str(list_config), "--n", "4",
-                               "--out", str(tmp_path / "a.png")],
-        "run_info.json a list": ["generate", "--model", str(list_info), "--n", "4",
-                                 "--out", str(tmp_path / "b.png")],
-        "sampler.json without 'sampler'": ["generate", "--model", str(no_key), "--n", "4",
-                                           "--out", str(tmp_path / "c.png")],
-        "a FIFO sampler state": ["generate", "--model", str(fifo), "--sampler", "saved",
-                                 "--out", str(tmp_path / "d.png")],
-    }  # fmt: skip
+        "config.json a list": [
+            "generate",
+            "--model",
+            str(list_config),
+            "--n",
+            "4",
+            "--out",
+            str(tmp_path / "a.png"),
+        ],
+        "run_info.json a list": [
+            "generate",
+            "--model",
+            str(list_info),
+            "--n",
+            "4",
+            "--out",
+            str(tmp_path / "b.png"),
+        ],
+        "sampler.json without 'sampler'": [
+            "generate",
+            "--model",
+            str(no_key),
+            "--n",
+            "4",
+            "--out",
+            str(tmp_path / "c.png"),
+        ],
+        "a FIFO sampler state": [
+            "generate",
+            "--model",
+            str(fifo),
+            "--sampler",
+            "saved",
+            "--out",
+            str(tmp_path / "d.png"),
+        ],
+    }
     expected = {
         "evaluate through a link": "symbolic link",
         "export through a link": "symbolic link",
@@ -75,8 +112,18 @@ def test_a_downloaded_run_info_does_not_choose_the_data(tmp_path, capsys):
         if signature:
             info["local_signature"] = signature
         (folder / "run_info.json").write_text(json.dumps(info))
-        args = ["tfvae", "generate", "--model", str(folder), "--sampler", "gmm", "--set",
-                "n_components=3", "--out", str(tmp_path / "s.png")]  # fmt: skip
+        args = [
+            "tfvae",
+            "generate",
+            "--model",
+            str(folder),
+            "--sampler",
+            "gmm",
+            "--set",
+            "n_components=3",
+            "--out",
+            str(tmp_path / "s.png"),
+        ]
         assert cli.main(args) == 2
         captured = capsys.readouterr()
         assert "is not from a run trained here" in captured.out

@@ -24,13 +24,32 @@ JSON = st.recursive(
 )
 #: dicts whose keys are real field names, so values reach the type checks
 FIELDS = st.dictionaries(
-    st.sampled_from(["input_shape", "latent_dim", "beta", "reconstruction_loss", "seed",
-                     "n_components", "covariance_type", "max_iter", "epochs", "hidden_size",
-                     "learning_rate", "verbose"]),
-    JSON, max_size=5,
-)  # fmt: skip
-CONFIGS = [tfvae.VAEConfig, tfvae.BetaVAEConfig, tfvae.samplers.GaussianMixtureSamplerConfig,
-           tfvae.samplers.flows.FlowSamplerConfig, tfvae.TrainerConfig]  # fmt: skip
+    st.sampled_from(
+        [
+            "input_shape",
+            "latent_dim",
+            "beta",
+            "reconstruction_loss",
+            "seed",
+            "n_components",
+            "covariance_type",
+            "max_iter",
+            "epochs",
+            "hidden_size",
+            "learning_rate",
+            "verbose",
+        ]
+    ),
+    JSON,
+    max_size=5,
+)
+CONFIGS = [
+    tfvae.VAEConfig,
+    tfvae.BetaVAEConfig,
+    tfvae.samplers.GaussianMixtureSamplerConfig,
+    tfvae.samplers.flows.FlowSamplerConfig,
+    tfvae.TrainerConfig,
+]
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 

@@ -21,8 +21,18 @@ def _pickle_places(tmp_path: Path, marker: Path) -> dict[str, str]:
     cases = {}
     for protocol in range(6):
         blob = craft.pickle_bytes(marker, protocol)
-        for place in ("custom.pkl", "config.json", "README.md", "samples.png", "cache",
-                      "keras_member", "keras_config", "npz_member", "logs", "dir_link"):  # fmt: skip
+        for place in (
+            "custom.pkl",
+            "config.json",
+            "README.md",
+            "samples.png",
+            "cache",
+            "keras_member",
+            "keras_config",
+            "npz_member",
+            "logs",
+            "dir_link",
+        ):
             folder = craft.legit_folder(tmp_path / f"p{protocol}_{place}")
             if place == "cache":
                 (folder / ".cache" / "huggingface").mkdir(parents=True)
@@ -91,18 +101,31 @@ def test_crafted_archives_are_refused_before_keras_builds_anything(tmp_path):
     cases["config.json a list"] = LOAD.format(path=str(as_list))
 
     for name, node in {
-        "os.system": {"module": "os", "class_name": "system",
-                      "config": {"command": f"touch {marker}"}, "registered_name": None},
-        "keras.utils.get_file": {"module": "keras.utils", "class_name": "get_file",
-                                 "config": {"fname": "x", "origin": "http://127.0.0.1:9/x"},
-                                 "registered_name": None},
-        "huge MLP": {"module": "tfvae.nn.mlp", "class_name": "MLPEncoder",
-                     "config": {"latent_dim": 16, "hidden": [100000, 100000]},
-                     "registered_name": "tfvae>MLPEncoder"},
-        "huge dense chain": {"module": "tfvae.nn.mlp", "class_name": "MLPEncoder",
-                             "config": {"latent_dim": 16, "hidden": [60000, 60000]},
-                             "registered_name": "tfvae>MLPEncoder"},
-    }.items():  # fmt: skip
+        "os.system": {
+            "module": "os",
+            "class_name": "system",
+            "config": {"command": f"touch {marker}"},
+            "registered_name": None,
+        },
+        "keras.utils.get_file": {
+            "module": "keras.utils",
+            "class_name": "get_file",
+            "config": {"fname": "x", "origin": "http://127.0.0.1:9/x"},
+            "registered_name": None,
+        },
+        "huge MLP": {
+            "module": "tfvae.nn.mlp",
+            "class_name": "MLPEncoder",
+            "config": {"latent_dim": 16, "hidden": [100000, 100000]},
+            "registered_name": "tfvae>MLPEncoder",
+        },
+        "huge dense chain": {
+            "module": "tfvae.nn.mlp",
+            "class_name": "MLPEncoder",
+            "config": {"latent_dim": 16, "hidden": [60000, 60000]},
+            "registered_name": "tfvae>MLPEncoder",
+        },
+    }.items():
         crafted = folder(name.replace(".", "_").replace(" ", "_"))
         config = craft.keras_config(crafted / "model.keras")
         config["config"]["encoder"] = node
@@ -170,18 +193,35 @@ def test_sampler_states_are_checked_against_the_model_before_allocation(tmp_path
             (folder / "sampler_state.npz").write_bytes(craft.npz_bytes(arrays, compressed))
         return folder
 
-    maf = with_sampler("maf", {"sampler": "MAFSampler", "config": {}},
-                       {"code_dim": np.asarray(100_000_000), "weight_0000": np.zeros(3)})  # fmt: skip
+    maf = with_sampler(
+        "maf",
+        {"sampler": "MAFSampler", "config": {}},
+        {"code_dim": np.asarray(100_000_000), "weight_0000": np.zeros(3)},
+    )
     cases["MAF code_dim 1e8"] = f"tfvae.hub.load_sampler({str(maf)!r}, model)"
     d = 3000
-    gmm = with_sampler("gmm", None, {"weights": np.ones(1), "means": np.zeros((1, d)),
-                                     "covariances": np.zeros((1, d, d)),
-                                     "precisions_cholesky": np.zeros((1, d, d))},
-                       compressed=True)  # fmt: skip
+    gmm = with_sampler(
+        "gmm",
+        None,
+        {
+            "weights": np.ones(1),
+            "means": np.zeros((1, d)),
+            "covariances": np.zeros((1, d, d)),
+            "precisions_cholesky": np.zeros((1, d, d)),
+        },
+        compressed=True,
+    )
     cases["GMM 3000x3000 (compressed)"] = f"tfvae.hub.load_sampler({str(gmm)!r}, model)"
-    gmm_small = with_sampler("gmm_small", None, {"weights": np.ones(10), "means": np.zeros((10, 17)),
-                             "covariances": np.zeros((10, 17, 17)),
-                             "precisions_cholesky": np.zeros((10, 17, 17))})  # fmt: skip
+    gmm_small = with_sampler(
+        "gmm_small",
+        None,
+        {
+            "weights": np.ones(10),
+            "means": np.zeros((10, 17)),
+            "covariances": np.zeros((10, 17, 17)),
+            "precisions_cholesky": np.zeros((10, 17, 17)),
+        },
+    )
     cases["GMM of another latent size"] = f"tfvae.hub.load_sampler({str(gmm_small)!r}, model)"
     no_key = with_sampler("no_key", {"config": {}}, None)
     cases["sampler.json without 'sampler'"] = f"tfvae.hub.load_sampler({str(no_key)!r}, model)"

@@ -19,8 +19,9 @@ out, weights_file, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 data = tfvae.data.load("digits", batch_size=16, seed=0, validation_split=0.0)
 keras.utils.set_random_seed(0)
 model = tfvae.build_model("vae", input_shape=(8, 8, 1), latent_dim=3)
-config = tfvae.TrainerConfig(output_dir=out, epochs=epochs, verbose=0, strategy="multi_worker",
-                             image_summaries=False, seed=0)  # fmt: skip
+config = tfvae.TrainerConfig(
+    output_dir=out, epochs=epochs, verbose=0, strategy="multi_worker", image_summaries=False, seed=0
+)
 pipeline = tfvae.TrainingPipeline(model, config)
 pipeline(data)
 np.savez(weights_file, *model.get_weights())

@@ -54,8 +54,13 @@ def test_pipeline_with_mirrored_strategy_matches_one_device(digits, tmp_path):
     for strategy in (None, "mirrored"):
         keras.utils.set_random_seed(0)
         model = tfvae.build_model("vae", input_shape=(8, 8, 1), latent_dim=3)
-        config = tfvae.TrainerConfig(output_dir=str(tmp_path / str(strategy)), epochs=2,
-                                     verbose=0, strategy=strategy, image_summaries=False)  # fmt: skip
+        config = tfvae.TrainerConfig(
+            output_dir=str(tmp_path / str(strategy)),
+            epochs=2,
+            verbose=0,
+            strategy=strategy,
+            image_summaries=False,
+        )
         pipeline = tfvae.TrainingPipeline(model, config)
         assert (pipeline.model is model) == (strategy is None)
         data = tfvae.data.load("digits", batch_size=32, seed=0)

@@ -31,10 +31,16 @@ def _start(out: Path, tag: str) -> list[subprocess.Popen]:
     ports = [_free_port(), _free_port()]
     procs = []
     for i in range(2):
-        tf_config = {"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
-                     "task": {"type": "worker", "index": i}}  # fmt: skip
-        env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "CUDA_VISIBLE_DEVICES": "",
-               "TF_CPP_MIN_LOG_LEVEL": "2"}  # fmt: skip
+        tf_config = {
+            "cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
+            "task": {"type": "worker", "index": i},
+        }
+        env = {
+            **os.environ,
+            "TF_CONFIG": json.dumps(tf_config),
+            "CUDA_VISIBLE_DEVICES": "",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
         cmd = [
             sys.executable,
             str(SCRIPT),
@@ -42,8 +48,11 @@ def _start(out: Path, tag: str) -> list[subprocess.Popen]:
             str(out.parent / f"{tag}_w{i}.npz"),
             str(EPOCHS),
         ]
-        procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True))  # fmt: skip
+        procs.append(
+            subprocess.Popen(
+                cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        )
     return procs
 
 

@@ -35,8 +35,13 @@ def pipeline_run(tmp_path_factory):
     )
     history = tfvae.TrainingPipeline(piped, config)(data_a)
     plain.compile(optimizer=tfvae.training.FusedAdam(1e-3))  # the pipeline's "adam"
-    plain.fit(data_b.train, epochs=3, validation_data=data_b.validation, verbose=0,
-              callbacks=data_b.callbacks())  # fmt: skip
+    plain.fit(
+        data_b.train,
+        epochs=3,
+        validation_data=data_b.validation,
+        verbose=0,
+        callbacks=data_b.callbacks(),
+    )
     return out, piped, plain, history
 
 
@@ -48,8 +53,13 @@ def test_pipeline_and_plain_fit_give_the_same_weights(pipeline_run):
 
 def test_pipeline_writes_its_outputs(pipeline_run):
     out, piped, _, history = pipeline_run
-    for name in ("model.keras", "training_config.json", "history.json", "reconstructions.png",
-                 "samples.png"):  # fmt: skip
+    for name in (
+        "model.keras",
+        "training_config.json",
+        "history.json",
+        "reconstructions.png",
+        "samples.png",
+    ):
         assert (out / name).is_file(), name
     assert not (out / "backup").exists(), "the resume backup is removed after a complete run"
     assert json.loads((out / "history.json").read_text())["loss"] == pytest.approx(
@@ -109,10 +119,15 @@ def test_arrays_train_with_optimizer_and_schedule_by_name(digits, tmp_path):
     keras.utils.set_random_seed(0)
     model = tfvae.build_model("ae", input_shape=(8, 8, 1), latent_dim=2)
     config = TrainerConfig(
-        output_dir=str(tmp_path), epochs=2, verbose=0, optimizer="adamw",
-        optimizer_kwargs={"weight_decay": 1e-4}, scheduler="cosine_decay",
-        scheduler_kwargs={"decay_steps": 100}, image_summaries=False,
-    )  # fmt: skip
+        output_dir=str(tmp_path),
+        epochs=2,
+        verbose=0,
+        optimizer="adamw",
+        optimizer_kwargs={"weight_decay": 1e-4},
+        scheduler="cosine_decay",
+        scheduler_kwargs={"decay_steps": 100},
+        image_summaries=False,
+    )
     history = tfvae.TrainingPipeline(model, config)(digits.x_train, digits.x_val)
     assert isinstance(model.optimizer, keras.optimizers.AdamW)
     assert history.history["loss"][1] < history.history["loss"][0]

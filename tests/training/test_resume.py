@@ -18,10 +18,28 @@ EPOCHS = 6
 
 def _command(out):
     return [
-        sys.executable, "-m", "tfvae.cli", "train", "--model", "vae", "--data", "digits",
-        "--epochs", str(EPOCHS), "--batch_size", "8", "--latent_dim", "4", "--seed", "3",
-        "--deterministic", "--verbose", "0", "--out", str(out),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "tfvae.cli",
+        "train",
+        "--model",
+        "vae",
+        "--data",
+        "digits",
+        "--epochs",
+        str(EPOCHS),
+        "--batch_size",
+        "8",
+        "--latent_dim",
+        "4",
+        "--seed",
+        "3",
+        "--deterministic",
+        "--verbose",
+        "0",
+        "--out",
+        str(out),
+    ]
 
 
 def _env():
@@ -30,10 +48,12 @@ def _env():
 
 def test_killed_run_resumes_to_the_uninterrupted_weights(tmp_path):
     killed, full = tmp_path / "killed", tmp_path / "full"
-    reference = subprocess.Popen(_command(full), env=_env(), stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE)  # fmt: skip
-    victim = subprocess.Popen(_command(killed), env=_env(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)  # fmt: skip
+    reference = subprocess.Popen(
+        _command(full), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    victim = subprocess.Popen(
+        _command(killed), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     meta = killed / "backup" / "training_metadata.json"
     deadline = time.time() + 300
     killed_at = None
@@ -52,8 +72,9 @@ def test_killed_run_resumes_to_the_uninterrupted_weights(tmp_path):
     assert 2 <= killed_at < EPOCHS
     assert not (killed / "model.keras").exists()
 
-    restarted = subprocess.run(_command(killed), env=_env(), capture_output=True, text=True,
-                               timeout=600)  # fmt: skip
+    restarted = subprocess.run(
+        _command(killed), env=_env(), capture_output=True, text=True, timeout=600
+    )
     assert restarted.returncode == 0, restarted.stderr[-3000:]
     assert reference.wait(timeout=600) == 0, reference.stderr.read()[-3000:]
 

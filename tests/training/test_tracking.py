@@ -28,11 +28,13 @@ def _needs(module: str):
 def _fit(digits, tmp_path, callback) -> keras.callbacks.History:
     keras.utils.set_random_seed(0)
     model = tfvae.build_model("vae", input_shape=(8, 8, 1), latent_dim=2)
-    config = tfvae.TrainerConfig(output_dir=str(tmp_path / "run"), epochs=2, verbose=0,
-                                 image_summaries=False)  # fmt: skip
+    config = tfvae.TrainerConfig(
+        output_dir=str(tmp_path / "run"), epochs=2, verbose=0, image_summaries=False
+    )
     callback.extra_config = config.to_dict()
-    return tfvae.TrainingPipeline(model, config)(digits.x_train[:256], digits.x_val[:64],
-                                                 callbacks=[callback])  # fmt: skip
+    return tfvae.TrainingPipeline(model, config)(
+        digits.x_train[:256], digits.x_val[:64], callbacks=[callback]
+    )
 
 
 def test_no_module_of_tfvae_imports_a_tracking_library_at_import_time():
@@ -64,8 +66,9 @@ def test_mlflow_logs_params_every_term_samples_and_model(digits, tmp_path, monke
     # A local file store (MLflow 3 keeps it behind this switch; a sqlite store needs SQLAlchemy).
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     uri = (tmp_path / "mlruns").as_uri()
-    history = _fit(digits, tmp_path, MLFlowCallback(tracking_uri=uri, experiment_name="t",
-                                                    run_name="tiny"))  # fmt: skip
+    history = _fit(
+        digits, tmp_path, MLFlowCallback(tracking_uri=uri, experiment_name="t", run_name="tiny")
+    )
     client = mlflow.MlflowClient(tracking_uri=uri)
     (run,) = client.search_runs([client.get_experiment_by_name("t").experiment_id])
     assert run.data.params["model"] == "VAE"

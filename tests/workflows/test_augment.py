@@ -22,8 +22,9 @@ def test_class_scores_against_hand_counts():
     assert s["specificity"] == pytest.approx((1 + 3 / 4 + 4 / 5) / 3)
 
 
-def test_augment_runs_tiny_and_the_classifier_sees_the_synthetic_images(digits, tmp_path,
-                                                                        monkeypatch):  # fmt: skip
+def test_augment_runs_tiny_and_the_classifier_sees_the_synthetic_images(
+    digits, tmp_path, monkeypatch
+):
     seen = {}
     original = augment_module.train_classifier
 
@@ -32,14 +33,29 @@ def test_augment_runs_tiny_and_the_classifier_sees_the_synthetic_images(digits, 
         return original(x, y, n_classes, cfg, seed)
 
     monkeypatch.setattr(augment_module, "train_classifier", spy)
-    config = AugmentConfig(model="vae", per_class=10, synthetic=[5, 20], seeds=2, classes=[0, 1],
-                           latent_dim=2, width=32, epochs=2, classifier_steps=3,
-                           classifier_batch=16, test_limit=60)  # fmt: skip
+    config = AugmentConfig(
+        model="vae",
+        per_class=10,
+        synthetic=[5, 20],
+        seeds=2,
+        classes=[0, 1],
+        latent_dim=2,
+        width=32,
+        epochs=2,
+        classifier_steps=3,
+        classifier_batch=16,
+        test_limit=60,
+    )
     result = augment(digits, config, out=tmp_path, verbose=False)
 
     names = [r["training set"] for r in result.rows]
-    assert names == ["real", "real + 5 synthetic/class", "5 synthetic/class only",
-                     "real + 20 synthetic/class", "20 synthetic/class only"]  # fmt: skip
+    assert names == [
+        "real",
+        "real + 5 synthetic/class",
+        "5 synthetic/class only",
+        "real + 20 synthetic/class",
+        "20 synthetic/class only",
+    ]
     assert [r["train images"] for r in result.rows] == [20, 30, 10, 60, 40]
     assert len(result.runs) == 2 * 5
     for row in result.rows:
@@ -75,10 +91,34 @@ def test_bad_requests_are_named(digits):
 def test_cli_augment_writes_the_table(tmp_path, capsys):
     from tfvae import cli
 
-    code = cli.main(["tfvae", "augment", "--data", "digits", "--classes", "3,8", "--per-class", "8",
-                     "--synthetic", "4", "--seeds", "1", "--epochs", "1", "--classifier-steps", "2",
-                     "--latent_dim", "2", "--width", "16", "--test-limit", "40", "--out",
-                     str(tmp_path)])  # fmt: skip
+    code = cli.main(
+        [
+            "tfvae",
+            "augment",
+            "--data",
+            "digits",
+            "--classes",
+            "3,8",
+            "--per-class",
+            "8",
+            "--synthetic",
+            "4",
+            "--seeds",
+            "1",
+            "--epochs",
+            "1",
+            "--classifier-steps",
+            "2",
+            "--latent_dim",
+            "2",
+            "--width",
+            "16",
+            "--test-limit",
+            "40",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert "| real + 4 synthetic/class | 24 |" in (tmp_path / "augment.md").read_text()
     assert cli.main(["tfvae", "augment", "--synthetic", "many"]) == 2

@@ -11,8 +11,15 @@ from tfvae.workflows import BenchmarkConfig, benchmark, default_sampler
 
 
 def test_tiny_benchmark_writes_table_csv_and_figure(fashion, tmp_path):
-    config = BenchmarkConfig(models=["vae", "ae"], epochs=1, n_eval=64, nll_examples=16,
-                             nll_samples=4, width=4, latent_dim=4)  # fmt: skip
+    config = BenchmarkConfig(
+        models=["vae", "ae"],
+        epochs=1,
+        n_eval=64,
+        nll_examples=16,
+        nll_samples=4,
+        width=4,
+        latent_dim=4,
+    )
     small = tfvae.data.load((fashion.x_train[:256], fashion.y_train[:256]), batch_size=64)
     small.x_test, small.y_test = fashion.x_test[:64], fashion.y_test[:64]
     result = benchmark(config, data=small, out=tmp_path, verbose=False)
@@ -31,8 +38,14 @@ def test_tiny_benchmark_writes_table_csv_and_figure(fashion, tmp_path):
 
 def test_each_family_gets_its_own_sampler_and_unknown_models_fail_first():
     shape = {"input_shape": (28, 28, 1), "latent_dim": 3}
-    expected = {"svae": "hypersphere_uniform", "poincarevae": "poincare_disk", "vamp": "vamp",
-                "rhvae": "rhvae_manifold", "rae_l2": "gmm", "iwae": "normal"}  # fmt: skip
+    expected = {
+        "svae": "hypersphere_uniform",
+        "poincarevae": "poincare_disk",
+        "vamp": "vamp",
+        "rhvae": "rhvae_manifold",
+        "rae_l2": "gmm",
+        "iwae": "normal",
+    }
     for name, sampler in expected.items():
         assert default_sampler(tfvae.build_model(name, **shape)) == sampler, name
     with pytest.raises(ValueError, match="unknown model 'nope'"):

@@ -198,12 +198,29 @@ def load(
     y_val = None if (y is None or not n_val) else y[val_idx]
     epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
     train = make_dataset(
-        x_train, batch_size, shuffle=True, seed=seed, epoch=epoch,
-        binarize=binarize, dequantize=dequantize,
-    )  # fmt: skip
+        x_train,
+        batch_size,
+        shuffle=True,
+        seed=seed,
+        epoch=epoch,
+        binarize=binarize,
+        dequantize=dequantize,
+    )
     validation = None if x_val is None else make_dataset(x_val, batch_size)
     test_ds = None if x_test is None else make_dataset(x_test, batch_size)
     return DataSplits(
-        name, x_train, y_train, x_val, y_val, x_test, y_test, batch_size, seed, epoch,
-        train, validation, test_ds, class_names,
-    )  # fmt: skip
+        name,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        x_test,
+        y_test,
+        batch_size,
+        seed,
+        epoch,
+        train,
+        validation,
+        test_ds,
+        class_names,
+    )

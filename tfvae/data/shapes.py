@@ -145,8 +145,11 @@ def render(factors: np.ndarray, chunk: int = 4096) -> np.ndarray:
                 masks[sel] = inside(u[sel], v[sel])
         m = len(f)
         images = out[start : start + chunk, :, :, 0]
-        images[np.arange(m)[:, None, None], (oy[:, None] + win)[:, :, None],
-               (ox[:, None] + win)[:, None, :]] = masks  # fmt: skip
+        images[
+            np.arange(m)[:, None, None],
+            (oy[:, None] + win)[:, :, None],
+            (ox[:, None] + win)[:, None, :],
+        ] = masks
     return out
 
 
@@ -190,8 +193,13 @@ def load_shapes(
     images = (render(factors) * 255).astype(np.uint8)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, x_train=images[:num_train], f_train=factors[:num_train],
-                        x_test=images[num_train:], f_test=factors[num_train:])  # fmt: skip
+    np.savez_compressed(
+        tmp,
+        x_train=images[:num_train],
+        f_train=factors[:num_train],
+        x_test=images[num_train:],
+        f_test=factors[num_train:],
+    )
     tmp.replace(path)
     return (images[:num_train], factors[:num_train]), (images[num_train:], factors[num_train:])
 

@@ -114,10 +114,14 @@ class WrappedNormal:
         """``[n, ..., D]`` reparameterised samples (``[..., D]`` for ``n=()``)."""
         seed = tf.constant([0, 0]) if seed is None else seed
         base = tf.shape(self.loc + tf.zeros_like(self.scale))
-        lead = (tf.zeros([0], tf.int32) if isinstance(n, tuple) and not n
-                else tf.reshape(tf.cast(n, tf.int32), [-1]))  # fmt: skip
-        v = self.scale * tf.random.stateless_normal(tf.concat([lead, base], 0), seed,
-                                                    dtype=self.loc.dtype)  # fmt: skip
+        lead = (
+            tf.zeros([0], tf.int32)
+            if isinstance(n, tuple) and not n
+            else tf.reshape(tf.cast(n, tf.int32), [-1])
+        )
+        v = self.scale * tf.random.stateless_normal(
+            tf.concat([lead, base], 0), seed, dtype=self.loc.dtype
+        )
         return self.from_tangent(v)
 
     def from_tangent(self, v: tf.Tensor) -> tf.Tensor:
@@ -192,27 +196,41 @@ class RiemannianNormal:
             peak = tf.reduce_max(log_g, axis=-1, keepdims=True)
             g = tf.exp(log_g - peak)  # [B, G]
             dr = r[..., 1:2] - r[..., :1]
-            cdf = tf.concat([tf.zeros_like(g[..., :1]),
-                             tf.cumsum(0.5 * (g[..., 1:] + g[..., :-1]) * dr, axis=-1)], -1)  # fmt: skip
+            cdf = tf.concat(
+                [
+                    tf.zeros_like(g[..., :1]),
+                    tf.cumsum(0.5 * (g[..., 1:] + g[..., :-1]) * dr, axis=-1),
+                ],
+                -1,
+            )
             total = cdf[..., -1:]
             pdf, cdf = g / total, cdf / total  # normalised on the grid
             s64 = tf.cast(sig, tf.float64)[..., None]
-            mean_r2 = tf.reduce_sum(0.5 * ((r**2 * pdf)[..., 1:] + (r**2 * pdf)[..., :-1]) * dr, -1,
-                                    keepdims=True)  # fmt: skip
+            mean_r2 = tf.reduce_sum(
+                0.5 * ((r**2 * pdf)[..., 1:] + (r**2 * pdf)[..., :-1]) * dr, -1, keepdims=True
+            )
             score = pdf * (r**2 - mean_r2) / s64**3  # d pdf / d sigma
-            dcdf = tf.concat([tf.zeros_like(g[..., :1]),
-                              tf.cumsum(0.5 * (score[..., 1:] + score[..., :-1]) * dr, -1)], -1)  # fmt: skip
+            dcdf = tf.concat(
+                [
+                    tf.zeros_like(g[..., :1]),
+                    tf.cumsum(0.5 * (score[..., 1:] + score[..., :-1]) * dr, -1),
+                ],
+                -1,
+            )
             levels = tf.transpose(tf.cast(u, tf.float64))  # [B, n]
-            idx = tf.clip_by_value(tf.searchsorted(cdf, levels, side="right") - 1, 0,
-                                   self.GRID - 2)  # fmt: skip
+            idx = tf.clip_by_value(tf.searchsorted(cdf, levels, side="right") - 1, 0, self.GRID - 2)
             c0, c1 = tf.gather(cdf, idx, batch_dims=1), tf.gather(cdf, idx + 1, batch_dims=1)
             frac = (levels - c0) / tf.maximum(c1 - c0, 1e-300)
             r0 = tf.gather(r, idx, batch_dims=1)
             out = r0 + frac * (tf.gather(r, idx + 1, batch_dims=1) - r0)  # [B, n]
-            p_at = tf.gather(pdf, idx, batch_dims=1) * (1 - frac) + tf.gather(
-                pdf, idx + 1, batch_dims=1) * frac  # fmt: skip
-            d_at = tf.gather(dcdf, idx, batch_dims=1) * (1 - frac) + tf.gather(
-                dcdf, idx + 1, batch_dims=1) * frac  # fmt: skip
+            p_at = (
+                tf.gather(pdf, idx, batch_dims=1) * (1 - frac)
+                + tf.gather(pdf, idx + 1, batch_dims=1) * frac
+            )
+            d_at = (
+                tf.gather(dcdf, idx, batch_dims=1) * (1 - frac)
+                + tf.gather(dcdf, idx + 1, batch_dims=1) * frac
+            )
             dr_dsigma = -d_at / tf.maximum(p_at, 1e-300)
 
             def grad(dy: tf.Tensor) -> tf.Tensor:
@@ -234,8 +252,12 @@ class RiemannianNormal:
         batch = tf.shape(loc)[0]
         u = tf.random.stateless_uniform(tf.stack([count, batch]), s1, dtype=tf.float64)
         r = self._radius(sigma, u)  # [n, B]
-        direction = tf.math.l2_normalize(tf.random.stateless_normal(
-            tf.stack([count, batch, self.ball.dim]), s2, dtype=loc.dtype), axis=-1)  # fmt: skip
+        direction = tf.math.l2_normalize(
+            tf.random.stateless_normal(
+                tf.stack([count, batch, self.ball.dim]), s2, dtype=loc.dtype
+            ),
+            axis=-1,
+        )
         z = WrappedNormal(loc, tf.ones_like(loc), self.ball).from_tangent(r[..., None] * direction)
         z = tf.reshape(z, tf.concat([[count], tf.shape(self.loc)], 0))
         return z[0] if squeeze else z

@@ -53,8 +53,11 @@ def _wood_w(concentration: tf.Tensor, dim: int, shape: tf.Tensor, seed: tf.Tenso
     d = 4.0 * a * b / (1.0 + b) - m1 * np.log(m1)
 
     def body(i, w, done):
-        s1, s2, s3 = tf.unstack(tf.random.experimental.stateless_split(
-            tf.random.experimental.stateless_fold_in(seed, i), 3))  # fmt: skip
+        s1, s2, s3 = tf.unstack(
+            tf.random.experimental.stateless_split(
+                tf.random.experimental.stateless_fold_in(seed, i), 3
+            )
+        )
         g1 = tf.random.stateless_gamma(shape, s1, alpha=m1 / 2.0, dtype=tf.float64)
         g2 = tf.random.stateless_gamma(shape, s2, alpha=m1 / 2.0, dtype=tf.float64)
         eps = g1 / (g1 + g2)  # Beta((D-1)/2, (D-1)/2)
@@ -117,11 +120,22 @@ class VonMisesFisher(tfd.VonMisesFisher):
     and ``tfd.kl_divergence(q, tfd.SphericalUniform(D))`` are TFP's.
     """
 
-    def __init__(self, mean_direction, concentration, validate_args=False, allow_nan_stats=True,
-                 name="VonMisesFisher"):  # fmt: skip
+    def __init__(
+        self,
+        mean_direction,
+        concentration,
+        validate_args=False,
+        allow_nan_stats=True,
+        name="VonMisesFisher",
+    ):
         parameters = dict(locals())
-        super().__init__(mean_direction, concentration, validate_args=validate_args,
-                         allow_nan_stats=allow_nan_stats, name=name)  # fmt: skip
+        super().__init__(
+            mean_direction,
+            concentration,
+            validate_args=validate_args,
+            allow_nan_stats=allow_nan_stats,
+            name=name,
+        )
         self._parameters = parameters
         self._reparameterization_type = tfd.FULLY_REPARAMETERIZED
 
@@ -143,7 +157,7 @@ class VonMisesFisher(tfd.VonMisesFisher):
                 tf.concat([shape, [dim - 1]], 0),
                 tf.random.experimental.stateless_fold_in(seed, 7919),
                 dtype=mu.dtype,
-            ),  # fmt: skip
+            ),
             axis=-1,
         )
         tangent = tf.sqrt(tf.maximum(1.0 - w**2, 1e-12)) * v

@@ -4,6 +4,11 @@ from tfvae.export.saved_model import SIGNATURES, saved_model, serving_functions
 from tfvae.export.tflite import PARTS, ConversionCheckError, run_tflite, to_tflite
 
 __all__ = [
-    "PARTS", "SIGNATURES", "ConversionCheckError", "run_tflite", "saved_model",
-    "serving_functions", "to_tflite",
-]  # fmt: skip
+    "PARTS",
+    "SIGNATURES",
+    "ConversionCheckError",
+    "run_tflite",
+    "saved_model",
+    "serving_functions",
+    "to_tflite",
+]

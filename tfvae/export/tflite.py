@@ -105,8 +105,10 @@ def to_tflite(
     if unknown:
         raise ValueError(f"unknown TFLite parts {unknown}; choose from {list(PARTS)}")
     if "sampler" in parts and hasattr(model, "pseudo_input_images"):
-        raise ValueError(f"{type(model).__name__} has a mixture prior: export the decoder and "
-                         "sample codes yourself, or use the SavedModel 'sample' signature")  # fmt: skip
+        raise ValueError(
+            f"{type(model).__name__} has a mixture prior: export the decoder and "
+            "sample codes yourself, or use the SavedModel 'sample' signature"
+        )
     atol = atol if atol is not None else (0.1 if quantize else 1e-5)
     out = check_output_dir(Path(out_dir))  # refuses a symbolic link
     rng = np.random.default_rng(0)

@@ -10,7 +10,26 @@ from tfvae.flows.planar import Planar, PlanarFlow
 from tfvae.flows.radial import Radial, RadialFlow
 
 __all__ = [
-    "FLOW_KINDS", "BatchNorm", "BatchNormFlow", "IAF", "MAF", "MADE", "NICE", "RealNVP", "Coupling", "CouplingFlow", "IAFFlow", "MAFFlow", "NormalizingFlow",
-    "Planar", "PlanarFlow", "Radial", "RadialFlow", "ScaleFlow", "chain", "made_masks",
-    "make_flow_layer", "make_flow_layers",
-]  # fmt: skip
+    "FLOW_KINDS",
+    "BatchNorm",
+    "BatchNormFlow",
+    "IAF",
+    "MAF",
+    "MADE",
+    "NICE",
+    "RealNVP",
+    "Coupling",
+    "CouplingFlow",
+    "IAFFlow",
+    "MAFFlow",
+    "NormalizingFlow",
+    "Planar",
+    "PlanarFlow",
+    "Radial",
+    "RadialFlow",
+    "ScaleFlow",
+    "chain",
+    "made_masks",
+    "make_flow_layer",
+    "make_flow_layers",
+]

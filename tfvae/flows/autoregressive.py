@@ -38,8 +38,14 @@ class MAFFlow(keras.layers.Layer):
 
     inverted = False
 
-    def __init__(self, dim: int, hidden_units: Sequence[int] = (128, 128), context_size: int = 0,
-                 permute: bool = True, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        dim: int,
+        hidden_units: Sequence[int] = (128, 128),
+        context_size: int = 0,
+        permute: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.dim, self.hidden_units = dim, list(hidden_units)
         self.context_size, self.permute = context_size, permute
@@ -58,8 +64,13 @@ class MAFFlow(keras.layers.Layer):
         return tfb.Chain([tfb.Permute(permutation=tf.range(self.dim - 1, -1, -1)), step])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "dim": self.dim, "hidden_units": self.hidden_units,
-                "context_size": self.context_size, "permute": self.permute}  # fmt: skip
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "hidden_units": self.hidden_units,
+            "context_size": self.context_size,
+            "permute": self.permute,
+        }
 
 
 @keras.saving.register_keras_serializable(package="tfvae")

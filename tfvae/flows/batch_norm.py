@@ -24,8 +24,16 @@ class BatchNorm(tfb.Bijector):
         mean, var, log_gamma, beta: ``[D]``; eps: variance floor.
     """
 
-    def __init__(self, mean: Any, var: Any, log_gamma: Any, beta: Any, eps: float = 1e-5,
-                 validate_args: bool = False, name: str = "batch_norm"):  # fmt: skip
+    def __init__(
+        self,
+        mean: Any,
+        var: Any,
+        log_gamma: Any,
+        beta: Any,
+        eps: float = 1e-5,
+        validate_args: bool = False,
+        name: str = "batch_norm",
+    ):
         parameters = dict(locals())
         dtype = tf.convert_to_tensor(mean).dtype
         self.mean = tf.convert_to_tensor(mean, dtype)
@@ -33,9 +41,14 @@ class BatchNorm(tfb.Bijector):
         self.log_gamma = tf.convert_to_tensor(log_gamma, dtype)
         self.beta = tf.convert_to_tensor(beta, dtype)
         self.eps = eps
-        super().__init__(forward_min_event_ndims=1, is_constant_jacobian=True,
-                         validate_args=validate_args, parameters=parameters, name=name,
-                         dtype=dtype)  # fmt: skip
+        super().__init__(
+            forward_min_event_ndims=1,
+            is_constant_jacobian=True,
+            validate_args=validate_args,
+            parameters=parameters,
+            name=name,
+            dtype=dtype,
+        )
 
     @classmethod
     def _parameter_properties(cls, dtype: Any, num_classes: Any = None) -> dict:
@@ -69,10 +82,16 @@ class BatchNormFlow(keras.layers.Layer):
         self.dim, self.momentum = dim, momentum
         self.log_gamma = self.add_weight(shape=(dim,), initializer="zeros", name="log_gamma")
         self.beta = self.add_weight(shape=(dim,), initializer="zeros", name="beta")
-        self.moving_mean = self.add_weight(shape=(dim,), initializer="zeros", trainable=False,
-                                           name="moving_mean", aggregation="mean")  # fmt: skip
-        self.moving_var = self.add_weight(shape=(dim,), initializer="ones", trainable=False,
-                                          name="moving_var", aggregation="mean")  # fmt: skip
+        self.moving_mean = self.add_weight(
+            shape=(dim,),
+            initializer="zeros",
+            trainable=False,
+            name="moving_mean",
+            aggregation="mean",
+        )
+        self.moving_var = self.add_weight(
+            shape=(dim,), initializer="ones", trainable=False, name="moving_var", aggregation="mean"
+        )
 
     def bijector(self, context: Any = None) -> tfb.Bijector:
         return BatchNorm(self.moving_mean, self.moving_var, self.log_gamma, self.beta)

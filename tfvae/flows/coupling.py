@@ -26,14 +26,25 @@ class Coupling(tfb.Bijector):
         affine: use ``s`` (RealNVP); ``False`` ignores it (NICE).
     """
 
-    def __init__(self, mask: Any, shift_and_log_scale_fn: Any, affine: bool = True,
-                 validate_args: bool = False, name: str = "coupling"):  # fmt: skip
+    def __init__(
+        self,
+        mask: Any,
+        shift_and_log_scale_fn: Any,
+        affine: bool = True,
+        validate_args: bool = False,
+        name: str = "coupling",
+    ):
         parameters = dict(locals())
         self.mask = tf.convert_to_tensor(mask)
         self.fn = shift_and_log_scale_fn
         self.affine = affine
-        super().__init__(forward_min_event_ndims=1, is_constant_jacobian=not affine,
-                         validate_args=validate_args, parameters=parameters, name=name)  # fmt: skip
+        super().__init__(
+            forward_min_event_ndims=1,
+            is_constant_jacobian=not affine,
+            validate_args=validate_args,
+            parameters=parameters,
+            name=name,
+        )
 
     @classmethod
     def _parameter_properties(cls, dtype: Any, num_classes: Any = None) -> dict:
@@ -69,20 +80,32 @@ class NICE(Coupling):
     """NICE's additive coupling (Dinh et al., 2015): ``y = x + (1 - m) * t(m * x)``, unit
     Jacobian determinant. ``shift_and_log_scale_fn`` may return any ``log_scale`` (ignored)."""
 
-    def __init__(self, mask: Any, shift_and_log_scale_fn: Any, validate_args: bool = False,
-                 name: str = "nice"):  # fmt: skip
-        super().__init__(mask, shift_and_log_scale_fn, affine=False, validate_args=validate_args,
-                         name=name)  # fmt: skip
+    def __init__(
+        self,
+        mask: Any,
+        shift_and_log_scale_fn: Any,
+        validate_args: bool = False,
+        name: str = "nice",
+    ):
+        super().__init__(
+            mask, shift_and_log_scale_fn, affine=False, validate_args=validate_args, name=name
+        )
 
 
 class RealNVP(Coupling):
     """RealNVP's affine coupling (Dinh et al., 2017):
     ``y = m * x + (1 - m) * (x * exp(s(m * x)) + t(m * x))``; alternate ``m`` between layers."""
 
-    def __init__(self, mask: Any, shift_and_log_scale_fn: Any, validate_args: bool = False,
-                 name: str = "real_nvp"):  # fmt: skip
-        super().__init__(mask, shift_and_log_scale_fn, affine=True, validate_args=validate_args,
-                         name=name)  # fmt: skip
+    def __init__(
+        self,
+        mask: Any,
+        shift_and_log_scale_fn: Any,
+        validate_args: bool = False,
+        name: str = "real_nvp",
+    ):
+        super().__init__(
+            mask, shift_and_log_scale_fn, affine=True, validate_args=validate_args, name=name
+        )
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -91,8 +114,14 @@ class CouplingFlow(keras.layers.Layer):
     (even: keep the first half, odd: the second). ``affine=False`` gives NICE's additive step,
     ``True`` RealNVP's affine one (``s`` soft-clipped to (-5, 5))."""
 
-    def __init__(self, dim: int, hidden_units: Sequence[int] = (64, 64), parity: int = 0,
-                 affine: bool = True, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        dim: int,
+        hidden_units: Sequence[int] = (64, 64),
+        parity: int = 0,
+        affine: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if dim < 2:
             raise ValueError(f"CouplingFlow needs dim >= 2 to split. Received: dim={dim}")
@@ -123,8 +152,13 @@ class CouplingFlow(keras.layers.Layer):
         return cls(self.mask, self.shift_and_log_scale)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "dim": self.dim, "hidden_units": self.hidden_units,
-                "parity": self.parity, "affine": self.affine}  # fmt: skip
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "hidden_units": self.hidden_units,
+            "parity": self.parity,
+            "affine": self.affine,
+        }
 
 
 @keras.saving.register_keras_serializable(package="tfvae")

@@ -22,8 +22,13 @@ tfd = tfp.distributions
 FLOW_KINDS = ("planar", "radial", "nice", "realnvp", "maf", "iaf")
 
 
-def make_flow_layer(kind: str, dim: int, index: int = 0, hidden_units: Sequence[int] = (128, 128),
-                    context_size: int = 0) -> keras.layers.Layer:  # fmt: skip
+def make_flow_layer(
+    kind: str,
+    dim: int,
+    index: int = 0,
+    hidden_units: Sequence[int] = (128, 128),
+    context_size: int = 0,
+) -> keras.layers.Layer:
     """One flow layer of ``kind`` (case-insensitive, one of :data:`FLOW_KINDS`)."""
     key = str(kind).lower()
     if key == "planar":
@@ -31,16 +36,23 @@ def make_flow_layer(kind: str, dim: int, index: int = 0, hidden_units: Sequence[
     if key == "radial":
         return RadialFlow(dim, name=f"radial_{index}")
     if key in ("nice", "realnvp"):
-        return CouplingFlow(dim, hidden_units, parity=index, affine=key == "realnvp",
-                            name=f"{key}_{index}")  # fmt: skip
+        return CouplingFlow(
+            dim, hidden_units, parity=index, affine=key == "realnvp", name=f"{key}_{index}"
+        )
     if key in ("maf", "iaf"):
         cls = MAFFlow if key == "maf" else IAFFlow
         return cls(dim, hidden_units, context_size=context_size, name=f"{key}_{index}")
     raise ValueError(f"unknown flow {kind!r}; expected one of {list(FLOW_KINDS)}")
 
 
-def make_flow_layers(kind: str, dim: int, n_layers: int, hidden_units: Sequence[int] = (128, 128),
-                     context_size: int = 0, batch_norm: bool = False) -> list[keras.layers.Layer]:  # fmt: skip
+def make_flow_layers(
+    kind: str,
+    dim: int,
+    n_layers: int,
+    hidden_units: Sequence[int] = (128, 128),
+    context_size: int = 0,
+    batch_norm: bool = False,
+) -> list[keras.layers.Layer]:
     """``n_layers`` layers of one kind (NICE ends with its diagonal scaling); with
     ``batch_norm`` a :class:`BatchNormFlow` between consecutive layers (as in MAF)."""
     layers = []
@@ -80,9 +92,16 @@ class NormalizingFlow(LossTermsModel):
 
     loss_terms = ("loss",)
 
-    def __init__(self, dim: int, kind: str = "maf", n_layers: int = 2,
-                 hidden_units: Sequence[int] = (128, 128), seed: int = 0, batch_norm: bool = False,
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        dim: int,
+        kind: str = "maf",
+        n_layers: int = 2,
+        hidden_units: Sequence[int] = (128, 128),
+        seed: int = 0,
+        batch_norm: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if dim < 1 or n_layers < 1:
             raise ValueError(
@@ -90,8 +109,9 @@ class NormalizingFlow(LossTermsModel):
             )
         self.dim, self.kind, self.n_layers = dim, str(kind).lower(), n_layers
         self.hidden_units, self.seed, self.batch_norm = list(hidden_units), seed, batch_norm
-        self.flow_layers = make_flow_layers(self.kind, dim, n_layers, self.hidden_units,
-                                            batch_norm=batch_norm)  # fmt: skip
+        self.flow_layers = make_flow_layers(
+            self.kind, dim, n_layers, self.hidden_units, batch_norm=batch_norm
+        )
         self.log_prob(tf.zeros((1, dim)))  # builds every layer (Keras records the build)
         self.built = True
 
@@ -136,6 +156,13 @@ class NormalizingFlow(LossTermsModel):
         return {"loss": -tf.reduce_mean(log_p)}
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "trainable": self.trainable, "dim": self.dim, "kind": self.kind,
-                "n_layers": self.n_layers, "hidden_units": self.hidden_units, "seed": self.seed,
-                "batch_norm": self.batch_norm}  # fmt: skip
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dim": self.dim,
+            "kind": self.kind,
+            "n_layers": self.n_layers,
+            "hidden_units": self.hidden_units,
+            "seed": self.seed,
+            "batch_norm": self.batch_norm,
+        }

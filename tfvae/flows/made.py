@@ -20,8 +20,10 @@ def made_masks(event_size: int, hidden_units: Sequence[int]) -> list[np.ndarray]
     degrees = [np.arange(1, event_size + 1)]
     for units in hidden_units:
         degrees.append(np.arange(units) % max(1, event_size - 1) + 1)
-    masks = [(d_out[None, :] >= d_in[:, None]).astype(np.float32)
-             for d_in, d_out in zip(degrees[:-1], degrees[1:], strict=True)]  # fmt: skip
+    masks = [
+        (d_out[None, :] >= d_in[:, None]).astype(np.float32)
+        for d_in, d_out in zip(degrees[:-1], degrees[1:], strict=True)
+    ]
     out_degrees = np.arange(1, event_size + 1)
     masks.append((out_degrees[None, :] > degrees[-1][:, None]).astype(np.float32))
     return masks
@@ -45,8 +47,14 @@ class MADE(keras.layers.Layer):
         clip: bound of ``log_scale``.
     """
 
-    def __init__(self, event_size: int, hidden_units: Sequence[int] = (128, 128),
-                 context_size: int = 0, clip: float = 5.0, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        event_size: int,
+        hidden_units: Sequence[int] = (128, 128),
+        context_size: int = 0,
+        clip: float = 5.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if event_size < 1:
             raise ValueError(
@@ -61,17 +69,25 @@ class MADE(keras.layers.Layer):
         sizes = [event_size, *self.hidden_units]
         self.kernels, self.biases, self.context_kernels = [], [], []
         for i, units in enumerate(self.hidden_units):
-            self.kernels.append(self.add_weight(shape=(sizes[i], units), name=f"kernel_{i}",
-                                                initializer="glorot_uniform"))  # fmt: skip
+            self.kernels.append(
+                self.add_weight(
+                    shape=(sizes[i], units), name=f"kernel_{i}", initializer="glorot_uniform"
+                )
+            )
             self.biases.append(
                 self.add_weight(shape=(units,), name=f"bias_{i}", initializer="zeros")
             )
             if context_size:
-                self.context_kernels.append(self.add_weight(
-                    shape=(context_size, units), name=f"context_kernel_{i}",
-                    initializer="glorot_uniform"))  # fmt: skip
-        self.out_kernel = self.add_weight(shape=(sizes[-1], 2 * event_size), name="out_kernel",
-                                          initializer="zeros")  # fmt: skip
+                self.context_kernels.append(
+                    self.add_weight(
+                        shape=(context_size, units),
+                        name=f"context_kernel_{i}",
+                        initializer="glorot_uniform",
+                    )
+                )
+        self.out_kernel = self.add_weight(
+            shape=(sizes[-1], 2 * event_size), name="out_kernel", initializer="zeros"
+        )
         self.out_bias = self.add_weight(
             shape=(2 * event_size,), name="out_bias", initializer="zeros"
         )
@@ -92,6 +108,10 @@ class MADE(keras.layers.Layer):
         return shift, self.clip * tf.tanh(raw / self.clip)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "event_size": self.event_size,
-                "hidden_units": self.hidden_units, "context_size": self.context_size,
-                "clip": self.clip}  # fmt: skip
+        return {
+            **super().get_config(),
+            "event_size": self.event_size,
+            "hidden_units": self.hidden_units,
+            "context_size": self.context_size,
+            "clip": self.clip,
+        }

@@ -32,8 +32,13 @@ class Planar(tfb.Bijector):
             self.u = tf.convert_to_tensor(u, dtype)
             self.w = tf.convert_to_tensor(w, dtype)
             self.b = tf.convert_to_tensor(b, dtype)
-            super().__init__(forward_min_event_ndims=1, validate_args=validate_args,
-                             parameters=parameters, name=name, dtype=dtype)  # fmt: skip
+            super().__init__(
+                forward_min_event_ndims=1,
+                validate_args=validate_args,
+                parameters=parameters,
+                name=name,
+                dtype=dtype,
+            )
 
     @classmethod
     def _parameter_properties(cls, dtype: Any, num_classes: Any = None) -> dict:

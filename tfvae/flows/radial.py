@@ -24,16 +24,27 @@ class Radial(tfb.Bijector):
         z0: ``[D]`` centre; alpha_raw, beta_raw: scalars. Event shape ``[D]``.
     """
 
-    def __init__(self, z0: Any, alpha_raw: Any, beta_raw: Any, validate_args: bool = False,
-                 name: str = "radial"):  # fmt: skip
+    def __init__(
+        self,
+        z0: Any,
+        alpha_raw: Any,
+        beta_raw: Any,
+        validate_args: bool = False,
+        name: str = "radial",
+    ):
         parameters = dict(locals())
         with tf.name_scope(name):
             dtype = tf.convert_to_tensor(z0).dtype
             self.z0 = tf.convert_to_tensor(z0, dtype)
             self.alpha = tf.nn.softplus(tf.convert_to_tensor(alpha_raw, dtype))
             self.beta = -self.alpha + tf.nn.softplus(tf.convert_to_tensor(beta_raw, dtype))
-            super().__init__(forward_min_event_ndims=1, validate_args=validate_args,
-                             parameters=parameters, name=name, dtype=dtype)  # fmt: skip
+            super().__init__(
+                forward_min_event_ndims=1,
+                validate_args=validate_args,
+                parameters=parameters,
+                name=name,
+                dtype=dtype,
+            )
 
     @classmethod
     def _parameter_properties(cls, dtype: Any, num_classes: Any = None) -> dict:
@@ -70,8 +81,9 @@ class RadialFlow(keras.layers.Layer):
     def __init__(self, dim: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dim = dim
-        self.z0 = self.add_weight(shape=(dim,), initializer=keras.initializers.RandomNormal(stddev=0.1),
-                                  name="z0")  # fmt: skip
+        self.z0 = self.add_weight(
+            shape=(dim,), initializer=keras.initializers.RandomNormal(stddev=0.1), name="z0"
+        )
         self.alpha_raw = self.add_weight(shape=(), initializer="zeros", name="alpha_raw")
         self.beta_raw = self.add_weight(shape=(), initializer="zeros", name="beta_raw")
 

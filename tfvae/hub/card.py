@@ -7,8 +7,17 @@ from typing import Any
 import tfvae
 
 #: training settings worth showing in a card (run-local ones, paths and verbosity, are not)
-TRAINING_FIELDS = ("epochs", "batch_size", "learning_rate", "optimizer", "optimizer_kwargs",
-                   "scheduler", "scheduler_kwargs", "seed", "strategy")  # fmt: skip
+TRAINING_FIELDS = (
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "optimizer",
+    "optimizer_kwargs",
+    "scheduler",
+    "scheduler_kwargs",
+    "seed",
+    "strategy",
+)
 
 
 def _front_matter(values: dict[str, Any]) -> str:
@@ -51,13 +60,15 @@ def model_card(
     name = type(model).__name__
     cfg = model.config
     image = len(cfg.input_shape) == 3
-    front = _front_matter({
-        "library_name": "tfvae",
-        "license": license,
-        "tags": ["tfvae", "keras", "tensorflow", "generative-autoencoder", name.lower()],
-        "datasets": [data] if data else [],
-        "pipeline_tag": "unconditional-image-generation" if image else None,
-    })  # fmt: skip
+    front = _front_matter(
+        {
+            "library_name": "tfvae",
+            "license": license,
+            "tags": ["tfvae", "keras", "tensorflow", "generative-autoencoder", name.lower()],
+            "datasets": [data] if data else [],
+            "pipeline_tag": "unconditional-image-generation" if image else None,
+        }
+    )
     where = repo_id or "path/to/this/folder"
     lines = [
         front,

@@ -89,9 +89,17 @@ def save_pretrained(
         if sampler is not None
         else "samples from the prior"
     )
-    card = model_card(model, repo_id=repo_id, data=data, metrics=metrics, training=training,
-                      has_samples=has_samples, samples_caption=caption, license=license,
-                      description=description)  # fmt: skip
+    card = model_card(
+        model,
+        repo_id=repo_id,
+        data=data,
+        metrics=metrics,
+        training=training,
+        has_samples=has_samples,
+        samples_caption=caption,
+        license=license,
+        description=description,
+    )
     safety.safe_write(folder / "README.md", card, folder)
     return folder
 

@@ -42,8 +42,14 @@ def push_to_hub(
         api.create_branch(repo_id, branch=revision, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tfvae_push_") as tmp:
         save_pretrained(model, tmp, repo_id=repo_id, **save_kwargs)
-        return api.upload_folder(repo_id=repo_id, folder_path=tmp, commit_message=commit_message,
-                                 revision=revision, create_pr=create_pr, repo_type="model")  # fmt: skip
+        return api.upload_folder(
+            repo_id=repo_id,
+            folder_path=tmp,
+            commit_message=commit_message,
+            revision=revision,
+            create_pr=create_pr,
+            repo_type="model",
+        )
 
 
 def download(
@@ -56,8 +62,13 @@ def download(
     """The local folder of ``repo_id`` at ``revision`` (downloaded into the cache if needed)."""
     import huggingface_hub
 
-    path = huggingface_hub.snapshot_download(repo_id, revision=revision, cache_dir=cache_dir,
-                                             token=token, local_files_only=local_files_only)  # fmt: skip
+    path = huggingface_hub.snapshot_download(
+        repo_id,
+        revision=revision,
+        cache_dir=cache_dir,
+        token=token,
+        local_files_only=local_files_only,
+    )
     return Path(path)
 
 
@@ -84,8 +95,9 @@ def local_folder(
             f"saved model not found: {name_or_path} (neither an existing folder/file nor a "
             "Hub id 'user/repo')"
         )
-    return download(text, revision=revision, cache_dir=cache_dir, token=token,
-                    local_files_only=local_files_only)  # fmt: skip
+    return download(
+        text, revision=revision, cache_dir=cache_dir, token=token, local_files_only=local_files_only
+    )
 
 
 def from_pretrained(
@@ -109,6 +121,11 @@ def from_pretrained(
         FileNotFoundError: neither an existing path nor a ``user/repo`` id.
         UnsafeModelError: the folder holds a pickle or a Lambda layer (nothing was executed).
     """
-    folder = local_folder(name_or_path, revision=revision, cache_dir=cache_dir, token=token,
-                          local_files_only=local_files_only)  # fmt: skip
+    folder = local_folder(
+        name_or_path,
+        revision=revision,
+        cache_dir=cache_dir,
+        token=token,
+        local_files_only=local_files_only,
+    )
     return load_pretrained(folder, compile=compile)

@@ -24,9 +24,23 @@ from tfvae.metrics.fid import (
 )
 
 __all__ = [
-    "METRICS", "as_representation", "beta_vae_score", "dci", "dci_from_importance",
-    "evaluate_disentanglement", "factor_codes", "factor_vae_score", "mig", "mig_from_codes",
-    "mutual_info_matrix", "ClassifierFeatures", "InceptionFeatures", "default_extractor",
-    "feature_statistics", "fid", "frechet_distance", "precision_recall",
+    "METRICS",
+    "as_representation",
+    "beta_vae_score",
+    "dci",
+    "dci_from_importance",
+    "evaluate_disentanglement",
+    "factor_codes",
+    "factor_vae_score",
+    "mig",
+    "mig_from_codes",
+    "mutual_info_matrix",
+    "ClassifierFeatures",
+    "InceptionFeatures",
+    "default_extractor",
+    "feature_statistics",
+    "fid",
+    "frechet_distance",
+    "precision_recall",
     "precision_recall_features",
-]  # fmt: skip
+]

@@ -29,8 +29,10 @@ def as_representation(model: Any, batch_size: int = 256) -> Representation:
     if hasattr(model, "encode"):
 
         def encode(x: np.ndarray) -> np.ndarray:
-            parts = [np.asarray(model.encode(x[i : i + batch_size]))
-                     for i in range(0, len(x), batch_size)]  # fmt: skip
+            parts = [
+                np.asarray(model.encode(x[i : i + batch_size]))
+                for i in range(0, len(x), batch_size)
+            ]
             return np.concatenate(parts).astype(np.float64)
 
         return encode
@@ -51,9 +53,12 @@ def _codes(rep: Representation, x: np.ndarray) -> np.ndarray:
 
 
 def factor_codes(
-    model: Any, data: GroundTruthData, num_points: int, seed: int | np.random.Generator = 0,
+    model: Any,
+    data: GroundTruthData,
+    num_points: int,
+    seed: int | np.random.Generator = 0,
     batch_size: int = 256,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray]:
     """``(codes [n, D], factors [n, K])`` of ``num_points`` random observations."""
     rep, rng = as_representation(model), _rng(seed)
     codes, factors = [], []
@@ -65,8 +70,9 @@ def factor_codes(
 
 
 # -- beta-VAE score -----------------------------------------------------------------------
-def _beta_vae_points(rep: Representation, data: GroundTruthData, n: int, batch_size: int,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _beta_vae_points(
+    rep: Representation, data: GroundTruthData, n: int, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     features, labels = [], []
     for _ in range(n):
         k = int(rng.integers(data.num_factors))
@@ -81,9 +87,13 @@ def _beta_vae_points(rep: Representation, data: GroundTruthData, n: int, batch_s
 
 
 def beta_vae_score(
-    model: Any, data: GroundTruthData, seed: int | np.random.Generator = 0, batch_size: int = 64,
-    num_train: int = 10000, num_eval: int = 5000,
-) -> dict[str, float]:  # fmt: skip
+    model: Any,
+    data: GroundTruthData,
+    seed: int | np.random.Generator = 0,
+    batch_size: int = 64,
+    num_train: int = 10000,
+    num_eval: int = 5000,
+) -> dict[str, float]:
     """Higgins et al.: accuracy of a linear classifier (scikit-learn's logistic regression)
     predicting which factor two batches of ``batch_size`` observations share from the mean
     absolute difference of their codes. Chance is ``1 / num_factors``.
@@ -97,14 +107,22 @@ def beta_vae_score(
     x_train, y_train = _beta_vae_points(rep, data, num_train, batch_size, rng)
     x_eval, y_eval = _beta_vae_points(rep, data, num_eval, batch_size, rng)
     classifier = LogisticRegression(max_iter=1000).fit(x_train, y_train)
-    return {"train_accuracy": float(classifier.score(x_train, y_train)),
-            "eval_accuracy": float(classifier.score(x_eval, y_eval))}  # fmt: skip
+    return {
+        "train_accuracy": float(classifier.score(x_train, y_train)),
+        "eval_accuracy": float(classifier.score(x_eval, y_eval)),
+    }
 
 
 # -- FactorVAE score ----------------------------------------------------------------------
-def _factor_vae_votes(rep: Representation, data: GroundTruthData, n: int, batch_size: int,
-                      scale: np.ndarray, active: np.ndarray, rng: np.random.Generator,
-                      ) -> np.ndarray:  # fmt: skip
+def _factor_vae_votes(
+    rep: Representation,
+    data: GroundTruthData,
+    n: int,
+    batch_size: int,
+    scale: np.ndarray,
+    active: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
     votes = np.zeros((data.num_factors, len(scale)), np.int64)
     for _ in range(n):
         k = int(rng.integers(data.num_factors))
@@ -118,9 +136,14 @@ def _factor_vae_votes(rep: Representation, data: GroundTruthData, n: int, batch_
 
 
 def factor_vae_score(
-    model: Any, data: GroundTruthData, seed: int | np.random.Generator = 0, batch_size: int = 64,
-    num_train: int = 10000, num_eval: int = 5000, num_variance_estimate: int = 10000,
-) -> dict[str, float]:  # fmt: skip
+    model: Any,
+    data: GroundTruthData,
+    seed: int | np.random.Generator = 0,
+    batch_size: int = 64,
+    num_train: int = 10000,
+    num_eval: int = 5000,
+    num_variance_estimate: int = 10000,
+) -> dict[str, float]:
     """Kim & Mnih: fix one factor in a batch, normalise each code dimension by its global
     variance, and vote for (fixed factor, dimension of least variance); a majority-vote
     classifier maps dimensions to factors. Dimensions with zero global variance (collapsed)
@@ -162,8 +185,12 @@ def mutual_info_matrix(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
     ``factors [n, K]`` (scikit-learn's ``mutual_info_score``)."""
     from sklearn.metrics import mutual_info_score
 
-    return np.array([[mutual_info_score(factors[:, j], codes[:, i])
-                      for j in range(factors.shape[1])] for i in range(codes.shape[1])])  # fmt: skip
+    return np.array(
+        [
+            [mutual_info_score(factors[:, j], codes[:, i]) for j in range(factors.shape[1])]
+            for i in range(codes.shape[1])
+        ]
+    )
 
 
 def mig_from_codes(codes: np.ndarray, factors: np.ndarray, num_bins: int = 20) -> dict[str, Any]:
@@ -182,9 +209,13 @@ def mig_from_codes(codes: np.ndarray, factors: np.ndarray, num_bins: int = 20) -
 
 
 def mig(
-    model: Any, data: GroundTruthData, seed: int | np.random.Generator = 0,
-    num_train: int = 10000, num_bins: int = 20, batch_size: int = 256,
-) -> dict[str, Any]:  # fmt: skip
+    model: Any,
+    data: GroundTruthData,
+    seed: int | np.random.Generator = 0,
+    num_train: int = 10000,
+    num_bins: int = 20,
+    batch_size: int = 256,
+) -> dict[str, Any]:
     """Chen et al.'s mutual information gap on ``num_train`` random observations (codes binned
     into ``num_bins`` equal-width bins, as disentanglement_lib).
 
@@ -208,15 +239,21 @@ def dci_from_importance(importance: np.ndarray) -> tuple[float, float]:
     d, k = importance.shape
     disentanglement = 1.0 - _entropy(importance, max(k, 2), axis=1) if k > 1 else np.ones(d)
     completeness = 1.0 - _entropy(importance, max(d, 2), axis=0) if d > 1 else np.ones(k)
-    return (float(np.sum(disentanglement * importance.sum(1) / total)),
-            float(np.sum(completeness * importance.sum(0) / total)))  # fmt: skip
+    return (
+        float(np.sum(disentanglement * importance.sum(1) / total)),
+        float(np.sum(completeness * importance.sum(0) / total)),
+    )
 
 
 def dci(
-    model: Any, data: GroundTruthData, seed: int | np.random.Generator = 0,
-    num_train: int = 10000, num_test: int = 5000, batch_size: int = 256,
+    model: Any,
+    data: GroundTruthData,
+    seed: int | np.random.Generator = 0,
+    num_train: int = 10000,
+    num_test: int = 5000,
+    batch_size: int = 256,
     regressor: str = "gbt",
-) -> dict[str, float]:  # fmt: skip
+) -> dict[str, float]:
     """Eastwood & Williams: one classifier per factor predicts it from the codes; their feature
     importances form a ``[D, K]`` matrix whose row entropies give disentanglement and column
     entropies completeness; informativeness is their accuracy.
@@ -249,15 +286,21 @@ def dci(
         acc_train.append(np.mean(clf.predict(z_train) == f_train[:, j]))
         acc_test.append(np.mean(clf.predict(z_test) == f_test[:, j]))
     disentanglement, completeness = dci_from_importance(importance)
-    return {"disentanglement": disentanglement, "completeness": completeness,
-            "informativeness_train": float(np.mean(acc_train)),
-            "informativeness_test": float(np.mean(acc_test))}  # fmt: skip
+    return {
+        "disentanglement": disentanglement,
+        "completeness": completeness,
+        "informativeness_train": float(np.mean(acc_train)),
+        "informativeness_test": float(np.mean(acc_test)),
+    }
 
 
 def evaluate_disentanglement(
-    model: Any, data: GroundTruthData, metrics: tuple[str, ...] = METRICS, seed: int = 0,
+    model: Any,
+    data: GroundTruthData,
+    metrics: tuple[str, ...] = METRICS,
+    seed: int = 0,
     scale: float = 1.0,
-) -> dict[str, dict[str, Any]]:  # fmt: skip
+) -> dict[str, dict[str, Any]]:
     """Several metrics at once; ``scale`` multiplies every sample size (e.g. 0.1 for a quick
     look). Returns ``{metric: result}``."""
     unknown = sorted(set(metrics) - set(METRICS))
@@ -269,9 +312,10 @@ def evaluate_disentanglement(
 
     runs = {
         "beta_vae": lambda: beta_vae_score(model, data, seed, num_train=n(10000), num_eval=n(5000)),
-        "factor_vae": lambda: factor_vae_score(model, data, seed, num_train=n(10000),
-                                               num_eval=n(5000), num_variance_estimate=n(10000)),
+        "factor_vae": lambda: factor_vae_score(
+            model, data, seed, num_train=n(10000), num_eval=n(5000), num_variance_estimate=n(10000)
+        ),
         "mig": lambda: mig(model, data, seed, num_train=n(10000)),
         "dci": lambda: dci(model, data, seed, num_train=n(10000), num_test=n(5000)),
-    }  # fmt: skip
+    }
     return {name: runs[name]() for name in metrics}

@@ -25,8 +25,10 @@ def _batched(fn: Any, images: np.ndarray, batch_size: int) -> np.ndarray:
         raise ValueError(f"features: expected images [N, H, W, C], got shape {images.shape}")
     if not np.isfinite(images).all():
         raise ValueError("features: images contain NaN or Inf")
-    out = [np.asarray(fn(images[i : i + batch_size]), np.float64)
-           for i in range(0, len(images), batch_size)]  # fmt: skip
+    out = [
+        np.asarray(fn(images[i : i + batch_size]), np.float64)
+        for i in range(0, len(images), batch_size)
+    ]
     return np.concatenate(out) if out else np.zeros((0, 0))
 
 

@@ -17,8 +17,9 @@ def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return features.mean(axis=0), np.cov(features, rowvar=False)
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
-                     ) -> float:  # fmt: skip
+def frechet_distance(
+    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
+) -> float:
     """``||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))`` between two Gaussians, float64.
 
     ``Tr (S1 S2)^(1/2)`` is computed as the sum of square roots of the eigenvalues of the
@@ -69,8 +70,9 @@ def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(d2, 0.0, None))
 
 
-def _coverage(points: np.ndarray, centres: np.ndarray, radii: np.ndarray, chunk: int = 1024
-              ) -> float:  # fmt: skip
+def _coverage(
+    points: np.ndarray, centres: np.ndarray, radii: np.ndarray, chunk: int = 1024
+) -> float:
     """Fraction of ``points`` inside at least one ball (``centres``, ``radii``)."""
     inside = 0
     for i in range(0, len(points), chunk):
@@ -79,8 +81,9 @@ def _coverage(points: np.ndarray, centres: np.ndarray, radii: np.ndarray, chunk:
     return inside / len(points)
 
 
-def precision_recall_features(real: np.ndarray, generated: np.ndarray, k: int = 3
-                              ) -> dict[str, float]:  # fmt: skip
+def precision_recall_features(
+    real: np.ndarray, generated: np.ndarray, k: int = 3
+) -> dict[str, float]:
     """Kynkaanniemi et al.'s improved precision and recall from features ``[N, F]``:
     precision is the fraction of generated points inside the real manifold (the union of balls
     around real points reaching their k-th nearest real neighbour), recall the fraction of real
@@ -90,11 +93,14 @@ def precision_recall_features(real: np.ndarray, generated: np.ndarray, k: int = 
         raise ValueError(f"precision/recall needs more than k={k} points in each set")
     real_radii = _kth_neighbour_radii(real, k)
     gen_radii = _kth_neighbour_radii(generated, k)
-    return {"precision": _coverage(generated, real, real_radii),
-            "recall": _coverage(real, generated, gen_radii)}  # fmt: skip
+    return {
+        "precision": _coverage(generated, real, real_radii),
+        "recall": _coverage(real, generated, gen_radii),
+    }
 
 
-def precision_recall(real: Any, generated: Any, extractor: Any = None, k: int = 3
-                     ) -> dict[str, float]:  # fmt: skip
+def precision_recall(
+    real: Any, generated: Any, extractor: Any = None, k: int = 3
+) -> dict[str, float]:
     """:func:`precision_recall_features` on ``extractor``'s features of two image sets."""
     return precision_recall_features(_features(real, extractor), _features(generated, extractor), k)

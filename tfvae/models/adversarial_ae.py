@@ -49,8 +49,7 @@ class Adversarial_AE(VAE):  # noqa: N801 (Pythae's name)
     """
 
     config_class = Adversarial_AE_Config
-    loss_terms = ("loss", "autoencoder_loss", "discriminator_loss", "reconstruction",
-                  "adversarial")  # fmt: skip
+    loss_terms = ("loss", "autoencoder_loss", "discriminator_loss", "reconstruction", "adversarial")
     optimizer_groups = {
         "autoencoder_loss": ("encoder", "decoder"),
         "discriminator_loss": ("discriminator",),
@@ -60,9 +59,14 @@ class Adversarial_AE(VAE):  # noqa: N801 (Pythae's name)
 
     def default_network(self, name: str) -> keras.Model:
         cfg = self.config
-        return MLPDiscriminator(cfg.latent_dim, cfg.discriminator_hidden_units,
-                                cfg.discriminator_layers, num_outputs=1, negative_slope=0.0,
-                                name=name)  # fmt: skip
+        return MLPDiscriminator(
+            cfg.latent_dim,
+            cfg.discriminator_hidden_units,
+            cfg.discriminator_layers,
+            num_outputs=1,
+            negative_slope=0.0,
+            name=name,
+        )
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         cfg = self.config
@@ -76,11 +80,16 @@ class Adversarial_AE(VAE):  # noqa: N801 (Pythae's name)
         params = self.decoder(z, training=training)["reconstruction"]
         recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
         adversarial = binary_xent(self.discriminator(z, training=training)[:, 0], 1.0)
-        autoencoder_loss = (cfg.reconstruction_loss_scale * recon
-                            + cfg.adversarial_loss_scale * adversarial)  # fmt: skip
+        autoencoder_loss = (
+            cfg.reconstruction_loss_scale * recon + cfg.adversarial_loss_scale * adversarial
+        )
         fake = self.discriminator(tf.stop_gradient(z), training=training)[:, 0]
         real = self.discriminator(z_prior, training=training)[:, 0]
         discriminator_loss = binary_xent(real, 1.0) + binary_xent(fake, 0.0)
-        return {"loss": autoencoder_loss + discriminator_loss,
-                "autoencoder_loss": autoencoder_loss, "discriminator_loss": discriminator_loss,
-                "reconstruction": recon, "adversarial": adversarial}  # fmt: skip
+        return {
+            "loss": autoencoder_loss + discriminator_loss,
+            "autoencoder_loss": autoencoder_loss,
+            "discriminator_loss": discriminator_loss,
+            "reconstruction": recon,
+            "adversarial": adversarial,
+        }

@@ -132,9 +132,13 @@ class BaseAE(LossTermsModel):
                 setattr(self, name, network if network is not None else self.default_network(name))
             self._nll_fn: Any = None
             if self.counts_training_steps:
-                self.training_step = self.add_weight(shape=(), initializer="zeros",
-                                                     trainable=False, name="training_step",
-                                                     aggregation="only_first_replica")  # fmt: skip
+                self.training_step = self.add_weight(
+                    shape=(),
+                    initializer="zeros",
+                    trainable=False,
+                    name="training_step",
+                    aggregation="only_first_replica",
+                )
             self.make_layers()
         self.build((None, *self.input_shape_))
 
@@ -349,8 +353,13 @@ class BaseAE(LossTermsModel):
             log_px = -self.likelihood.reconstruction_loss(x_rep, params)
         log_px = tf.reshape(log_px, [n_samples, -1])
         log_pz = self.prior().log_prob(z)
-        return {"log_w": log_px + log_pz - log_q, "log_px": log_px, "log_pz": log_pz,
-                "log_q": log_q, "z": z}  # fmt: skip
+        return {
+            "log_w": log_px + log_pz - log_q,
+            "log_px": log_px,
+            "log_pz": log_pz,
+            "log_q": log_q,
+            "z": z,
+        }
 
     def nll_log_weights_fn(self) -> Any:
         """A traced ``(x, k, seed) -> log_w [k, B]`` with exact likelihoods (cached; ``k`` is a

@@ -77,14 +77,23 @@ class BetaTCVAE(VAE):
     """
 
     config_class = BetaTCVAEConfig
-    loss_terms = ("loss", "reconstruction", "kl", "mutual_info", "total_correlation",
-                  "dimension_wise_kl")  # fmt: skip
+    loss_terms = (
+        "loss",
+        "reconstruction",
+        "kl",
+        "mutual_info",
+        "total_correlation",
+        "dimension_wise_kl",
+    )
 
     def make_layers(self) -> None:
         self.dataset_size = self.add_weight(
-            shape=(), initializer=keras.initializers.Constant(self.config.dataset_size or 0),
-            trainable=False, name="dataset_size", aggregation="only_first_replica",
-        )  # fmt: skip
+            shape=(),
+            initializer=keras.initializers.Constant(self.config.dataset_size or 0),
+            trainable=False,
+            name="dataset_size",
+            aggregation="only_first_replica",
+        )
 
     def prepare_for_data(self, num_examples: int) -> None:
         """Use the training set's size as N unless the config fixes it."""
@@ -105,8 +114,9 @@ class BetaTCVAE(VAE):
         # log q(z_i | x_j) per coordinate: [B_local, B_global, D]
         pairs = log_normal_elementwise(z[:, None, :], means[None], log_vars[None])
         stored = self.dataset_size
-        n = tf.maximum(tf.where(stored > 0, stored, tf.cast(total, tf.float32)),
-                       tf.cast(total, tf.float32))  # fmt: skip
+        n = tf.maximum(
+            tf.where(stored > 0, stored, tf.cast(total, tf.float32)), tf.cast(total, tf.float32)
+        )
         if self.config.use_mss:
             log_w = stratified_log_weights(total, n)[offset : offset + local]  # [B_local, B_global]
             log_qz = tf.reduce_logsumexp(log_w + tf.reduce_sum(pairs, -1), axis=1)
@@ -115,8 +125,11 @@ class BetaTCVAE(VAE):
             log_norm = tf.math.log(tf.cast(total, tf.float32) * n)
             log_qz = tf.reduce_logsumexp(tf.reduce_sum(pairs, -1), axis=1) - log_norm
             log_prod = tf.reduce_sum(tf.reduce_logsumexp(pairs, axis=1) - log_norm, -1)
-        return {"mutual_info": log_q_zx - log_qz, "total_correlation": log_qz - log_prod,
-                "dimension_wise_kl": log_prod - log_pz}  # fmt: skip
+        return {
+            "mutual_info": log_q_zx - log_qz,
+            "total_correlation": log_qz - log_prod,
+            "dimension_wise_kl": log_prod - log_pz,
+        }
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         enc = self.encoder(x, training=training)
@@ -126,7 +139,10 @@ class BetaTCVAE(VAE):
         parts = self.decomposed_kl(z, enc["embedding"], enc["log_covariance"])
         terms = {name: tf.reduce_mean(value) for name, value in parts.items()}
         cfg = self.config
-        weighted = (cfg.alpha * terms["mutual_info"] + cfg.beta * terms["total_correlation"]
-                    + cfg.gamma * terms["dimension_wise_kl"])  # fmt: skip
+        weighted = (
+            cfg.alpha * terms["mutual_info"]
+            + cfg.beta * terms["total_correlation"]
+            + cfg.gamma * terms["dimension_wise_kl"]
+        )
         kl = terms["mutual_info"] + terms["total_correlation"] + terms["dimension_wise_kl"]
         return {"loss": recon + weighted, "reconstruction": recon, "kl": kl, **terms}

@@ -62,8 +62,14 @@ class FactorVAE(VAE):
     """
 
     config_class = FactorVAEConfig
-    loss_terms = ("loss", "autoencoder_loss", "discriminator_loss", "reconstruction", "kl",
-                  "total_correlation")  # fmt: skip
+    loss_terms = (
+        "loss",
+        "autoencoder_loss",
+        "discriminator_loss",
+        "reconstruction",
+        "kl",
+        "total_correlation",
+    )
     optimizer_groups = {
         "autoencoder_loss": ("encoder", "decoder"),
         "discriminator_loss": ("discriminator",),
@@ -73,8 +79,9 @@ class FactorVAE(VAE):
 
     def default_network(self, name: str) -> keras.Model:
         cfg = self.config
-        return MLPDiscriminator(cfg.latent_dim, cfg.discriminator_hidden_units,
-                                cfg.discriminator_layers, name=name)  # fmt: skip
+        return MLPDiscriminator(
+            cfg.latent_dim, cfg.discriminator_hidden_units, cfg.discriminator_layers, name=name
+        )
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         tf.debugging.assert_greater_equal(

@@ -35,8 +35,9 @@ class FlowPosteriorVAE(VAE):
         """The bijector ``z_0 -> z`` for these encoder outputs."""
         return chain(self.flows, self.flow_context(encoder_outputs))
 
-    def draw_posterior(self, encoder_outputs: dict[str, tf.Tensor], n: Any,
-                       seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
+    def draw_posterior(
+        self, encoder_outputs: dict[str, tf.Tensor], n: Any, seed: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         q0 = self.posterior(encoder_outputs)
         z0 = q0.sample(n, seed=seed)
         flow = self.posterior_flow(encoder_outputs)

@@ -10,8 +10,9 @@ import tensorflow as tf
 GradFn = Callable[[tf.Tensor], tf.Tensor]
 
 
-def leapfrog(z: tf.Tensor, rho: tf.Tensor, grad_u: GradFn, step: tf.Tensor
-             ) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
+def leapfrog(
+    z: tf.Tensor, rho: tf.Tensor, grad_u: GradFn, step: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor]:
     """One leapfrog step of ``H(z, rho) = U(z) + ||rho||^2 / 2`` (identity mass matrix).
 
     ``rho' = rho - step/2 grad U(z)``, ``z' = z + step rho'``, ``rho'' = rho' - step/2 grad U(z')``.
@@ -61,9 +62,14 @@ def riemannian_kinetic(z: tf.Tensor, rho: tf.Tensor, inverse_metric: InverseMetr
     return -0.5 * tf.linalg.logdet(ginv) + 0.5 * quad
 
 
-def generalized_leapfrog(z: tf.Tensor, rho: tf.Tensor, grad_u: GradFn,
-                         inverse_metric: InverseMetricFn, step: tf.Tensor,
-                         fixed_point_steps: int = 3) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
+def generalized_leapfrog(
+    z: tf.Tensor,
+    rho: tf.Tensor,
+    grad_u: GradFn,
+    inverse_metric: InverseMetricFn,
+    step: tf.Tensor,
+    fixed_point_steps: int = 3,
+) -> tuple[tf.Tensor, tf.Tensor]:
     """One generalized leapfrog step of ``H(z, rho) = U(z) + 0.5 log det G(z) + 0.5 rho^T
     G(z)^{-1} rho`` (Girolami & Calderhead, 2011), the two implicit equations solved by
     ``fixed_point_steps`` fixed-point iterations as in RHVAE:
@@ -99,8 +105,9 @@ def generalized_leapfrog(z: tf.Tensor, rho: tf.Tensor, grad_u: GradFn,
 StepFn = Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
 
 
-def tempered_flow(z: tf.Tensor, rho: tf.Tensor, step: StepFn, n_steps: int,
-                  beta_zero_sqrt: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
+def tempered_flow(
+    z: tf.Tensor, rho: tf.Tensor, step: StepFn, n_steps: int, beta_zero_sqrt: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor]:
     """``n_steps`` integrator steps ``(z, rho) -> step(z, rho)``, each followed by the
     tempering ``rho <- sqrt(beta_{k-1} / beta_k) rho`` of :func:`tempering` (which starts at
     ``beta_zero_sqrt`` and ends at 1; with ``beta_zero_sqrt = 1`` nothing is rescaled).

@@ -48,8 +48,14 @@ class HRQVAEConfig(AEConfig):
 
     def validate(self) -> None:
         super().validate()
-        self.check_positive("num_embeddings", "num_levels", "init_scale", "init_decay_weight",
-                            "temp_schedule_gamma", "temp_schedule_unit")  # fmt: skip
+        self.check_positive(
+            "num_embeddings",
+            "num_levels",
+            "init_scale",
+            "init_decay_weight",
+            "temp_schedule_gamma",
+            "temp_schedule_unit",
+        )
         self.check_non_negative("kl_weight", "norm_loss_scale")
         if self.norm_loss_weight is not None:
             self.check_non_negative("norm_loss_weight")
@@ -71,16 +77,24 @@ class HRQVAE(VQVAE):
     def make_layers(self) -> None:
         cfg = self.config
         self.quantizer = HierarchicalResidualQuantizer(
-            cfg.num_embeddings, cfg.latent_dim, cfg.num_levels, cfg.init_scale,
-            cfg.init_decay_weight, cfg.norm_loss_scale, cfg.depth_drop_rate, name="quantizer",
-        )  # fmt: skip
+            cfg.num_embeddings,
+            cfg.latent_dim,
+            cfg.num_levels,
+            cfg.init_scale,
+            cfg.init_decay_weight,
+            cfg.norm_loss_scale,
+            cfg.depth_drop_rate,
+            name="quantizer",
+        )
 
     def temperatures(self) -> list[tf.Tensor]:
         """The Gumbel temperature of each level now."""
         cfg = self.config
         t = tf.convert_to_tensor(self.training_step) / cfg.temp_schedule_unit
-        return [tf.maximum(tf.exp(-t / (cfg.temp_schedule_gamma * 1.5**level)), 0.5)
-                for level in range(cfg.num_levels)]  # fmt: skip
+        return [
+            tf.maximum(tf.exp(-t / (cfg.temp_schedule_gamma * 1.5**level)), 0.5)
+            for level in range(cfg.num_levels)
+        ]
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         cfg = self.config
@@ -92,19 +106,28 @@ class HRQVAE(VQVAE):
             names = sorted(shapes)
             drawn = global_batch_draw(
                 {"z": z},
-                lambda e: tuple(tf.random.stateless_uniform(
-                    tf.concat([tf.shape(e["z"])[:1], shapes[n][1:]], 0), seeds[n], 1e-10, 1.0
-                ) for n in names),
+                lambda e: tuple(
+                    tf.random.stateless_uniform(
+                        tf.concat([tf.shape(e["z"])[:1], shapes[n][1:]], 0), seeds[n], 1e-10, 1.0
+                    )
+                    for n in names
+                ),
                 batch_axes=(0,) * len(names),
-            )  # fmt: skip
+            )
             noise = dict(zip(names, drawn, strict=True))
         q = self.quantizer(z, training=training, temperatures=self.temperatures(), noise=noise)
         params = self.decoder(q["quantized"], training=training)["reconstruction"]
         recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
         kl, norm = tf.reduce_mean(q["kl"]), tf.reduce_mean(q["norm"])
         hrq = cfg.kl_weight * kl + (cfg.norm_loss_weight or 0.0) * norm
-        return {"loss": recon + hrq, "reconstruction": recon, "hrq_loss": hrq, "kl": kl,
-                "norm": norm, "perplexity": q["perplexity"]}  # fmt: skip
+        return {
+            "loss": recon + hrq,
+            "reconstruction": recon,
+            "hrq_loss": hrq,
+            "kl": kl,
+            "norm": norm,
+            "perplexity": q["perplexity"],
+        }
 
     @property
     def index_shape(self) -> tuple[int, ...]:

@@ -68,14 +68,18 @@ class HVAE(VAE):
     def make_layers(self) -> None:
         cfg = self.config
         self.log_eps_lf = self.add_weight(
-            shape=(), initializer=keras.initializers.Constant(math.log(cfg.eps_lf)),
-            trainable=cfg.learn_eps_lf, name="log_eps_lf",
-        )  # fmt: skip
+            shape=(),
+            initializer=keras.initializers.Constant(math.log(cfg.eps_lf)),
+            trainable=cfg.learn_eps_lf,
+            name="log_eps_lf",
+        )
         root = min(math.sqrt(cfg.beta_zero), 1.0 - 1e-6)
         self.beta_zero_logit = self.add_weight(
-            shape=(), initializer=keras.initializers.Constant(math.log(root / (1.0 - root))),
-            trainable=cfg.learn_beta_zero, name="beta_zero_sqrt_logit",
-        )  # fmt: skip
+            shape=(),
+            initializer=keras.initializers.Constant(math.log(root / (1.0 - root))),
+            trainable=cfg.learn_beta_zero,
+            name="beta_zero_sqrt_logit",
+        )
 
     @property
     def step_size(self) -> tf.Tensor:
@@ -102,33 +106,50 @@ class HVAE(VAE):
         log_px = self.log_likelihood_fn(x, training)
         return potential_gradient(lambda z: log_px(z) + log_std_normal(z))
 
-    def initial_sample(self, enc: dict[str, tf.Tensor], eps: tf.Tensor
-                       ) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
+    def initial_sample(
+        self, enc: dict[str, tf.Tensor], eps: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         """``z_0 = mu + sigma eps`` ``[B, D]`` and ``log q(z_0|x)`` ``[B]`` for noise ``eps``."""
         log_var = enc["log_covariance"]
         z0 = enc["embedding"] + tf.exp(0.5 * log_var) * eps
         return z0, -tf.reduce_sum(0.5 * log_var + 0.5 * eps**2 + _HALF_LOG_2PI, axis=-1)
 
-    def flow(self, x: tf.Tensor, z0: tf.Tensor, gamma: tf.Tensor, training: bool = False
-             ) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
+    def flow(
+        self, x: tf.Tensor, z0: tf.Tensor, gamma: tf.Tensor, training: bool = False
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         """Run the K tempered leapfrog steps from ``z_0`` ``[B, D]`` with momentum noise
         ``gamma`` ``[B, D]``; returns ``(z_K, rho_K)``."""
         grad_u = self.potential_grad(x, training)
         root0 = self.beta_zero_sqrt
         step = self.step_size
-        return tempered_flow(z0, gamma / root0, lambda z, rho: leapfrog(z, rho, grad_u, step),
-                             self.config.n_lf, root0)  # fmt: skip
+        return tempered_flow(
+            z0,
+            gamma / root0,
+            lambda z, rho: leapfrog(z, rho, grad_u, step),
+            self.config.n_lf,
+            root0,
+        )
 
-    def hamiltonian_terms(self, x: tf.Tensor, enc: dict[str, tf.Tensor], eps: tf.Tensor,
-                          gamma: tf.Tensor, training: bool = False, exact: bool = False
-                          ) -> dict[str, tf.Tensor]:  # fmt: skip
+    def hamiltonian_terms(
+        self,
+        x: tf.Tensor,
+        enc: dict[str, tf.Tensor],
+        eps: tf.Tensor,
+        gamma: tf.Tensor,
+        training: bool = False,
+        exact: bool = False,
+    ) -> dict[str, tf.Tensor]:
         """Per-example ``log p(x|z_K)``, ``log p(z_K)`` and the effective ``log q`` (``log
         q(z_0|x) + log N(gamma) - log N(rho_K)``), ``[B]``, and ``z_K``."""
         z0, log_q0 = self.initial_sample(enc, eps)
         z, rho = self.flow(x, z0, gamma, training=training)
         log_q = log_q0 + log_std_normal(gamma) - log_std_normal(rho)
-        return {"log_px": self.log_likelihood_fn(x, training, exact)(z),
-                "log_pz": log_std_normal(z), "log_q": log_q, "z": z}  # fmt: skip
+        return {
+            "log_px": self.log_likelihood_fn(x, training, exact)(z),
+            "log_pz": log_std_normal(z),
+            "log_q": log_q,
+            "z": z,
+        }
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         enc = self.encoder(x, training=training)
@@ -139,9 +160,14 @@ class HVAE(VAE):
         kl = tf.reduce_mean(t["log_q"] - t["log_pz"])
         return {"loss": recon + kl, "reconstruction": recon, "kl": kl}
 
-    def importance_terms(self, x: tf.Tensor, n_samples: int, training: bool = False,
-                         exact: bool = False, seed: tf.Tensor | None = None
-                         ) -> dict[str, tf.Tensor]:  # fmt: skip
+    def importance_terms(
+        self,
+        x: tf.Tensor,
+        n_samples: int,
+        training: bool = False,
+        exact: bool = False,
+        seed: tf.Tensor | None = None,
+    ) -> dict[str, tf.Tensor]:
         """Log importance weights of ``n_samples`` flows per example, ``[K, B]`` (the
         augmented weights ``p(x, z_K) N(rho_K) / (q(z_0|x) N(gamma))``)."""
         seed = self.noise_seed() if seed is None else seed

@@ -63,8 +63,12 @@ class NLLEstimate:
         return f"{self.nll:.2f} +- {self.stderr:.2f} nats (K={self.n_samples}, N={len(self.per_example)})"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"nll": self.nll, "stderr": self.stderr, "n_examples": len(self.per_example),
-                "n_samples": self.n_samples}  # fmt: skip
+        return {
+            "nll": self.nll,
+            "stderr": self.stderr,
+            "n_examples": len(self.per_example),
+            "n_samples": self.n_samples,
+        }
 
 
 def default_chunk_size(batch_size: int, input_shape: tuple[int, ...], n_samples: int) -> int:

@@ -32,12 +32,21 @@ class MMDKernelConfig(BaseAEConfig):
     def validate(self) -> None:
         super().validate()
         self.check_positive("kernel_bandwidth")
-        self.check("scales", self.scales is None or (len(self.scales) > 0 and min(self.scales) > 0),
-                   "None or a non-empty list of positive numbers")  # fmt: skip
+        self.check(
+            "scales",
+            self.scales is None or (len(self.scales) > 0 and min(self.scales) > 0),
+            "None or a non-empty list of positive numbers",
+        )
 
 
-def kernel(a: tf.Tensor, b: tf.Tensor, choice: str, bandwidth: float,
-           scales: Sequence[float] | None, latent_dim: int) -> tf.Tensor:  # fmt: skip
+def kernel(
+    a: tf.Tensor,
+    b: tf.Tensor,
+    choice: str,
+    bandwidth: float,
+    scales: Sequence[float] | None,
+    latent_dim: int,
+) -> tf.Tensor:
     """``k(a_i, b_j)`` ``[N, M]`` for ``a: [N, D]``, ``b: [M, D]``:
     rbf ``exp(-|a - b|^2 / C)``; imq ``sum_s s C / (s C + |a - b|^2)``; ``C = 2 D bandwidth^2``."""
     d2 = tf.reduce_sum(tf.square(a[:, None, :] - b[None, :, :]), axis=-1)
@@ -47,8 +56,14 @@ def kernel(a: tf.Tensor, b: tf.Tensor, choice: str, bandwidth: float,
     return tf.add_n([s * c / (s * c + d2) for s in (scales or [1.0])])
 
 
-def mmd(z: tf.Tensor, z_prior: tf.Tensor, choice: str, bandwidth: float,
-        scales: Sequence[float] | None, latent_dim: int) -> tf.Tensor:  # fmt: skip
+def mmd(
+    z: tf.Tensor,
+    z_prior: tf.Tensor,
+    choice: str,
+    bandwidth: float,
+    scales: Sequence[float] | None,
+    latent_dim: int,
+) -> tf.Tensor:
     """Pythae's MMD estimate between codes ``z`` and prior samples ``z_prior`` (both ``[N, D]``):
     off-diagonal means of ``k(z, z)`` and ``k(p, p)`` minus twice the mean of ``k(z, p)``."""
     n = tf.cast(tf.shape(z)[0], z.dtype)

@@ -71,8 +71,7 @@ def _ssim_terms(x: tf.Tensor, y: tf.Tensor, window: tf.Tensor) -> tuple[tf.Tenso
     return tf.reduce_mean(luminance * cs, axis=[1, 2]), tf.reduce_mean(cs, axis=[1, 2])
 
 
-def ms_ssim(x: tf.Tensor, y: tf.Tensor, window_size: int = 11, normalize: bool = True
-            ) -> tf.Tensor:  # fmt: skip
+def ms_ssim(x: tf.Tensor, y: tf.Tensor, window_size: int = 11, normalize: bool = True) -> tf.Tensor:
     """MS-SSIM per image ``[B]`` for images ``[B, H, W, C]`` in [0, 1], with the filter and
     scales of :func:`msssim_settings` (averaged over channels, 2x2 average pooling between
     scales).
@@ -130,5 +129,4 @@ class MSSSIM_VAE(VAE):  # noqa: N801 (Pythae's name)
         enc = self.encoder(x, training=training)
         z, kl = self.posterior_sample_and_kl(enc, self.noise_seed())
         images = self.likelihood.mean(self.decoder(z, training=training)["reconstruction"])
-        return {"reconstruction": msssim_loss(x, images, self.config.window_size), "kl": kl,
-                "z": z}  # fmt: skip
+        return {"reconstruction": msssim_loss(x, images, self.config.window_size), "kl": kl, "z": z}

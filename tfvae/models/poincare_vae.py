@@ -55,15 +55,24 @@ class PoincareVAE(VAE):
     latent_geometry = "poincare"
     analytic_kl = False
 
-    def __init__(self, config: Any = None, encoder: keras.Model | None = None,
-                 decoder: keras.Model | None = None, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: Any = None,
+        encoder: keras.Model | None = None,
+        decoder: keras.Model | None = None,
+        **kwargs: Any,
+    ) -> None:
         cfg = self._coerce_config(config)
         if decoder is None:
             from tfvae.distributions import get_likelihood
 
             activation = get_likelihood(cfg.reconstruction_loss).decoder_activation
-            decoder = GyroplaneMLPDecoder(cfg.input_shape, curvature=cfg.curvature,
-                                          output_activation=activation, name="decoder")  # fmt: skip
+            decoder = GyroplaneMLPDecoder(
+                cfg.input_shape,
+                curvature=cfg.curvature,
+                output_activation=activation,
+                name="decoder",
+            )
         self.ball = PoincareBall(cfg.latent_dim, cfg.curvature)
         super().__init__(cfg, encoder=encoder, decoder=decoder, **kwargs)
 

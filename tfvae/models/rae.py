@@ -47,5 +47,9 @@ class RegularizedAE(AE):
         embedding = tf.reduce_mean(0.5 * tf.reduce_sum(tf.square(z), axis=-1))
         cfg = self.config
         loss = recon + cfg.embedding_weight * embedding + cfg.reg_weight * penalty
-        return {"loss": loss, "reconstruction": recon, "embedding": embedding,
-                "decoder_penalty": penalty}  # fmt: skip
+        return {
+            "loss": loss,
+            "reconstruction": recon,
+            "embedding": embedding,
+            "decoder_penalty": penalty,
+        }

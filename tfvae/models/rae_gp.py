@@ -17,8 +17,9 @@ class RAE_GP_Config(RAEConfig):  # noqa: N801 (Pythae's name)
     penalty's weight)."""
 
 
-def decoder_gradient_penalty(decoder: object, z: tf.Tensor, training: bool = False
-                             ) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
+def decoder_gradient_penalty(
+    decoder: object, z: tf.Tensor, training: bool = False
+) -> tuple[tf.Tensor, tf.Tensor]:
     """``(D(z), mean_B ||grad_z sum(D(z_b))||^2)`` for a decoder ``D`` and codes ``z [B, D]``:
     the squared norm of the gradient of the summed decoder output with respect to the
     decoder's input, per example (differentiable, for the outer training step)."""

@@ -38,12 +38,19 @@ class RHVAEConfig(HVAEConfig):
 
     def validate(self) -> None:
         super().validate()
-        self.check_positive("temperature", "regularization", "metric_capacity",
-                            "fixed_point_steps", "metric_hidden")  # fmt: skip
+        self.check_positive(
+            "temperature", "regularization", "metric_capacity", "fixed_point_steps", "metric_hidden"
+        )
 
 
-def inverse_metric(z: tf.Tensor, centroids: tf.Tensor, matrices: tf.Tensor, weights: tf.Tensor,
-                   temperature: float, regularization: float) -> tf.Tensor:  # fmt: skip
+def inverse_metric(
+    z: tf.Tensor,
+    centroids: tf.Tensor,
+    matrices: tf.Tensor,
+    weights: tf.Tensor,
+    temperature: float,
+    regularization: float,
+) -> tf.Tensor:
     """``G^{-1}(z) = sum_i w_i M_i exp(-||z - c_i||^2 / T^2) + lambda I``, ``[B, D, D]``.
 
     Args:
@@ -94,8 +101,14 @@ class RHVAE(HVAE):
         cap, d = self.config.metric_capacity, self.latent_dim
 
         def state(name: str, shape: tuple, dtype: str = "float32") -> keras.Variable:
-            return self.add_weight(shape=shape, initializer="zeros", trainable=False, name=name,
-                                   dtype=dtype, aggregation="only_first_replica")  # fmt: skip
+            return self.add_weight(
+                shape=shape,
+                initializer="zeros",
+                trainable=False,
+                name=name,
+                dtype=dtype,
+                aggregation="only_first_replica",
+            )
 
         self.metric_centroids = state("metric_centroids", (cap, d))
         self.metric_matrices = state("metric_matrices", (cap, d, d))
@@ -118,8 +131,14 @@ class RHVAE(HVAE):
         count = tf.maximum(self.metric_count, 1)
         share = tf.cast(self.metric_batch, z.dtype) / tf.cast(count, z.dtype)
         valid = tf.cast(tf.range(cfg.metric_capacity) < self.metric_count, z.dtype) * share
-        ginv = inverse_metric(z, self.metric_centroids, self.metric_matrices, valid,
-                              cfg.temperature, cfg.regularization)  # fmt: skip
+        ginv = inverse_metric(
+            z,
+            self.metric_centroids,
+            self.metric_matrices,
+            valid,
+            cfg.temperature,
+            cfg.regularization,
+        )
         empty = tf.cast(tf.equal(self.metric_count, 0), z.dtype)
         start = tf.exp(-tf.reduce_sum(z**2, axis=-1))[:, None, None] * tf.eye(self.latent_dim)
         return ginv + empty * start
@@ -129,10 +148,12 @@ class RHVAE(HVAE):
         cap = self.config.metric_capacity
         n = tf.minimum(tf.shape(centroids)[0], cap)
         slots = (self.metric_next + tf.range(n)) % cap
-        self.metric_centroids.assign(tf.tensor_scatter_nd_update(
-            self.metric_centroids, slots[:, None], centroids[-n:]))  # fmt: skip
-        self.metric_matrices.assign(tf.tensor_scatter_nd_update(
-            self.metric_matrices, slots[:, None], matrices[-n:]))  # fmt: skip
+        self.metric_centroids.assign(
+            tf.tensor_scatter_nd_update(self.metric_centroids, slots[:, None], centroids[-n:])
+        )
+        self.metric_matrices.assign(
+            tf.tensor_scatter_nd_update(self.metric_matrices, slots[:, None], matrices[-n:])
+        )
         self.metric_next.assign((self.metric_next + n) % cap)
         self.metric_batch.assign(n)
         self.metric_count.assign(tf.minimum(self.metric_count + n, cap))
@@ -147,13 +168,20 @@ class RHVAE(HVAE):
         self._store(tf.stop_gradient(centroids), tf.stop_gradient(matrices))
         cfg = self.config
         ones = tf.ones(tf.shape(centroids)[:1], mu.dtype)
-        return lambda z: inverse_metric(z, centroids, matrices, ones, cfg.temperature,
-                                        cfg.regularization)  # fmt: skip
+        return lambda z: inverse_metric(
+            z, centroids, matrices, ones, cfg.temperature, cfg.regularization
+        )
 
     # -- the flow ------------------------------------------------------------------------
-    def hamiltonian_terms(self, x: tf.Tensor, enc: dict[str, tf.Tensor], eps: tf.Tensor,
-                          gamma: tf.Tensor, training: bool = False, exact: bool = False
-                          ) -> dict[str, tf.Tensor]:  # fmt: skip
+    def hamiltonian_terms(
+        self,
+        x: tf.Tensor,
+        enc: dict[str, tf.Tensor],
+        eps: tf.Tensor,
+        gamma: tf.Tensor,
+        training: bool = False,
+        exact: bool = False,
+    ) -> dict[str, tf.Tensor]:
         ginv_fn = self.metric_fn(x, enc["embedding"], training)
         z0, log_q0 = self.initial_sample(enc, eps)
         grad_u = self.potential_grad(x, training)
@@ -164,15 +192,19 @@ class RHVAE(HVAE):
         rho0 = tf.linalg.triangular_solve(chol, gamma[..., None], lower=True, adjoint=True)[..., 0]
         root0, step, iterations = self.beta_zero_sqrt, self.step_size, self.config.fixed_point_steps
         z, rho = tempered_flow(
-            z0, rho0 / root0,
+            z0,
+            rho0 / root0,
             lambda z, rho: generalized_leapfrog(z, rho, grad_u, ginv_fn, step, iterations),
-            self.config.n_lf, root0,
-        )  # fmt: skip
+            self.config.n_lf,
+            root0,
+        )
         ginv = ginv_fn(z)
         # log N(rho_K; 0, G(z_K)) - log[N(rho_0; 0, G(z_0)/beta_0) beta_0^{-d/2}]
-        log_rho_k = (0.5 * tf.linalg.logdet(ginv)
-                     - 0.5 * tf.einsum("bi,bij,bj->b", rho, ginv, rho))  # fmt: skip
+        log_rho_k = 0.5 * tf.linalg.logdet(ginv) - 0.5 * tf.einsum("bi,bij,bj->b", rho, ginv, rho)
         log_rho_0 = 0.5 * tf.linalg.logdet(ginv0) - 0.5 * tf.reduce_sum(gamma**2, axis=-1)
-        return {"log_px": self.log_likelihood_fn(x, training, exact)(z),
-                "log_pz": log_std_normal(z), "log_q": log_q0 + log_rho_0 - log_rho_k,
-                "z": z}  # fmt: skip
+        return {
+            "log_px": self.log_likelihood_fn(x, training, exact)(z),
+            "log_pz": log_std_normal(z),
+            "log_q": log_q0 + log_rho_0 - log_rho_k,
+            "z": z,
+        }

@@ -40,11 +40,17 @@ class VAEGANConfig(DiscriminatorConfig):
 
     def validate(self) -> None:
         super().validate()
-        self.check("adversarial_loss_scale", 0.0 <= self.adversarial_loss_scale <= 1.0,
-                   "a number in [0, 1]")  # fmt: skip
+        self.check(
+            "adversarial_loss_scale",
+            0.0 <= self.adversarial_loss_scale <= 1.0,
+            "a number in [0, 1]",
+        )
         self.check_non_negative("equilibrium", "margin")
-        self.check("reconstruction_layer", self.reconstruction_layer != 0,
-                   "a 1-based layer index or -1 for the last hidden layer")  # fmt: skip
+        self.check(
+            "reconstruction_layer",
+            self.reconstruction_layer != 0,
+            "a 1-based layer index or -1 for the last hidden layer",
+        )
 
 
 @register_model
@@ -64,9 +70,18 @@ class VAEGAN(VAE):
     """
 
     config_class = VAEGANConfig
-    loss_terms = ("loss", "encoder_loss", "decoder_loss", "discriminator_loss", "reconstruction",
-                  "kl", "discriminator_real", "discriminator_prior", "decoder_update",
-                  "discriminator_update")  # fmt: skip
+    loss_terms = (
+        "loss",
+        "encoder_loss",
+        "decoder_loss",
+        "discriminator_loss",
+        "reconstruction",
+        "kl",
+        "discriminator_real",
+        "discriminator_prior",
+        "decoder_update",
+        "discriminator_update",
+    )
     optimizer_groups = {
         "encoder_loss": ("encoder",),
         "decoder_loss": ("decoder",),
@@ -83,9 +98,15 @@ class VAEGAN(VAE):
 
     def default_network(self, name: str) -> keras.Model:
         cfg = self.config
-        return MLPDiscriminator(list(cfg.input_shape), cfg.discriminator_hidden_units,
-                                cfg.discriminator_layers, num_outputs=1, negative_slope=0.0,
-                                return_features=True, name=name)  # fmt: skip
+        return MLPDiscriminator(
+            list(cfg.input_shape),
+            cfg.discriminator_hidden_units,
+            cfg.discriminator_layers,
+            num_outputs=1,
+            negative_slope=0.0,
+            return_features=True,
+            name=name,
+        )
 
     def feature_key(self) -> str:
         """The discriminator output compared by the reconstruction term."""
@@ -96,8 +117,11 @@ class VAEGAN(VAE):
     def build(self, input_shape: object) -> None:
         super().build(input_shape)
         out = self.discriminator(tf.zeros((1, *self.input_shape_)), training=False)
-        keys = sorted((k for k in out if k.startswith("layer_")), key=lambda k: int(k[6:])) \
-            if isinstance(out, dict) else []  # fmt: skip
+        keys = (
+            sorted((k for k in out if k.startswith("layer_")), key=lambda k: int(k[6:]))
+            if isinstance(out, dict)
+            else []
+        )
         if not keys or "logit" not in out or tuple(out["logit"].shape) != (1, 1):
             raise ValueError(
                 "VAEGAN: the discriminator must map images to a dict with 'logit' [B, 1] and "
@@ -139,9 +163,15 @@ class VAEGAN(VAE):
             update_dec = tf.logical_not((real_cost > high) | (prior_cost > high))
             neither = tf.logical_not(update_disc | update_dec)
             update_disc, update_dec = update_disc | neither, update_dec | neither
-        return {"loss": encoder_loss + decoder_loss + discriminator_loss,
-                "encoder_loss": encoder_loss, "decoder_loss": decoder_loss,
-                "discriminator_loss": discriminator_loss, "reconstruction": recon, "kl": kl,
-                "discriminator_real": real_cost, "discriminator_prior": prior_cost,
-                "decoder_update": tf.cast(update_dec, tf.float32),
-                "discriminator_update": tf.cast(update_disc, tf.float32)}  # fmt: skip
+        return {
+            "loss": encoder_loss + decoder_loss + discriminator_loss,
+            "encoder_loss": encoder_loss,
+            "decoder_loss": decoder_loss,
+            "discriminator_loss": discriminator_loss,
+            "reconstruction": recon,
+            "kl": kl,
+            "discriminator_real": real_cost,
+            "discriminator_prior": prior_cost,
+            "decoder_update": tf.cast(update_dec, tf.float32),
+            "discriminator_update": tf.cast(update_disc, tf.float32),
+        }

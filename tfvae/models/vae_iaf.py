@@ -51,8 +51,10 @@ class VAE_IAF(FlowPosteriorVAE):  # noqa: N801 (Pythae's name)
             probe = self.encoder(tf.zeros((1, *self.input_shape_)), training=False)
             context_size = int(self.flow_context(probe).shape[-1])
         hidden = [cfg.hidden_size] * cfg.n_hidden_in_made
-        self.flows = [IAFFlow(self.latent_dim, hidden, context_size=context_size, name=f"iaf_{i}")
-                      for i in range(cfg.n_made_blocks)]  # fmt: skip
+        self.flows = [
+            IAFFlow(self.latent_dim, hidden, context_size=context_size, name=f"iaf_{i}")
+            for i in range(cfg.n_made_blocks)
+        ]
 
     def flow_context(self, encoder_outputs: dict[str, tf.Tensor]) -> tf.Tensor | None:
         if not self.config.context:

@@ -26,8 +26,9 @@ class VAE_LinNF_Config(VAEConfig):  # noqa: N801 (Pythae's name)
         super().validate()
         self.check("flows", len(self.flows) > 0, "a non-empty list")
         for name in self.flows:
-            self.check("flows", name.lower() in ("planar", "radial"),
-                       "a list of 'Planar' / 'Radial'")  # fmt: skip
+            self.check(
+                "flows", name.lower() in ("planar", "radial"), "a list of 'Planar' / 'Radial'"
+            )
 
 
 @register_model

@@ -56,13 +56,25 @@ class VQVAE(AE):
     """
 
     config_class = VQVAEConfig
-    loss_terms = ("loss", "reconstruction", "vq_loss", "commitment", "codebook", "perplexity",
-                  "dead_codes")  # fmt: skip
+    loss_terms = (
+        "loss",
+        "reconstruction",
+        "vq_loss",
+        "commitment",
+        "codebook",
+        "perplexity",
+        "dead_codes",
+    )
 
     def make_layers(self) -> None:
         cfg = self.config
-        self.quantizer = VectorQuantizer(cfg.num_embeddings, cfg.latent_dim, use_ema=cfg.use_ema,
-                                         decay=cfg.decay, name="quantizer")  # fmt: skip
+        self.quantizer = VectorQuantizer(
+            cfg.num_embeddings,
+            cfg.latent_dim,
+            use_ema=cfg.use_ema,
+            decay=cfg.decay,
+            name="quantizer",
+        )
 
     def check_code_shape(self, shape: tuple[int, ...]) -> None:
         """Flat codes ``(D,)`` or a grid ``(h, w, D)``, ``D = latent_dim``; remembered as
@@ -83,9 +95,15 @@ class VQVAE(AE):
         recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
         commitment, codebook = tf.reduce_mean(q["commitment"]), tf.reduce_mean(q["codebook"])
         vq_loss = cfg.commitment_loss_factor * commitment + cfg.quantization_loss_factor * codebook
-        return {"loss": recon + vq_loss, "reconstruction": recon, "vq_loss": vq_loss,
-                "commitment": commitment, "codebook": codebook,
-                "perplexity": q["perplexity"], "dead_codes": q["dead_codes"]}  # fmt: skip
+        return {
+            "loss": recon + vq_loss,
+            "reconstruction": recon,
+            "vq_loss": vq_loss,
+            "commitment": commitment,
+            "codebook": codebook,
+            "perplexity": q["perplexity"],
+            "dead_codes": q["dead_codes"],
+        }
 
     def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         q = self.quantizer(self.encoder(x, training=training)["embedding"], training=False)

@@ -47,5 +47,8 @@ class WAE_MMD(BaseAE):  # noqa: N801 (Pythae's name)
             self.likelihood.reconstruction_loss(x, params)
         )
         penalty = mmd_to_prior(self, z)
-        return {"loss": recon + self.config.reg_weight * penalty, "reconstruction": recon,
-                "mmd": penalty}  # fmt: skip
+        return {
+            "loss": recon + self.config.reg_weight * penalty,
+            "reconstruction": recon,
+            "mmd": penalty,
+        }

@@ -78,9 +78,13 @@ def benchmark_networks(
         hidden = (width or 512,)
         return (
             MLPEncoder(latent_dim, hidden=hidden, variational=variational, name="encoder"),
-            MLPDecoder(tuple(input_shape), hidden=hidden, output_activation=output_activation,
-                       name="decoder"),
-        )  # fmt: skip
+            MLPDecoder(
+                tuple(input_shape),
+                hidden=hidden,
+                output_activation=output_activation,
+                name="decoder",
+            ),
+        )
     if kind not in NETWORK_KINDS:
         raise ValueError(f"unknown network kind {kind!r}; expected one of {NETWORK_KINDS}")
     shape = tuple(input_shape)
@@ -92,15 +96,40 @@ def benchmark_networks(
     enc_cls, dec_cls = _PRESETS[(kind, shape[0])]
     knobs = {} if width is None else {"width": width}
     encoder = enc_cls(latent_dim, variational=variational, name="encoder", **knobs)
-    decoder = dec_cls(latent_dim, channels=shape[2], output_activation=output_activation,
-                      name="decoder", **knobs)  # fmt: skip
+    decoder = dec_cls(
+        latent_dim, channels=shape[2], output_activation=output_activation, name="decoder", **knobs
+    )
     return encoder, decoder
 
 
 __all__ = [
-    "NETWORK_KINDS", "benchmark_networks",
-    "ConvDecoder", "ConvDecoder28", "ConvDecoder32", "ConvDecoder64", "ConvEncoder",
-    "ConvEncoder28", "ConvEncoder32", "ConvEncoder64", "MLPMetric", "Gyroplane", "GyroplaneMLPDecoder", "MLPDecoder", "MLPDiscriminator", "MLPEncoder", "Network",
-    "ResBlock", "ResNetDecoder28", "ResNetDecoder32", "ResNetDecoder64", "ResNetEncoder28",
-    "ResNetEncoder32", "ResNetEncoder64", "default_networks", "SpatialConvDecoder", "SpatialConvEncoder", "VectorQuantizer", "HierarchicalResidualQuantizer",
-]  # fmt: skip
+    "NETWORK_KINDS",
+    "benchmark_networks",
+    "ConvDecoder",
+    "ConvDecoder28",
+    "ConvDecoder32",
+    "ConvDecoder64",
+    "ConvEncoder",
+    "ConvEncoder28",
+    "ConvEncoder32",
+    "ConvEncoder64",
+    "MLPMetric",
+    "Gyroplane",
+    "GyroplaneMLPDecoder",
+    "MLPDecoder",
+    "MLPDiscriminator",
+    "MLPEncoder",
+    "Network",
+    "ResBlock",
+    "ResNetDecoder28",
+    "ResNetDecoder32",
+    "ResNetDecoder64",
+    "ResNetEncoder28",
+    "ResNetEncoder32",
+    "ResNetEncoder64",
+    "default_networks",
+    "SpatialConvDecoder",
+    "SpatialConvEncoder",
+    "VectorQuantizer",
+    "HierarchicalResidualQuantizer",
+]

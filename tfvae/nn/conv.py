@@ -53,9 +53,13 @@ class ConvEncoder(Network):
         super().__init__(**kwargs)
         check_positive_int(type(self).__name__, "latent_dim", latent_dim)
         self._remember(
-            latent_dim=latent_dim, conv=[list(c) for c in conv], res_blocks=res_blocks,
-            res_hidden=res_hidden, batch_norm=batch_norm, variational=variational,
-        )  # fmt: skip
+            latent_dim=latent_dim,
+            conv=[list(c) for c in conv],
+            res_blocks=res_blocks,
+            res_hidden=res_hidden,
+            batch_norm=batch_norm,
+            variational=variational,
+        )
         self.blocks = []
         for filters, kernel, stride, pad in conv:
             block = [keras.layers.ZeroPadding2D(pad)] if pad else []
@@ -102,9 +106,13 @@ def padded_conv(conv: keras.layers.Conv2D, h: Any, pad: int) -> Any:
     (kh, kw), (sh, sw) = conv.kernel_size, conv.strides
     height, width = h.shape[1], h.shape[2]
     single = (
-        height is not None and width is not None and conv.dilation_rate == (1, 1)
-        and 0 <= height + 2 * pad - kh < sh and 0 <= width + 2 * pad - kw < sw and conv.use_bias
-    )  # fmt: skip
+        height is not None
+        and width is not None
+        and conv.dilation_rate == (1, 1)
+        and 0 <= height + 2 * pad - kh < sh
+        and 0 <= width + 2 * pad - kw < sw
+        and conv.use_bias
+    )
     if not single:
         if pad:
             h = keras.ops.pad(h, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
@@ -162,10 +170,15 @@ class ConvDecoder(Network):
                 f"{type(self).__name__}: data_shape must be (H, W, C). Received: {data_shape!r}"
             )
         self._remember(
-            data_shape=list(data_shape), dense_shape=list(dense_shape),
-            deconv=[list(d) for d in deconv], final=list(final), res_blocks=res_blocks,
-            res_hidden=res_hidden, batch_norm=batch_norm, output_activation=output_activation,
-        )  # fmt: skip
+            data_shape=list(data_shape),
+            dense_shape=list(dense_shape),
+            deconv=[list(d) for d in deconv],
+            final=list(final),
+            res_blocks=res_blocks,
+            res_hidden=res_hidden,
+            batch_norm=batch_norm,
+            output_activation=output_activation,
+        )
         self.data_shape = tuple(int(d) for d in data_shape)
         h, w, c = (int(d) for d in dense_shape)
         self.fc = keras.layers.Dense(h * w * c)
@@ -183,9 +196,13 @@ class ConvDecoder(Network):
             self.blocks.append(keras.layers.ReLU())
         kernel, stride, out_pad = final
         self.out = keras.layers.Conv2DTranspose(
-            self.data_shape[-1], kernel, strides=stride, padding="same",
-            output_padding=out_pad, activation=output_activation,
-        )  # fmt: skip
+            self.data_shape[-1],
+            kernel,
+            strides=stride,
+            padding="same",
+            output_padding=out_pad,
+            activation=output_activation,
+        )
 
     def call(self, z: Any, training: bool = False) -> dict[str, Any]:
         h = self.reshape(self.fc(z))
@@ -207,95 +224,190 @@ class ConvDecoder(Network):
 
 
 # ---------------------------------------------------------------- presets (Pythae's benchmarks)
-def _encoder_preset(name: str, doc: str, convs: Any, default_width: int, res_blocks: int = 0,
-                    batch_norm: bool = True) -> type:  # fmt: skip
+def _encoder_preset(
+    name: str,
+    doc: str,
+    convs: Any,
+    default_width: int,
+    res_blocks: int = 0,
+    batch_norm: bool = True,
+) -> type:
     class Preset(ConvEncoder):
         __doc__ = doc
 
-        def __init__(self, latent_dim: int, variational: bool = True, width: int = default_width,
-                     **kwargs: Any) -> None:  # fmt: skip
+        def __init__(
+            self,
+            latent_dim: int,
+            variational: bool = True,
+            width: int = default_width,
+            **kwargs: Any,
+        ) -> None:
             check_positive_int(name, "width", width)
             super().__init__(
-                latent_dim, conv=convs(width), res_blocks=res_blocks, batch_norm=batch_norm,
-                variational=variational, **kwargs,
-            )  # fmt: skip
+                latent_dim,
+                conv=convs(width),
+                res_blocks=res_blocks,
+                batch_norm=batch_norm,
+                variational=variational,
+                **kwargs,
+            )
             self._remember(latent_dim=latent_dim, variational=variational, width=width)
 
     Preset.__name__ = Preset.__qualname__ = name
     return keras.saving.register_keras_serializable(package="tfvae")(Preset)
 
 
-def _decoder_preset(name: str, doc: str, spec: Any, default_width: int, default_channels: int,
-                    size: int, res_blocks: int = 0, batch_norm: bool = True) -> type:  # fmt: skip
+def _decoder_preset(
+    name: str,
+    doc: str,
+    spec: Any,
+    default_width: int,
+    default_channels: int,
+    size: int,
+    res_blocks: int = 0,
+    batch_norm: bool = True,
+) -> type:
     class Preset(ConvDecoder):
         __doc__ = doc
 
-        def __init__(self, latent_dim: int | None = None, channels: int = default_channels,
-                     output_activation: str = "sigmoid", width: int = default_width,
-                     **kwargs: Any) -> None:  # fmt: skip
+        def __init__(
+            self,
+            latent_dim: int | None = None,
+            channels: int = default_channels,
+            output_activation: str = "sigmoid",
+            width: int = default_width,
+            **kwargs: Any,
+        ) -> None:
             check_positive_int(name, "width", width)
             check_positive_int(name, "channels", channels)
             dense_shape, deconv, final = spec(width)
             super().__init__(
-                (size, size, channels), dense_shape=dense_shape, deconv=deconv, final=final,
-                res_blocks=res_blocks, batch_norm=batch_norm,
-                output_activation=output_activation, **kwargs,
-            )  # fmt: skip
+                (size, size, channels),
+                dense_shape=dense_shape,
+                deconv=deconv,
+                final=final,
+                res_blocks=res_blocks,
+                batch_norm=batch_norm,
+                output_activation=output_activation,
+                **kwargs,
+            )
             self._remember(
-                latent_dim=latent_dim, channels=channels, output_activation=output_activation,
+                latent_dim=latent_dim,
+                channels=channels,
+                output_activation=output_activation,
                 width=width,
-            )  # fmt: skip
+            )
 
     Preset.__name__ = Preset.__qualname__ = name
     return keras.saving.register_keras_serializable(package="tfvae")(Preset)
 
 
 def _convs(kernel: int, pad: int) -> Any:
-    return lambda w: [(w, kernel, 2, pad), (2 * w, kernel, 2, pad), (4 * w, kernel, 2, pad),
-                      (8 * w, kernel, 2, pad)]  # fmt: skip
+    return lambda w: [
+        (w, kernel, 2, pad),
+        (2 * w, kernel, 2, pad),
+        (4 * w, kernel, 2, pad),
+        (8 * w, kernel, 2, pad),
+    ]
 
 
 ConvEncoder28 = _encoder_preset(
-    "ConvEncoder28", "Pythae's MNIST conv encoder: 4 x [Conv 4x4/2 + BN + ReLU] (w..8w), dense.",
-    _convs(4, 1), 128)  # fmt: skip
+    "ConvEncoder28",
+    "Pythae's MNIST conv encoder: 4 x [Conv 4x4/2 + BN + ReLU] (w..8w), dense.",
+    _convs(4, 1),
+    128,
+)
 ConvDecoder28 = _decoder_preset(
-    "ConvDecoder28", "Pythae's MNIST conv decoder: dense to 4x4x8w, ConvT 3x3/2 to 7, 14, 28.",
-    lambda w: ((4, 4, 8 * w), [(4 * w, 3, 2, 0), (2 * w, 3, 2, 1)], (3, 2, 1)), 128, 1, 28)  # fmt: skip
+    "ConvDecoder28",
+    "Pythae's MNIST conv decoder: dense to 4x4x8w, ConvT 3x3/2 to 7, 14, 28.",
+    lambda w: ((4, 4, 8 * w), [(4 * w, 3, 2, 0), (2 * w, 3, 2, 1)], (3, 2, 1)),
+    128,
+    1,
+    28,
+)
 ConvEncoder32 = _encoder_preset(
-    "ConvEncoder32", "Pythae's CIFAR conv encoder: 4 x [Conv 4x4/2 + BN + ReLU] (w..8w), dense.",
-    _convs(4, 1), 128)  # fmt: skip
+    "ConvEncoder32",
+    "Pythae's CIFAR conv encoder: 4 x [Conv 4x4/2 + BN + ReLU] (w..8w), dense.",
+    _convs(4, 1),
+    128,
+)
 ConvDecoder32 = _decoder_preset(
-    "ConvDecoder32", "Pythae's CIFAR conv decoder: dense to 8x8x8w, ConvT 4x4/2 to 16, 32, out.",
+    "ConvDecoder32",
+    "Pythae's CIFAR conv decoder: dense to 8x8x8w, ConvT 4x4/2 to 16, 32, out.",
     lambda w: ((8, 8, 8 * w), [(4 * w, 4, 2, None), (2 * w, 4, 2, None)], (4, 1, None)),
-    128, 3, 32)  # fmt: skip
+    128,
+    3,
+    32,
+)
 ConvEncoder64 = _encoder_preset(
-    "ConvEncoder64", "Pythae's CelebA conv encoder: 4 x [Conv 5x5/2 + BN + ReLU] (w..8w), dense.",
-    _convs(5, 2), 128)  # fmt: skip
+    "ConvEncoder64",
+    "Pythae's CelebA conv encoder: 4 x [Conv 5x5/2 + BN + ReLU] (w..8w), dense.",
+    _convs(5, 2),
+    128,
+)
 ConvDecoder64 = _decoder_preset(
-    "ConvDecoder64", "Pythae's CelebA conv decoder: dense to 8x8x8w, ConvT 5x5/2 to 16, 32, 64.",
+    "ConvDecoder64",
+    "Pythae's CelebA conv decoder: dense to 8x8x8w, ConvT 5x5/2 to 16, 32, 64.",
     lambda w: ((8, 8, 8 * w), [(4 * w, 5, 2, 1), (2 * w, 5, 2, 1), (w, 5, 2, 1)], (5, 1, None)),
-    128, 3, 64)  # fmt: skip
+    128,
+    3,
+    64,
+)
 ResNetEncoder28 = _encoder_preset(
-    "ResNetEncoder28", "Pythae's MNIST ResNet encoder: convs to 4x4x2w, 2 residual blocks.",
-    lambda w: [(w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 3, 2, 1)], 64, res_blocks=2,
-    batch_norm=False)  # fmt: skip
+    "ResNetEncoder28",
+    "Pythae's MNIST ResNet encoder: convs to 4x4x2w, 2 residual blocks.",
+    lambda w: [(w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 3, 2, 1)],
+    64,
+    res_blocks=2,
+    batch_norm=False,
+)
 ResNetDecoder28 = _decoder_preset(
-    "ResNetDecoder28", "Pythae's MNIST ResNet decoder: dense to 4x4x2w, 2 residual blocks, ConvT.",
-    lambda w: ((4, 4, 2 * w), [(w, 3, 2, 0), (w // 2, 4, 2, None)], (4, 2, None)), 64, 1, 28,
-    res_blocks=2, batch_norm=False)  # fmt: skip
+    "ResNetDecoder28",
+    "Pythae's MNIST ResNet decoder: dense to 4x4x2w, 2 residual blocks, ConvT.",
+    lambda w: ((4, 4, 2 * w), [(w, 3, 2, 0), (w // 2, 4, 2, None)], (4, 2, None)),
+    64,
+    1,
+    28,
+    res_blocks=2,
+    batch_norm=False,
+)
 ResNetEncoder32 = _encoder_preset(
-    "ResNetEncoder32", "Pythae's CIFAR ResNet encoder: convs to 8x8x2w, 2 residual blocks.",
-    lambda w: [(w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 3, 1, 1)], 64, res_blocks=2,
-    batch_norm=False)  # fmt: skip
+    "ResNetEncoder32",
+    "Pythae's CIFAR ResNet encoder: convs to 8x8x2w, 2 residual blocks.",
+    lambda w: [(w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 3, 1, 1)],
+    64,
+    res_blocks=2,
+    batch_norm=False,
+)
 ResNetDecoder32 = _decoder_preset(
-    "ResNetDecoder32", "Pythae's CIFAR ResNet decoder: dense to 8x8x2w, 2 residual blocks, ConvT.",
-    lambda w: ((8, 8, 2 * w), [(w, 4, 2, None)], (4, 2, None)), 64, 3, 32, res_blocks=2,
-    batch_norm=False)  # fmt: skip
+    "ResNetDecoder32",
+    "Pythae's CIFAR ResNet decoder: dense to 8x8x2w, 2 residual blocks, ConvT.",
+    lambda w: ((8, 8, 2 * w), [(w, 4, 2, None)], (4, 2, None)),
+    64,
+    3,
+    32,
+    res_blocks=2,
+    batch_norm=False,
+)
 ResNetEncoder64 = _encoder_preset(
-    "ResNetEncoder64", "Pythae's CelebA ResNet encoder: convs to 4x4x2w, 2 residual blocks.",
-    lambda w: [(w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 3, 2, 1)], 64,
-    res_blocks=2, batch_norm=False)  # fmt: skip
+    "ResNetEncoder64",
+    "Pythae's CelebA ResNet encoder: convs to 4x4x2w, 2 residual blocks.",
+    lambda w: [(w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 4, 2, 1), (2 * w, 3, 2, 1)],
+    64,
+    res_blocks=2,
+    batch_norm=False,
+)
 ResNetDecoder64 = _decoder_preset(
-    "ResNetDecoder64", "Pythae's CelebA ResNet decoder: dense to 4x4x2w, 2 residual blocks, ConvT.",
-    lambda w: ((4, 4, 2 * w), [(2 * w, 4, 2, None), (2 * w, 4, 2, None), (w, 4, 2, None)],
-               (4, 2, None)), 64, 3, 64, res_blocks=2, batch_norm=False)  # fmt: skip
+    "ResNetDecoder64",
+    "Pythae's CelebA ResNet decoder: dense to 4x4x2w, 2 residual blocks, ConvT.",
+    lambda w: (
+        (4, 4, 2 * w),
+        [(2 * w, 4, 2, None), (2 * w, 4, 2, None), (w, 4, 2, None)],
+        (4, 2, None),
+    ),
+    64,
+    3,
+    64,
+    res_blocks=2,
+    batch_norm=False,
+)

@@ -39,10 +39,14 @@ class Gyroplane(keras.layers.Layer):
     def build(self, input_shape: Any) -> None:
         dim = int(input_shape[-1])
         self.ball = PoincareBall(dim, self.curvature)
-        self.normal = self.add_weight(shape=(self.units, dim), name="normal",
-                                      initializer=keras.initializers.GlorotUniform())  # fmt: skip
-        self.offset = self.add_weight(shape=(self.units, dim), name="offset",
-                                      initializer=keras.initializers.RandomNormal(stddev=1e-2))  # fmt: skip
+        self.normal = self.add_weight(
+            shape=(self.units, dim), name="normal", initializer=keras.initializers.GlorotUniform()
+        )
+        self.offset = self.add_weight(
+            shape=(self.units, dim),
+            name="offset",
+            initializer=keras.initializers.RandomNormal(stddev=1e-2),
+        )
 
     def call(self, z: Any) -> Any:
         ball, sqrt_c = self.ball, self.ball.sqrt_c
@@ -68,17 +72,28 @@ class GyroplaneMLPDecoder(Network):
     Input ``z: [B, D]`` on the ball; output ``{"reconstruction": [B, *data_shape]}``.
     """
 
-    def __init__(self, data_shape: Sequence[int], hidden: Sequence[int] = (512,),
-                 curvature: float = 1.0, output_activation: str = "sigmoid",
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        hidden: Sequence[int] = (512,),
+        curvature: float = 1.0,
+        output_activation: str = "sigmoid",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if output_activation not in ACTIVATIONS:
-            raise ValueError(f"GyroplaneMLPDecoder: output_activation must be one of "
-                             f"{ACTIVATIONS}, got {output_activation!r}")  # fmt: skip
+            raise ValueError(
+                f"GyroplaneMLPDecoder: output_activation must be one of "
+                f"{ACTIVATIONS}, got {output_activation!r}"
+            )
         for h in hidden:
             check_positive_int("GyroplaneMLPDecoder", "hidden", h)
-        self._remember(data_shape=list(data_shape), hidden=list(hidden), curvature=curvature,
-                       output_activation=output_activation)  # fmt: skip
+        self._remember(
+            data_shape=list(data_shape),
+            hidden=list(hidden),
+            curvature=curvature,
+            output_activation=output_activation,
+        )
         self.data_shape = tuple(data_shape)
         self.gyroplane = Gyroplane(hidden[0], curvature)
         self.hidden_layers = [keras.layers.Dense(h, activation="relu") for h in hidden[1:]]

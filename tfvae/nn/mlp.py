@@ -108,12 +108,20 @@ class MLPDiscriminator(Network):
         shape = [input_dim] if isinstance(input_dim, int) else list(input_dim)
         for value in shape:
             check_positive_int("MLPDiscriminator", "input_dim", value)
-        for arg, value in (("hidden_units", hidden_units), ("num_layers", num_layers),
-                           ("num_outputs", num_outputs)):  # fmt: skip
+        for arg, value in (
+            ("hidden_units", hidden_units),
+            ("num_layers", num_layers),
+            ("num_outputs", num_outputs),
+        ):
             check_positive_int("MLPDiscriminator", arg, value)
-        self._remember(input_dim=input_dim, hidden_units=hidden_units, num_layers=num_layers,
-                       num_outputs=num_outputs, negative_slope=negative_slope,
-                       return_features=return_features)  # fmt: skip
+        self._remember(
+            input_dim=input_dim,
+            hidden_units=hidden_units,
+            num_layers=num_layers,
+            num_outputs=num_outputs,
+            negative_slope=negative_slope,
+            return_features=return_features,
+        )
         self.return_features = return_features
         self.flatten = keras.layers.Flatten()
         self.hidden_layers = [

@@ -32,8 +32,7 @@ def causal_mask(kernel_size: int, mask_type: str) -> np.ndarray:
 class MaskedConv2D(keras.layers.Layer):
     """A 'same' convolution whose kernel is multiplied by :func:`causal_mask`."""
 
-    def __init__(self, filters: int, kernel_size: int, mask_type: str = "B", **kwargs: Any
-                 ) -> None:  # fmt: skip
+    def __init__(self, filters: int, kernel_size: int, mask_type: str = "B", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         check_positive_int("MaskedConv2D", "filters", filters)
         if kernel_size % 2 != 1:
@@ -43,8 +42,11 @@ class MaskedConv2D(keras.layers.Layer):
 
     def build(self, input_shape: Any) -> None:
         k = self.kernel_size
-        self.kernel = self.add_weight(shape=(k, k, int(input_shape[-1]), self.filters),
-                                      initializer="glorot_uniform", name="kernel")  # fmt: skip
+        self.kernel = self.add_weight(
+            shape=(k, k, int(input_shape[-1]), self.filters),
+            initializer="glorot_uniform",
+            name="kernel",
+        )
         self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", name="bias")
 
     def call(self, x: Any) -> tf.Tensor:
@@ -52,8 +54,12 @@ class MaskedConv2D(keras.layers.Layer):
         return tf.nn.conv2d(x, kernel, strides=1, padding="SAME") + self.bias
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "filters": self.filters,
-                "kernel_size": self.kernel_size, "mask_type": self.mask_type}  # fmt: skip
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "mask_type": self.mask_type,
+        }
 
 
 def _gate(h: tf.Tensor) -> tf.Tensor:
@@ -71,16 +77,25 @@ class PixelCNN(Network, LossTermsModel):
 
     loss_terms = ("loss",)
 
-    def __init__(self, num_classes: int, hidden: int = 64, num_layers: int = 5,
-                 first_kernel: int = 7, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        num_classes: int,
+        hidden: int = 64,
+        num_layers: int = 5,
+        first_kernel: int = 7,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        self._remember(num_classes=num_classes, hidden=hidden, num_layers=num_layers,
-                       first_kernel=first_kernel)  # fmt: skip
+        self._remember(
+            num_classes=num_classes, hidden=hidden, num_layers=num_layers, first_kernel=first_kernel
+        )
         self.num_classes = num_classes
         self.embed = keras.layers.Embedding(num_classes, hidden)
         self.first = MaskedConv2D(2 * hidden, first_kernel, "A")
-        self.blocks = [(MaskedConv2D(2 * hidden, 3, "B"), keras.layers.Conv2D(hidden, 1))
-                       for _ in range(num_layers)]  # fmt: skip
+        self.blocks = [
+            (MaskedConv2D(2 * hidden, 3, "B"), keras.layers.Conv2D(hidden, 1))
+            for _ in range(num_layers)
+        ]
         self.head = keras.layers.Conv2D(hidden, 1, activation="relu")
         self.logits = keras.layers.Conv2D(num_classes, 1)
 

@@ -27,8 +27,15 @@ class VectorQuantizer(keras.layers.Layer):
     counts, sums over all replicas), as in Pythae and Sonnet; ``codebook`` is then 0.
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, use_ema: bool = False,
-                 decay: float = 0.99, epsilon: float = 1e-5, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        use_ema: bool = False,
+        decay: float = 0.99,
+        epsilon: float = 1e-5,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         check_positive_int("VectorQuantizer", "num_embeddings", num_embeddings)
         check_positive_int("VectorQuantizer", "embedding_dim", embedding_dim)
@@ -38,28 +45,40 @@ class VectorQuantizer(keras.layers.Layer):
         self.use_ema, self.decay, self.epsilon = use_ema, decay, epsilon
         init = keras.initializers.RandomUniform(-1.0 / num_embeddings, 1.0 / num_embeddings)
         self.codebook = self.add_weight(
-            shape=(num_embeddings, embedding_dim), initializer=init, trainable=not use_ema,
-            name="codebook", aggregation="only_first_replica" if use_ema else "none",
-        )  # fmt: skip
+            shape=(num_embeddings, embedding_dim),
+            initializer=init,
+            trainable=not use_ema,
+            name="codebook",
+            aggregation="only_first_replica" if use_ema else "none",
+        )
         if use_ema:
             kw = {"trainable": False, "aggregation": "only_first_replica"}
-            self.cluster_size = self.add_weight(shape=(num_embeddings,), initializer="zeros",
-                                                name="cluster_size", **kw)  # fmt: skip
-            self.ema_embed = self.add_weight(shape=(num_embeddings, embedding_dim),
-                                             initializer=init, name="ema_embed", **kw)  # fmt: skip
+            self.cluster_size = self.add_weight(
+                shape=(num_embeddings,), initializer="zeros", name="cluster_size", **kw
+            )
+            self.ema_embed = self.add_weight(
+                shape=(num_embeddings, embedding_dim), initializer=init, name="ema_embed", **kw
+            )
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "num_embeddings": self.num_embeddings,
-                "embedding_dim": self.embedding_dim, "use_ema": self.use_ema,
-                "decay": self.decay, "epsilon": self.epsilon}  # fmt: skip
+        return {
+            **super().get_config(),
+            "num_embeddings": self.num_embeddings,
+            "embedding_dim": self.embedding_dim,
+            "use_ema": self.use_ema,
+            "decay": self.decay,
+            "epsilon": self.epsilon,
+        }
 
     def nearest(self, z: tf.Tensor) -> tf.Tensor:
         """Index of the nearest codebook entry for each vector, ``[B, ...]`` int32."""
         flat = tf.reshape(z, [-1, self.embedding_dim])
         codebook = tf.convert_to_tensor(self.codebook)
-        distances = (tf.reduce_sum(tf.square(flat), 1, keepdims=True)
-                     + tf.reduce_sum(tf.square(codebook), 1)[None, :]
-                     - 2.0 * tf.matmul(flat, codebook, transpose_b=True))  # fmt: skip
+        distances = (
+            tf.reduce_sum(tf.square(flat), 1, keepdims=True)
+            + tf.reduce_sum(tf.square(codebook), 1)[None, :]
+            - 2.0 * tf.matmul(flat, codebook, transpose_b=True)
+        )
         return tf.reshape(tf.argmin(distances, axis=1, output_type=tf.int32), tf.shape(z)[:-1])
 
     def lookup(self, indices: tf.Tensor) -> tf.Tensor:
@@ -97,9 +116,14 @@ class VectorQuantizer(keras.layers.Layer):
         usage = tf.reduce_mean(one_hot, axis=0)
         perplexity = tf.exp(-tf.reduce_sum(usage * tf.math.log(usage + 1e-10)))
         dead = tf.reduce_mean(tf.cast(usage == 0.0, tf.float32))
-        return {"quantized": z + tf.stop_gradient(quantized - z), "indices": indices,
-                "commitment": commitment, "codebook": codebook_loss, "perplexity": perplexity,
-                "dead_codes": dead}  # fmt: skip
+        return {
+            "quantized": z + tf.stop_gradient(quantized - z),
+            "indices": indices,
+            "commitment": commitment,
+            "codebook": codebook_loss,
+            "perplexity": perplexity,
+            "dead_codes": dead,
+        }
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -117,37 +141,60 @@ class HierarchicalResidualQuantizer(keras.layers.Layer):
     - 1)^2`` averaged over level pairs), ``perplexity`` of the first level.
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, num_levels: int = 4,
-                 init_scale: float = 1.0, init_decay_weight: float = 0.5,
-                 norm_loss_scale: float = 1.5, depth_drop_rate: float = 0.1,
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        num_levels: int = 4,
+        init_scale: float = 1.0,
+        init_decay_weight: float = 0.5,
+        norm_loss_scale: float = 1.5,
+        depth_drop_rate: float = 0.1,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        for arg, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim),
-                           ("num_levels", num_levels)):  # fmt: skip
+        for arg, value in (
+            ("num_embeddings", num_embeddings),
+            ("embedding_dim", embedding_dim),
+            ("num_levels", num_levels),
+        ):
             check_positive_int("HierarchicalResidualQuantizer", arg, value)
         self.num_embeddings, self.embedding_dim, self.num_levels = (
-            num_embeddings, embedding_dim, num_levels)  # fmt: skip
+            num_embeddings,
+            embedding_dim,
+            num_levels,
+        )
         self.init_scale, self.init_decay_weight = init_scale, init_decay_weight
         self.norm_loss_scale, self.depth_drop_rate = norm_loss_scale, depth_drop_rate
         self.codebooks = []
         for level in range(num_levels):
-            w = self.add_weight(shape=(num_embeddings, embedding_dim), name=f"codebook_{level}",
-                                initializer=keras.initializers.RandomUniform(-1.0, 1.0))  # fmt: skip
+            w = self.add_weight(
+                shape=(num_embeddings, embedding_dim),
+                name=f"codebook_{level}",
+                initializer=keras.initializers.RandomUniform(-1.0, 1.0),
+            )
             radius = init_scale * init_decay_weight**level
             w.assign(w / tf.norm(w, axis=1, keepdims=True) * radius)
             self.codebooks.append(w)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "num_embeddings": self.num_embeddings,
-                "embedding_dim": self.embedding_dim, "num_levels": self.num_levels,
-                "init_scale": self.init_scale, "init_decay_weight": self.init_decay_weight,
-                "norm_loss_scale": self.norm_loss_scale,
-                "depth_drop_rate": self.depth_drop_rate}  # fmt: skip
+        return {
+            **super().get_config(),
+            "num_embeddings": self.num_embeddings,
+            "embedding_dim": self.embedding_dim,
+            "num_levels": self.num_levels,
+            "init_scale": self.init_scale,
+            "init_decay_weight": self.init_decay_weight,
+            "norm_loss_scale": self.norm_loss_scale,
+            "depth_drop_rate": self.depth_drop_rate,
+        }
 
     def lookup(self, indices: tf.Tensor) -> tf.Tensor:
         """Codes for ``indices [..., num_levels]``: the sum of each level's entry."""
-        parts = [tf.gather(tf.convert_to_tensor(c), indices[..., level])
-                 for level, c in enumerate(self.codebooks)]  # fmt: skip
+        parts = [
+            tf.gather(tf.convert_to_tensor(c), indices[..., level])
+            for level, c in enumerate(self.codebooks)
+        ]
         return tf.add_n(parts)
 
     def nearest(self, z: tf.Tensor) -> tf.Tensor:
@@ -158,11 +205,18 @@ class HierarchicalResidualQuantizer(keras.layers.Layer):
         """Shapes of the uniform noise a training call takes: ``gumbel`` ``[B, ..., L, K]``,
         ``depth`` ``[B, ..., L]`` (the model draws them for the global batch)."""
         lead = tf.shape(z)[:-1]
-        return {"gumbel": tf.concat([lead, [self.num_levels, self.num_embeddings]], 0),
-                "depth": tf.concat([lead, [self.num_levels]], 0)}  # fmt: skip
+        return {
+            "gumbel": tf.concat([lead, [self.num_levels, self.num_embeddings]], 0),
+            "depth": tf.concat([lead, [self.num_levels]], 0),
+        }
 
-    def call(self, z: Any, training: bool = False, temperatures: Any = None,
-             noise: dict[str, tf.Tensor] | None = None) -> dict[str, tf.Tensor]:  # fmt: skip
+    def call(
+        self,
+        z: Any,
+        training: bool = False,
+        temperatures: Any = None,
+        noise: dict[str, tf.Tensor] | None = None,
+    ) -> dict[str, tf.Tensor]:
         """``temperatures``: one Gumbel temperature per level; ``noise``: uniforms in (0, 1) of
         :meth:`noise_shapes` (training; drawn here, statefully, when not given)."""
         z = tf.convert_to_tensor(z)
@@ -172,16 +226,19 @@ class HierarchicalResidualQuantizer(keras.layers.Layer):
         if training:
             if noise is None:
                 shapes = self.noise_shapes(z)
-                noise = {name: tf.random.uniform(shape, 1e-10, 1.0)
-                         for name, shape in shapes.items()}  # fmt: skip
+                noise = {
+                    name: tf.random.uniform(shape, 1e-10, 1.0) for name, shape in shapes.items()
+                }
             gumbel = tf.reshape(noise["gumbel"], [-1, self.num_levels, self.num_embeddings])
             depth = tf.reshape(noise["depth"], [-1, self.num_levels])
             temperatures = [1.0] * self.num_levels if temperatures is None else temperatures
         for level, codebook in enumerate(self.codebooks):
             codebook = tf.convert_to_tensor(codebook)
-            scores = -(tf.reduce_sum(tf.square(resid), 1, keepdims=True)
-                       + tf.reduce_sum(tf.square(codebook), 1)[None, :]
-                       - 2.0 * tf.matmul(resid, codebook, transpose_b=True))  # fmt: skip
+            scores = -(
+                tf.reduce_sum(tf.square(resid), 1, keepdims=True)
+                + tf.reduce_sum(tf.square(codebook), 1)[None, :]
+                - 2.0 * tf.matmul(resid, codebook, transpose_b=True)
+            )
             log_q = tf.nn.log_softmax(scores, axis=-1)
             kl += tf.reduce_sum((tf.math.log(1.0 / k) - log_q) / k, axis=-1)
             if training:
@@ -210,9 +267,10 @@ class HierarchicalResidualQuantizer(keras.layers.Layer):
         usage = tf.reduce_mean(tf.one_hot(indices[0], self.num_embeddings), axis=0)
         return {
             "quantized": quantized,
-            "indices": tf.reshape(tf.stack(indices, -1),
-                                  tf.concat([tf.shape(z)[:-1], [self.num_levels]], 0)),
+            "indices": tf.reshape(
+                tf.stack(indices, -1), tf.concat([tf.shape(z)[:-1], [self.num_levels]], 0)
+            ),
             "kl": tf.reduce_mean(tf.reshape(kl, [batch, -1]), axis=1),
             "norm": tf.reduce_mean(tf.reshape(norm, [batch, -1]), axis=1),
             "perplexity": tf.exp(-tf.reduce_sum(usage * tf.math.log(usage + 1e-10))),
-        }  # fmt: skip
+        }

@@ -21,8 +21,9 @@ class SpatialConvEncoder(Network):
         super().__init__(**kwargs)
         check_positive_int("SpatialConvEncoder", "latent_dim", latent_dim)
         self._remember(latent_dim=latent_dim, filters=list(filters))
-        self.blocks = [keras.layers.Conv2D(f, 4, strides=2, padding="same", activation="relu")
-                       for f in filters]  # fmt: skip
+        self.blocks = [
+            keras.layers.Conv2D(f, 4, strides=2, padding="same", activation="relu") for f in filters
+        ]
         self.head = keras.layers.Conv2D(latent_dim, 1, name="embedding")
 
     def call(self, x: Any, training: bool = False) -> dict[str, Any]:
@@ -37,17 +38,26 @@ class SpatialConvDecoder(Network):
     the data's channels. Input ``[B, h, w, D]``; output ``{"reconstruction": [B, h 2^n, w 2^n,
     C]}`` (checked against ``data_shape`` by the model)."""
 
-    def __init__(self, data_shape: Sequence[int], filters: Sequence[int] = (64, 32),
-                 output_activation: str = "sigmoid", **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        filters: Sequence[int] = (64, 32),
+        output_activation: str = "sigmoid",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if output_activation not in ACTIVATIONS:
             raise ValueError(f"SpatialConvDecoder: output_activation must be one of {ACTIVATIONS}")
-        self._remember(data_shape=list(data_shape), filters=list(filters),
-                       output_activation=output_activation)  # fmt: skip
-        self.blocks = [keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same",
-                                                    activation="relu") for f in filters]  # fmt: skip
-        self.out = keras.layers.Conv2D(int(data_shape[-1]), 3, padding="same",
-                                       activation=output_activation)  # fmt: skip
+        self._remember(
+            data_shape=list(data_shape), filters=list(filters), output_activation=output_activation
+        )
+        self.blocks = [
+            keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", activation="relu")
+            for f in filters
+        ]
+        self.out = keras.layers.Conv2D(
+            int(data_shape[-1]), 3, padding="same", activation=output_activation
+        )
 
     def call(self, z: Any, training: bool = False) -> dict[str, Any]:
         for block in self.blocks:

@@ -98,8 +98,9 @@ class LossTermsModel(keras.Model):
     #: Its epoch mean in ``fit`` history is the fraction of steps the group was updated.
     gated_groups: ClassVar[dict[str, str]] = {}
 
-    def compile(self, optimizer: Any = "rmsprop", *args: Any, optimizers: dict | None = None,
-                **kwargs: Any) -> None:  # fmt: skip
+    def compile(
+        self, optimizer: Any = "rmsprop", *args: Any, optimizers: dict | None = None, **kwargs: Any
+    ) -> None:
         """``keras.Model.compile``; models with :attr:`optimizer_groups` also take
         ``optimizers={loss term: optimizer}`` for the groups after the first."""
         super().compile(optimizer, *args, **kwargs)
@@ -163,8 +164,11 @@ class LossTermsModel(keras.Model):
             optimizer = self.optimizer if i == 0 else self.group_optimizers[term]
             grads = tape.gradient(objectives[term], variables)
             if term in self.gated_groups:
-                tf.cond(terms[self.gated_groups[term]] > 0.5,
-                        _stepper(optimizer, grads, variables), lambda: tf.constant(False))  # fmt: skip
+                tf.cond(
+                    terms[self.gated_groups[term]] > 0.5,
+                    _stepper(optimizer, grads, variables),
+                    lambda: tf.constant(False),
+                )
             else:
                 optimizer.apply_gradients(zip(grads, variables, strict=True))
         del tape

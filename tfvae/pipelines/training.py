@@ -94,7 +94,7 @@ class TrainingPipeline:
         callbacks: list[keras.callbacks.Callback] = [
             ResumeCheckpoint(
                 backup, every=cfg.checkpoint_every, epochs=cfg.epochs, write=self.is_chief
-            ),  # fmt: skip
+            ),
             NaNGuard(out / "checkpoints"),
             ModelSnapshot(
                 out / "checkpoints", every=cfg.checkpoint_every, keep=cfg.keep_checkpoints
@@ -164,6 +164,7 @@ class TrainingPipeline:
         write_json(out / "history.json", history, out)
         if examples is not None and examples.ndim == 4:
             recon = np.asarray(self.model.reconstruct(examples))
-            save_image_grid(np.concatenate([examples, recon]), out / "reconstructions.png",
-                            ncols=len(examples))  # fmt: skip
+            save_image_grid(
+                np.concatenate([examples, recon]), out / "reconstructions.png", ncols=len(examples)
+            )
             save_image_grid(np.asarray(self.model.generate(64, seed=0)), out / "samples.png")

@@ -22,7 +22,29 @@ from tfvae.samplers.two_stage import TwoStageVAESampler, TwoStageVAESamplerConfi
 from tfvae.samplers.vamp import VAMPSampler
 
 __all__ = [
-    "BaseSampler", "BaseSamplerConfig", "NetworkSampler", "GaussianMixtureSampler", "GaussianMixtureSamplerConfig",
-    "NormalSampler", "PoincareDiskSampler", "HypersphereUniformSampler", "RHVAEManifoldSampler", "RHVAEManifoldSamplerConfig", "build_sampler", "get_sampler_class", "list_samplers", "register_sampler",
-    "sampler_aliases", "TrainedSamplerConfig", "FlowSampler", "FlowSamplerConfig", "IAFSampler", "MAFSampler", "TwoStageVAESampler", "TwoStageVAESamplerConfig", "VAMPSampler", "PixelCNNSampler", "PixelCNNSamplerConfig",
-]  # fmt: skip
+    "BaseSampler",
+    "BaseSamplerConfig",
+    "NetworkSampler",
+    "GaussianMixtureSampler",
+    "GaussianMixtureSamplerConfig",
+    "NormalSampler",
+    "PoincareDiskSampler",
+    "HypersphereUniformSampler",
+    "RHVAEManifoldSampler",
+    "RHVAEManifoldSamplerConfig",
+    "build_sampler",
+    "get_sampler_class",
+    "list_samplers",
+    "register_sampler",
+    "sampler_aliases",
+    "TrainedSamplerConfig",
+    "FlowSampler",
+    "FlowSamplerConfig",
+    "IAFSampler",
+    "MAFSampler",
+    "TwoStageVAESampler",
+    "TwoStageVAESamplerConfig",
+    "VAMPSampler",
+    "PixelCNNSampler",
+    "PixelCNNSamplerConfig",
+]

@@ -45,10 +45,13 @@ class FlowSampler(NetworkSampler):
     def build_network(self, code_dim: int) -> NormalizingFlow:
         cfg = self.config
         return NormalizingFlow(
-            code_dim, kind=self.kind, n_layers=cfg.n_made_blocks,
-            hidden_units=[cfg.hidden_size] * cfg.n_hidden_in_made, seed=cfg.seed,
+            code_dim,
+            kind=self.kind,
+            n_layers=cfg.n_made_blocks,
+            hidden_units=[cfg.hidden_size] * cfg.n_hidden_in_made,
+            seed=cfg.seed,
             batch_norm=cfg.include_batch_norm,
-        )  # fmt: skip
+        )
 
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
         return np.asarray(self.flow.sample(n, seed=seed))

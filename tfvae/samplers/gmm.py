@@ -72,8 +72,12 @@ class GaussianMixtureSampler(BaseSampler):
         covariance = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[
             self.config.covariance_type
         ]
-        return {"weights": (k,), "means": (k, d), "covariances": covariance,
-                "precisions_cholesky": covariance}  # fmt: skip
+        return {
+            "weights": (k,),
+            "means": (k, d),
+            "covariances": covariance,
+            "precisions_cholesky": covariance,
+        }
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         from sklearn.mixture import GaussianMixture
@@ -81,13 +85,18 @@ class GaussianMixtureSampler(BaseSampler):
         # shapes against the config and the model before any O(d^3) work
         self.check_state_shapes({k: np.shape(v) for k, v in state.items()})
         cfg = self.config
-        gmm = GaussianMixture(n_components=cfg.n_components, covariance_type=cfg.covariance_type,
-                              max_iter=cfg.max_iter, random_state=cfg.seed)  # fmt: skip
+        gmm = GaussianMixture(
+            n_components=cfg.n_components,
+            covariance_type=cfg.covariance_type,
+            max_iter=cfg.max_iter,
+            random_state=cfg.seed,
+        )
         for key in self._STATE:
             setattr(gmm, key, np.asarray(state[key.rstrip("_")], np.float64))
         if cfg.covariance_type == "full":
-            gmm.precisions_ = np.einsum("kij,klj->kil", gmm.precisions_cholesky_,
-                                        gmm.precisions_cholesky_)  # fmt: skip
+            gmm.precisions_ = np.einsum(
+                "kij,klj->kil", gmm.precisions_cholesky_, gmm.precisions_cholesky_
+            )
         elif cfg.covariance_type == "tied":
             gmm.precisions_ = gmm.precisions_cholesky_ @ gmm.precisions_cholesky_.T
         else:

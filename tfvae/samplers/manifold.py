@@ -71,12 +71,16 @@ class RHVAEManifoldSampler(BaseSampler):
         root0 = tf.constant(np.sqrt(cfg.beta_zero), tf.float32)
 
         def iteration(i: tf.Tensor, z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            s1, s2 = tf.unstack(tf.random.experimental.stateless_split(
-                tf.random.experimental.stateless_fold_in(seed, i), 2))  # fmt: skip
+            s1, s2 = tf.unstack(
+                tf.random.experimental.stateless_split(
+                    tf.random.experimental.stateless_fold_in(seed, i), 2
+                )
+            )
             rho = tf.random.stateless_normal(tf.shape(z), s1) / root0
             h0 = -log_pi(z) + 0.5 * tf.reduce_sum(rho**2, -1)
-            zk, rho = tempered_flow(z, rho, lambda zz, rr: leapfrog(zz, rr, grad_u, cfg.eps_lf),
-                                    cfg.n_lf, root0)  # fmt: skip
+            zk, rho = tempered_flow(
+                z, rho, lambda zz, rr: leapfrog(zz, rr, grad_u, cfg.eps_lf), cfg.n_lf, root0
+            )
             h = -log_pi(zk) + 0.5 * tf.reduce_sum(rho**2, -1)
             u = tf.random.stateless_uniform(tf.shape(h), s2)
             accept = tf.math.log(u) < h0 - h

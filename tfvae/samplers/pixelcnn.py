@@ -28,8 +28,11 @@ class PixelCNNSamplerConfig(TrainedSamplerConfig):
     def validate(self) -> None:
         super().validate()
         self.check_positive("hidden", "num_layers")
-        self.check("first_kernel", self.first_kernel % 2 == 1 and self.first_kernel > 0,
-                   "a positive odd number")  # fmt: skip
+        self.check(
+            "first_kernel",
+            self.first_kernel % 2 == 1 and self.first_kernel > 0,
+            "a positive odd number",
+        )
 
 
 @register_sampler("pixelcnn")
@@ -71,8 +74,9 @@ class PixelCNNSampler(NetworkSampler):
             parts = [self.model.encode_indices(unpack_inputs(b)).numpy() for b in data]
         else:
             arr = np.asarray(data, np.float32)
-            parts = [self.model.encode_indices(arr[i : i + 256]).numpy()
-                     for i in range(0, len(arr), 256)]  # fmt: skip
+            parts = [
+                self.model.encode_indices(arr[i : i + 256]).numpy() for i in range(0, len(arr), 256)
+            ]
         return np.concatenate(parts).reshape(-1, *self.grid)
 
     def build_network(self, code_dim: int) -> Any:
@@ -85,8 +89,13 @@ class PixelCNNSampler(NetworkSampler):
                 f"{type(self.model).__name__} has a {self.grid} grid"
             )
         cfg = self.config
-        prior = PixelCNN(self.model.config.num_embeddings, cfg.hidden, cfg.num_layers,
-                         cfg.first_kernel, name="pixelcnn")  # fmt: skip
+        prior = PixelCNN(
+            self.model.config.num_embeddings,
+            cfg.hidden,
+            cfg.num_layers,
+            cfg.first_kernel,
+            name="pixelcnn",
+        )
         prior(tf.zeros((1, *self.grid), tf.int32))
         self._sampler = None  # the compiled sampling loop belongs to the previous prior
         return prior
@@ -111,8 +120,9 @@ class PixelCNNSampler(NetworkSampler):
                     pick = tf.random.stateless_categorical(
                         logits, 1, seed=key + tf.stack([0, p]), dtype=tf.int32
                     )[:, 0]
-                    rows = tf.stack([tf.range(batch), tf.fill([batch], i),
-                                     tf.fill([batch], j)], axis=1)  # fmt: skip
+                    rows = tf.stack(
+                        [tf.range(batch), tf.fill([batch], i), tf.fill([batch], j)], axis=1
+                    )
                     return p + 1, tf.tensor_scatter_nd_update(grid, rows, pick)
 
                 _, grid = tf.while_loop(lambda p, _: p < h * w, step, (tf.constant(0), grid))

@@ -77,9 +77,10 @@ class TwoStageVAESampler(NetworkSampler):
         return SecondStageVAE(
             BaseAEConfig(input_shape=(d,), latent_dim=d, seed=cfg.seed),
             encoder=MLPEncoder(d, hidden=hidden, name="second_encoder"),
-            decoder=MLPDecoder((d,), hidden=hidden, output_activation="linear",
-                               name="second_decoder"),
-        )  # fmt: skip
+            decoder=MLPDecoder(
+                (d,), hidden=hidden, output_activation="linear", name="second_decoder"
+            ),
+        )
 
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
         v = self.second_stage.sample_prior(n, seed=seed)

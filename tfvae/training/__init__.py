@@ -19,7 +19,20 @@ from tfvae.training.tracking import (
 )
 
 __all__ = [
-    "ImageSummaries", "ModelSnapshot", "NaNGuard", "NonFiniteLossError", "ResumeCheckpoint",
-    "TrainerConfig", "FusedAdam", "build_optimizer", "STRATEGIES", "in_strategy_scope", "is_chief",
-    "make_strategy", "CometCallback", "MLFlowCallback", "TrackingCallback", "WandbCallback",
-]  # fmt: skip
+    "ImageSummaries",
+    "ModelSnapshot",
+    "NaNGuard",
+    "NonFiniteLossError",
+    "ResumeCheckpoint",
+    "TrainerConfig",
+    "FusedAdam",
+    "build_optimizer",
+    "STRATEGIES",
+    "in_strategy_scope",
+    "is_chief",
+    "make_strategy",
+    "CometCallback",
+    "MLFlowCallback",
+    "TrackingCallback",
+    "WandbCallback",
+]

@@ -33,8 +33,9 @@ class ResumeCheckpoint(keras.callbacks.BackupAndRestore):
     (non-chief workers) it only restores.
     """
 
-    def __init__(self, backup_dir: str | Path, every: int = 1, epochs: int | None = None,
-                 write: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self, backup_dir: str | Path, every: int = 1, epochs: int | None = None, write: bool = True
+    ) -> None:
         super().__init__(str(backup_dir), save_freq="epoch", double_checkpoint=False)
         self.every = every
         self.epochs = epochs

@@ -9,9 +9,12 @@ from tfvae.config import BaseConfig
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "adamax", "nadam", "lion")
 SCHEDULES = (
-    "cosine_decay", "exponential_decay", "inverse_time_decay", "piecewise_constant_decay",
+    "cosine_decay",
+    "exponential_decay",
+    "inverse_time_decay",
+    "piecewise_constant_decay",
     "polynomial_decay",
-)  # fmt: skip
+)
 
 
 @dataclasses.dataclass
@@ -70,6 +73,9 @@ class TrainerConfig(BaseConfig):
             f"None or one of {list(SCHEDULES)}",
         )
         self.check("verbose", self.verbose in (0, 1, 2), "0, 1 or 2")
-        self.check("strategy", self.strategy in (None, "mirrored", "multi_worker"),
-                   "None, 'mirrored' or 'multi_worker'")  # fmt: skip
+        self.check(
+            "strategy",
+            self.strategy in (None, "mirrored", "multi_worker"),
+            "None, 'mirrored' or 'multi_worker'",
+        )
         self.check("output_dir", bool(self.output_dir), "a non-empty path")

@@ -38,9 +38,11 @@ def build_optimizer(config: TrainerConfig) -> keras.optimizers.Optimizer:
             raise ConfigError(f"TrainerConfig.optimizer_kwargs: {err}") from err
     try:
         return keras.optimizers.get(
-            {"class_name": config.optimizer.lower(),
-             "config": {"learning_rate": lr, **config.optimizer_kwargs}}
-        )  # fmt: skip
+            {
+                "class_name": config.optimizer.lower(),
+                "config": {"learning_rate": lr, **config.optimizer_kwargs},
+            }
+        )
     except (TypeError, ValueError) as err:
         raise ConfigError(f"TrainerConfig.optimizer_kwargs: {err}") from err
 
@@ -64,12 +66,15 @@ class FusedAdam(keras.optimizers.Adam):
         step = tf.cast(self.iterations + 1, dtype)
         index = self._get_variable_index(variable)
         tf.raw_ops.ResourceApplyAdam(
-            var=variable.handle, m=self._momentums[index].handle,
+            var=variable.handle,
+            m=self._momentums[index].handle,
             v=self._velocities[index].handle,
             beta1_power=tf.pow(tf.cast(self.beta_1, dtype), step),
             beta2_power=tf.pow(tf.cast(self.beta_2, dtype), step),
-            lr=tf.cast(learning_rate, dtype), beta1=tf.cast(self.beta_1, dtype),
-            beta2=tf.cast(self.beta_2, dtype), epsilon=tf.cast(self.epsilon, dtype),
+            lr=tf.cast(learning_rate, dtype),
+            beta1=tf.cast(self.beta_1, dtype),
+            beta2=tf.cast(self.beta_2, dtype),
+            epsilon=tf.cast(self.epsilon, dtype),
             grad=tf.cast(gradient, dtype),
-        )  # fmt: skip
+        )
         return None

@@ -58,8 +58,13 @@ class TrackingCallback(keras.callbacks.Callback):
         log_model: log the final ``model.keras`` when training ends.
     """
 
-    def __init__(self, config: dict[str, Any] | Any = None, samples_every: int = 1,
-                 num_samples: int = 16, log_model: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: dict[str, Any] | Any = None,
+        samples_every: int = 1,
+        num_samples: int = 16,
+        log_model: bool = True,
+    ) -> None:
         super().__init__()
         self.extra_config = (
             config if config is None or isinstance(config, dict) else config.to_dict()
@@ -135,8 +140,13 @@ class MLFlowCallback(TrackingCallback):
         **kwargs: see :class:`TrackingCallback`.
     """
 
-    def __init__(self, tracking_uri: str | None = None, experiment_name: str = "tfvae",
-                 run_name: str | None = None, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        experiment_name: str = "tfvae",
+        run_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.mlflow = _require("mlflow", "mlflow", "MLFlowCallback")
         self.tracking_uri = tracking_uri
@@ -176,13 +186,24 @@ class WandbCallback(TrackingCallback):
         **kwargs: see :class:`TrackingCallback`.
     """
 
-    def __init__(self, project: str = "tfvae", entity: str | None = None,
-                 run_name: str | None = None, mode: str | None = None,
-                 dir: str | None = None, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        project: str = "tfvae",
+        entity: str | None = None,
+        run_name: str | None = None,
+        mode: str | None = None,
+        dir: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.wandb = _require("wandb", "wandb", "WandbCallback")
-        self.init_args = {"project": project, "entity": entity, "name": run_name, "mode": mode,
-                          "dir": dir}  # fmt: skip
+        self.init_args = {
+            "project": project,
+            "entity": entity,
+            "name": run_name,
+            "mode": mode,
+            "dir": dir,
+        }
         self.run: Any = None
 
     def start(self, params: dict[str, Any]) -> None:
@@ -214,9 +235,14 @@ class CometCallback(TrackingCallback):
         **kwargs: see :class:`TrackingCallback`.
     """
 
-    def __init__(self, api_key: str | None = None, project_name: str = "tfvae",
-                 workspace: str | None = None, offline_directory: str | None = None,
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        api_key: str | None = None,
+        project_name: str = "tfvae",
+        workspace: str | None = None,
+        offline_directory: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.comet = _require("comet_ml", "comet_ml", "CometCallback")
         self.api_key = api_key

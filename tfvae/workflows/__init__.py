@@ -9,6 +9,12 @@ from tfvae.workflows.benchmark import (
 )
 
 __all__ = [
-    "AugmentConfig", "AugmentResult", "augment", "class_scores", "BenchmarkConfig",
-    "BenchmarkResult", "benchmark", "default_sampler",
-]  # fmt: skip
+    "AugmentConfig",
+    "AugmentResult",
+    "augment",
+    "class_scores",
+    "BenchmarkConfig",
+    "BenchmarkResult",
+    "benchmark",
+    "default_sampler",
+]

@@ -69,8 +69,15 @@ class AugmentConfig(BaseConfig):
     test_limit: int | None = None
 
     def validate(self) -> None:
-        self.check_positive("per_class", "seeds", "latent_dim", "epochs", "learning_rate",
-                            "classifier_steps", "classifier_batch")  # fmt: skip
+        self.check_positive(
+            "per_class",
+            "seeds",
+            "latent_dim",
+            "epochs",
+            "learning_rate",
+            "classifier_steps",
+            "classifier_batch",
+        )
         self.check("synthetic", all(n > 0 for n in self.synthetic), "positive numbers")
         self.check("net", self.net in ("mlp", "conv", "resnet"), "'mlp', 'conv' or 'resnet'")
 
@@ -104,8 +111,10 @@ class AugmentResult:
     def write(self, out: str | Path) -> None:
         """``augment.md``, ``augment.csv``, ``runs.json`` and ``config.json`` in ``out``."""
         cfg = self.config
-        caption = (f"{cfg.model}, {cfg.per_class} real images per class, {cfg.seeds} seeds; "
-                   "percent on the test set, mean +- std over seeds")  # fmt: skip
+        caption = (
+            f"{cfg.model}, {cfg.per_class} real images per class, {cfg.seeds} seeds; "
+            "percent on the test set, mean +- std over seeds"
+        )
         out = write_table(out, "augment", caption, self.markdown(), self.rows, list(self.rows[0]))
         write_json(out / "runs.json", self.runs, out)
         cfg.to_json(out / "config.json")
@@ -125,35 +134,44 @@ def class_scores(y_true: np.ndarray, y_pred: np.ndarray, classes: np.ndarray) ->
         pos, pred = y_true == c, y_pred == c
         sens.append((pos & pred).sum() / max(pos.sum(), 1))
         spec.append((~pos & ~pred).sum() / max((~pos).sum(), 1))
-    return {"balanced accuracy": float(np.mean(sens)), "sensitivity": float(np.mean(sens)),
-            "specificity": float(np.mean(spec))}  # fmt: skip
+    return {
+        "balanced accuracy": float(np.mean(sens)),
+        "sensitivity": float(np.mean(sens)),
+        "specificity": float(np.mean(spec)),
+    }
 
 
 def small_cnn(input_shape: tuple[int, ...], n_classes: int) -> keras.Model:
     """The fixed classifier of the study: two conv blocks, dropout, a dense layer."""
-    return keras.Sequential([
-        keras.Input(input_shape),
-        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Flatten(),
-        keras.layers.Dropout(0.3),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dense(n_classes),
-    ], name="augment_classifier")  # fmt: skip
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(n_classes),
+        ],
+        name="augment_classifier",
+    )
 
 
-def train_classifier(x: np.ndarray, y: np.ndarray, n_classes: int, cfg: AugmentConfig,
-                     seed: int) -> tuple[keras.Model, int]:  # fmt: skip
+def train_classifier(
+    x: np.ndarray, y: np.ndarray, n_classes: int, cfg: AugmentConfig, seed: int
+) -> tuple[keras.Model, int]:
     """Train :func:`small_cnn` for ``cfg.classifier_steps`` steps on ``(x, y)`` (shuffled,
     repeated); returns the model and the number of distinct images it was trained on."""
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
     model = small_cnn(x.shape[1:], n_classes)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # fmt: skip
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     ds = (
         tf.data.Dataset.from_tensor_slices((x.astype(np.float32), y.astype(np.int32)))
         .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
@@ -171,13 +189,21 @@ def _generator(x: np.ndarray, cfg: AugmentConfig, seed: int) -> Any:
 
     keras.utils.set_random_seed(seed)
     cls = tfvae.get_model_class(cfg.model)
-    config = cls.config_class(input_shape=x.shape[1:], latent_dim=cfg.latent_dim, seed=seed,
-                              **{"reconstruction_loss": "bce", **cfg.model_fields})  # fmt: skip
+    config = cls.config_class(
+        input_shape=x.shape[1:],
+        latent_dim=cfg.latent_dim,
+        seed=seed,
+        **{"reconstruction_loss": "bce", **cfg.model_fields},
+    )
     activation = tfvae.distributions.get_likelihood(config.reconstruction_loss).decoder_activation
     encoder, decoder = tfvae.nn.benchmark_networks(
-        cfg.net, x.shape[1:], cfg.latent_dim, variational=cls.variational,
-        output_activation=activation, width=cfg.width,
-    )  # fmt: skip
+        cfg.net,
+        x.shape[1:],
+        cfg.latent_dim,
+        variational=cls.variational,
+        output_activation=activation,
+        width=cfg.width,
+    )
     model = cls(config, encoder=encoder, decoder=decoder)
     model.prepare_for_data(len(x))
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate))
@@ -200,8 +226,12 @@ def _subset(
     return np.concatenate(picked)
 
 
-def augment(data: Any, config: AugmentConfig | dict | None = None, out: str | Path | None = None,
-            verbose: bool = True) -> AugmentResult:  # fmt: skip
+def augment(
+    data: Any,
+    config: AugmentConfig | dict | None = None,
+    out: str | Path | None = None,
+    verbose: bool = True,
+) -> AugmentResult:
     """Run the augmentation study (see the module doc).
 
     Args:
@@ -263,8 +293,13 @@ def augment(data: Any, config: AugmentConfig | dict | None = None, out: str | Pa
         for n in sorted(cfg.synthetic):
             xs = np.concatenate([synthetic[c][:n] for c in classes])
             ys = np.repeat(classes, n)
-            sets.append((f"real + {n} synthetic/class", np.concatenate([x_real, xs]),
-                         np.concatenate([y_real, ys])))  # fmt: skip
+            sets.append(
+                (
+                    f"real + {n} synthetic/class",
+                    np.concatenate([x_real, xs]),
+                    np.concatenate([y_real, ys]),
+                )
+            )
             sets.append((f"{n} synthetic/class only", xs, ys))
         for name, x, y in sets:
             clf, seen = train_classifier(x, to_idx(y), len(classes), cfg, seed=seed)
@@ -274,8 +309,10 @@ def augment(data: Any, config: AugmentConfig | dict | None = None, out: str | Pa
             )
             runs.append({"seed": seed, "training set": name, "train images": seen, **scores})
             if verbose:
-                print(f"seed {seed}: {name:32s} ({seen} images) balanced accuracy "
-                      f"{scores['balanced accuracy']:.3f}")  # fmt: skip
+                print(
+                    f"seed {seed}: {name:32s} ({seen} images) balanced accuracy "
+                    f"{scores['balanced accuracy']:.3f}"
+                )
     order = list(dict.fromkeys(r["training set"] for r in runs))
     rows = []
     for name in order:

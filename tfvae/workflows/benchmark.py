@@ -55,13 +55,24 @@ class BenchmarkConfig(BaseConfig):
     nll_examples: int = 500
     nll_samples: int = 100
     model_fields: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
-    sampler_fields: dict[str, dict[str, Any]] = dataclasses.field(default_factory=lambda: {
-        "pixelcnn": {"epochs": 5}, "rhvae_manifold": {"mcmc_steps_nbr": 20},
-        "two_stage": {"epochs": 20}})  # fmt: skip
+    sampler_fields: dict[str, dict[str, Any]] = dataclasses.field(
+        default_factory=lambda: {
+            "pixelcnn": {"epochs": 5},
+            "rhvae_manifold": {"mcmc_steps_nbr": 20},
+            "two_stage": {"epochs": 20},
+        }
+    )
 
     def validate(self) -> None:
-        self.check_positive("epochs", "latent_dim", "batch_size", "learning_rate", "n_eval",
-                            "nll_examples", "nll_samples")  # fmt: skip
+        self.check_positive(
+            "epochs",
+            "latent_dim",
+            "batch_size",
+            "learning_rate",
+            "n_eval",
+            "nll_examples",
+            "nll_samples",
+        )
         self.check("net", self.net in ("mlp", "conv", "resnet"), "'mlp', 'conv' or 'resnet'")
 
 
@@ -92,8 +103,20 @@ class BenchmarkResult:
     config: BenchmarkConfig
     grids: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
-    COLUMNS = ("model", "sampler", "train s", "samples/s", "recon MSE", "NLL", "NLL stderr",
-               "FID samples", "FID recon", "MIG", "FactorVAE", "DCI disentanglement")  # fmt: skip
+    COLUMNS = (
+        "model",
+        "sampler",
+        "train s",
+        "samples/s",
+        "recon MSE",
+        "NLL",
+        "NLL stderr",
+        "FID samples",
+        "FID recon",
+        "MIG",
+        "FactorVAE",
+        "DCI disentanglement",
+    )
 
     def columns(self) -> list[str]:
         return [c for c in self.COLUMNS if any(r.get(c) is not None for r in self.rows)]
@@ -113,11 +136,13 @@ class BenchmarkResult:
         """``benchmark.md``, ``benchmark.csv``, ``benchmark.json``, ``benchmark.png`` and the
         samples drawn (``benchmark_samples.npz``, 16 per model)."""
         cfg = self.config
-        caption = (f"{cfg.data}, {cfg.limit or 'all'} training images, {cfg.epochs} epochs, "
-                   f"{cfg.net} networks (width {cfg.width}), latent {cfg.latent_dim}, Adam "
-                   f"{cfg.learning_rate}, batch {cfg.batch_size}, seed {cfg.seed}; "
-                   f"{cfg.n_eval} test images / samples, NLL on {cfg.nll_examples} with "
-                   f"K={cfg.nll_samples}")  # fmt: skip
+        caption = (
+            f"{cfg.data}, {cfg.limit or 'all'} training images, {cfg.epochs} epochs, "
+            f"{cfg.net} networks (width {cfg.width}), latent {cfg.latent_dim}, Adam "
+            f"{cfg.learning_rate}, batch {cfg.batch_size}, seed {cfg.seed}; "
+            f"{cfg.n_eval} test images / samples, NLL on {cfg.nll_examples} with "
+            f"K={cfg.nll_samples}"
+        )
         out = write_table(out, "benchmark", caption, self.markdown(), self.rows, self.columns())
         write_json(out / "benchmark.json", {"config": cfg.to_dict(), "rows": self.rows}, out)
         with safe_output(out / "benchmark_samples.npz", out) as tmp:
@@ -139,15 +164,20 @@ class BenchmarkResult:
         grid_rows = -(-len(names) // cols)
         bar_rows = -(-len(metrics) // 2)
         fig = plt.figure(figsize=(1.6 * cols + 1, 1.5 * grid_rows + 2.4 * bar_rows))
-        spec = fig.add_gridspec(grid_rows + bar_rows, 2 * cols,
-                                height_ratios=[1.5] * grid_rows + [2.4] * bar_rows)  # fmt: skip
+        spec = fig.add_gridspec(
+            grid_rows + bar_rows, 2 * cols, height_ratios=[1.5] * grid_rows + [2.4] * bar_rows
+        )
         for i, name in enumerate(names):
             ax = fig.add_subplot(spec[i // cols, 2 * (i % cols) : 2 * (i % cols) + 2])
             images = self.grids.get(name)
             if images is not None and images.ndim == 4:
                 picture = image_grid(images[:16], ncols=4)
-                ax.imshow(picture[..., 0] if picture.shape[-1] == 1 else picture, cmap="gray",
-                          vmin=0.0, vmax=1.0)  # fmt: skip
+                ax.imshow(
+                    picture[..., 0] if picture.shape[-1] == 1 else picture,
+                    cmap="gray",
+                    vmin=0.0,
+                    vmax=1.0,
+                )
             ax.set_title(name, fontsize=7)
             ax.axis("off")
         for j, metric in enumerate(metrics):
@@ -167,15 +197,20 @@ def _build(name: str, cfg: BenchmarkConfig, input_shape: tuple[int, ...], n_trai
 
     cls = tfvae.get_model_class(name)
     fields = {"reconstruction_loss": "bce", **cfg.model_fields.get(cls.__name__, {})}
-    config = cls.config_class(input_shape=input_shape, latent_dim=cfg.latent_dim, seed=cfg.seed,
-                              **fields)  # fmt: skip
+    config = cls.config_class(
+        input_shape=input_shape, latent_dim=cfg.latent_dim, seed=cfg.seed, **fields
+    )
     activation = tfvae.distributions.get_likelihood(config.reconstruction_loss).decoder_activation
     encoder = decoder = None
     if cls.__name__ not in ("VQVAE", "HRQVAE", "PoincareVAE"):  # their own default networks
         encoder, decoder = tfvae.nn.benchmark_networks(
-            cfg.net, input_shape, cfg.latent_dim, variational=cls.variational,
-            output_activation=activation, width=cfg.width,
-        )  # fmt: skip
+            cfg.net,
+            input_shape,
+            cfg.latent_dim,
+            variational=cls.variational,
+            output_activation=activation,
+            width=cfg.width,
+        )
     model = cls(config, encoder=encoder, decoder=decoder)
     model.prepare_for_data(n_train)
     return model
@@ -185,8 +220,12 @@ def _batched(fn: Any, x: np.ndarray, size: int = 500) -> np.ndarray:
     return np.concatenate([np.asarray(fn(x[i : i + size])) for i in range(0, len(x), size)])
 
 
-def benchmark(config: BenchmarkConfig | dict | None = None, data: Any = None,
-              out: str | Path | None = None, verbose: bool = True) -> BenchmarkResult:  # fmt: skip
+def benchmark(
+    config: BenchmarkConfig | dict | None = None,
+    data: Any = None,
+    out: str | Path | None = None,
+    verbose: bool = True,
+) -> BenchmarkResult:
     """Train and evaluate every model of ``config`` the same way (see the module doc).
 
     Args:
@@ -201,8 +240,11 @@ def benchmark(config: BenchmarkConfig | dict | None = None, data: Any = None,
     import tfvae
 
     cfg = BenchmarkConfig.coerce(config, "benchmark")
-    splits = data if data is not None else tfvae.data.load(
-        cfg.data, batch_size=cfg.batch_size, seed=cfg.seed, limit=cfg.limit)  # fmt: skip
+    splits = (
+        data
+        if data is not None
+        else tfvae.data.load(cfg.data, batch_size=cfg.batch_size, seed=cfg.seed, limit=cfg.limit)
+    )
     names = cfg.models or tfvae.list_models()
     for name in names:
         tfvae.get_model_class(name)  # unknown names fail before any training
@@ -232,10 +274,12 @@ def benchmark(config: BenchmarkConfig | dict | None = None, data: Any = None,
         samples = sampler.sample(len(test), seed=cfg.seed)
         recon = _batched(model.reconstruct, test)
         row: dict[str, Any] = {
-            "model": type(model).__name__, "sampler": sampler_name, "train s": round(train_s, 1),
+            "model": type(model).__name__,
+            "sampler": sampler_name,
+            "train s": round(train_s, 1),
             "samples/s": round(cfg.epochs * len(splits.x_train) / train_s, 1),
             "recon MSE": float(np.mean((recon - test) ** 2)),
-        }  # fmt: skip
+        }
         if model.variational:
             est = model.nll(test[: cfg.nll_examples], n_samples=cfg.nll_samples, seed=cfg.seed)
             row["NLL"], row["NLL stderr"] = float(est.nll), float(est.stderr)
@@ -252,8 +296,12 @@ def benchmark(config: BenchmarkConfig | dict | None = None, data: Any = None,
         rows.append(row)
         grids[row["model"]] = np.asarray(samples[:16])
         if verbose:
-            print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                           for k, v in row.items()), flush=True)  # fmt: skip
+            print(
+                " ".join(
+                    f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
+                ),
+                flush=True,
+            )
     result = BenchmarkResult(rows, cfg, grids)
     if out is not None:
         result.write(out)

@@ -11,8 +11,14 @@ from typing import Any
 from tfvae.safety import check_output_dir, safe_write
 
 
-def write_table(out: str | Path, stem: str, caption: str, markdown: str,
-                rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Path:  # fmt: skip
+def write_table(
+    out: str | Path,
+    stem: str,
+    caption: str,
+    markdown: str,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+) -> Path:
     """``<out>/<stem>.md`` (caption, blank line, table) and ``<out>/<stem>.csv`` (``columns``
     of ``rows``); creates ``out`` and returns it."""
     out = check_output_dir(Path(out))
