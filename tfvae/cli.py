@@ -261,7 +261,7 @@ def _load_trained(fv: flags.FlagValues) -> tuple[Path, Any, dict[str, Any]]:
         raise UsageError("--model is required: a run folder (tfvae train --out) or a .keras file")
     import tfvae
     from tfvae.data import NAMED_DATASETS
-    from tfvae.models.auto_model import resolve_model_path
+    from tfvae.models.base.auto_model import resolve_model_path
 
     path = tfvae.hub.local_folder(fv.model)  # a Hub id is downloaded (cached)
     tfvae.hub.check_safe_to_load(path)
@@ -558,7 +558,7 @@ def _export(fv: flags.FlagValues) -> int:
             f"`saved_model_cli show --dir {out} --all`"
         )
     else:
-        parts = PARTS if not hasattr(model, "pseudo_input_images") else ("encoder", "decoder")
+        parts = PARTS if not model.mixture_prior else ("encoder", "decoder")
         written = to_tflite(model, out, parts=parts, quantize=fv.quantize)
         print(f"wrote {', '.join(str(p) for p in written.values())} (checked against Keras)")
     return 0
@@ -695,7 +695,7 @@ def _no_flags(fv: flags.FlagValues) -> None:
 
 def _models(fv: flags.FlagValues) -> int:
     import tfvae
-    from tfvae.models.config import BaseAEConfig
+    from tfvae.models.base.config import BaseAEConfig
 
     base = set(BaseAEConfig.field_names())
     rows = []

@@ -167,7 +167,7 @@ def latent_space(
 
     matplotlib.use("Agg")
 
-    geometry = getattr(model, "latent_geometry", "euclidean")
+    geometry = model.latent_geometry
     if geometry not in GEOMETRIES:
         raise ValueError(f"unknown latent_geometry {geometry!r}; expected one of {GEOMETRIES}")
     codes = np.asarray(model.embed(data), np.float64)

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import tfvae
-from tfvae.models.hamiltonian import leapfrog, potential_gradient, tempering
+from tfvae.models.base.hamiltonian import leapfrog, potential_gradient, tempering
 
 
 def _log_joint(z):
@@ -82,7 +82,7 @@ def _inverse_metric(z):
 
 
 def test_generalized_leapfrog_conserves_the_riemannian_hamiltonian_to_second_order():
-    from tfvae.models.hamiltonian import generalized_leapfrog, riemannian_kinetic
+    from tfvae.models.base.hamiltonian import generalized_leapfrog, riemannian_kinetic
 
     grad_u = potential_gradient(_log_joint)
     z0 = tf.constant([[0.6, -0.3, 0.9]], tf.float64)

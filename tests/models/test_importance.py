@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import tfvae
-from tfvae.models.importance import log_mean_exp
+from tfvae.models.base.importance import log_mean_exp
 from tfvae.nn import MLPDecoder, MLPEncoder
 
 D_X, D_Z = 5, 2

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 import tfvae
 from tests.conftest import max_abs_diff
-from tfvae.models.mmd import mmd
+from tfvae.models.base.mmd import mmd
 
 
 def _numpy_mmd(z, p, choice, bandwidth, scales):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import tfvae
 from tfvae import safety
 from tfvae.errors import TfvaeError
-from tfvae.hub.folder import read_sampler_meta
+from tfvae.samplers.io import read_sampler_meta
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),

@@ -104,7 +104,7 @@ def to_tflite(
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
         raise ValueError(f"unknown TFLite parts {unknown}; choose from {list(PARTS)}")
-    if "sampler" in parts and hasattr(model, "pseudo_input_images"):
+    if "sampler" in parts and model.mixture_prior:
         raise ValueError(
             f"{type(model).__name__} has a mixture prior: export the decoder and "
             "sample codes yourself, or use the SavedModel 'sample' signature"

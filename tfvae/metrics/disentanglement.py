@@ -13,20 +13,30 @@ noisier, faster estimates.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from tfvae.data.shapes import GroundTruthData
 
 Representation = Callable[[np.ndarray], np.ndarray]
+
+
+@runtime_checkable
+class Encodes(Protocol):
+    """What the metrics take besides a callable: a tfvae model, or any object whose
+    ``encode(x: [n, *shape]) -> [n, D]`` gives codes (posterior means)."""
+
+    def encode(self, x: Any) -> Any: ...
+
+
 METRICS = ("beta_vae", "factor_vae", "mig", "dci")
 
 
 def as_representation(model: Any, batch_size: int = 256) -> Representation:
     """``observations -> codes`` float64 ``[n, D]`` from a model with ``encode`` (posterior
     means, in batches) or a callable."""
-    if hasattr(model, "encode"):
+    if isinstance(model, Encodes):
 
         def encode(x: np.ndarray) -> np.ndarray:
             parts = [

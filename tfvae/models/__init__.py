@@ -2,17 +2,18 @@
 
 from tfvae.models.adversarial_ae import Adversarial_AE, Adversarial_AE_Config
 from tfvae.models.ae import AE, AEConfig
-from tfvae.models.auto_model import AutoModel
-from tfvae.models.base import BaseAE
+from tfvae.models.base.auto_model import AutoModel
+from tfvae.models.base.config import BaseAEConfig
+from tfvae.models.base.importance import NLLEstimate, estimate_nll, log_mean_exp
+from tfvae.models.base.model import BaseAE
+from tfvae.models.base.registry import build_model, get_model_class, list_models, register_model
 from tfvae.models.beta_tc_vae import BetaTCVAE, BetaTCVAEConfig
 from tfvae.models.beta_vae import BetaVAE, BetaVAEConfig
 from tfvae.models.ciwae import CIWAE, CIWAEConfig
-from tfvae.models.config import BaseAEConfig
 from tfvae.models.disentangled_beta_vae import DisentangledBetaVAE, DisentangledBetaVAEConfig
 from tfvae.models.factor_vae import FactorVAE, FactorVAEConfig
 from tfvae.models.hrq_vae import HRQVAE, HRQVAEConfig
 from tfvae.models.hvae import HVAE, HVAEConfig
-from tfvae.models.importance import NLLEstimate, estimate_nll, log_mean_exp
 from tfvae.models.info_vae import InfoVAE_MMD, InfoVAE_MMD_Config
 from tfvae.models.iwae import IWAE, IWAEConfig
 from tfvae.models.miwae import MIWAE, MIWAEConfig
@@ -21,7 +22,6 @@ from tfvae.models.piwae import PIWAE, PIWAEConfig
 from tfvae.models.poincare_vae import PoincareVAE, PoincareVAEConfig
 from tfvae.models.rae_gp import RAE_GP, RAE_GP_Config
 from tfvae.models.rae_l2 import RAE_L2, RAE_L2_Config
-from tfvae.models.registry import build_model, get_model_class, list_models, register_model
 from tfvae.models.rhvae import RHVAE, RHVAEConfig
 from tfvae.models.svae import SVAE, SVAEConfig
 from tfvae.models.vae import VAE, VAEConfig

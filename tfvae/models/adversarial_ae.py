@@ -8,8 +8,8 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from tfvae.models.discriminator import DiscriminatorConfig, binary_xent
-from tfvae.models.registry import register_model
+from tfvae.models.base.discriminator import DiscriminatorConfig, binary_xent
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE
 from tfvae.nn.mlp import MLPDiscriminator
 
@@ -76,7 +76,7 @@ class Adversarial_AE(VAE):  # noqa: N801 (Pythae's name)
             z = enc["embedding"]
         else:
             z, _ = self.posterior_sample_and_kl(enc, seed)
-        z_prior = self.prior_noise(enc["embedding"], salt=1)
+        z_prior = self.prior_noise(enc["embedding"], "prior")
         params = self.decoder(z, training=training)["reconstruction"]
         recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
         adversarial = binary_xent(self.discriminator(z, training=training)[:, 0], 1.0)

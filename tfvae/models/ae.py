@@ -6,14 +6,14 @@ import dataclasses
 
 import tensorflow as tf
 
-from tfvae.models.base import BaseAE
-from tfvae.models.config import BaseAEConfig
-from tfvae.models.registry import register_model
+from tfvae.models.base.config import BaseAEConfig
+from tfvae.models.base.model import BaseAE
+from tfvae.models.base.registry import register_model
 
 
 @dataclasses.dataclass
 class AEConfig(BaseAEConfig):
-    """Config of :class:`AE`; see :class:`~tfvae.models.config.BaseAEConfig` for the fields."""
+    """Config of :class:`AE`; see :class:`~tfvae.models.base.config.BaseAEConfig` for the fields."""
 
 
 @register_model

@@ -9,9 +9,9 @@ import math
 import keras
 import tensorflow as tf
 
-from tfvae.models.base import global_batch, replica_rows
-from tfvae.models.registry import register_model
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE, VAEConfig
+from tfvae.nn.replicas import global_batch, replica_rows
 
 _LOG_2PI = math.log(2.0 * math.pi)
 

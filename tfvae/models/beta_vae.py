@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tfvae.models.registry import register_model
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE, VAEConfig
 
 

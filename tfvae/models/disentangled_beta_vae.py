@@ -7,7 +7,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from tfvae.models.registry import register_model
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE, VAEConfig
 
 

@@ -8,11 +8,11 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from tfvae.models.base import global_batch, replica_rows
-from tfvae.models.discriminator import DiscriminatorConfig
-from tfvae.models.registry import register_model
+from tfvae.models.base.discriminator import DiscriminatorConfig
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE
 from tfvae.nn.mlp import MLPDiscriminator
+from tfvae.nn.replicas import global_batch, replica_rows
 
 
 @dataclasses.dataclass
@@ -95,11 +95,11 @@ class FactorVAE(VAE):
         autoencoder_loss = recon + kl + self.config.gamma * tc
 
         enc = self.encoder(x_perm, training=training)
-        z_perm, _ = self.posterior_sample_and_kl(enc, self.noise_seed(salt=1))
+        z_perm, _ = self.posterior_sample_and_kl(enc, self.noise_seed("permuted_posterior"))
         z_perm = tf.stop_gradient(z_perm)
         everyone = global_batch(z_perm)
         offset, _ = replica_rows(tf.shape(z_perm)[0])
-        shuffled = permute_dims(everyone, self.noise_seed(salt=2))
+        shuffled = permute_dims(everyone, self.noise_seed("permutation"))
         shuffled = shuffled[offset : offset + tf.shape(z_perm)[0]]
         perm_logits = self.discriminator(shuffled, training=training)
         xent = keras.losses.sparse_categorical_crossentropy

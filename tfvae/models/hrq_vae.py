@@ -8,10 +8,10 @@ import dataclasses
 import tensorflow as tf
 
 from tfvae.models.ae import AEConfig
-from tfvae.models.base import global_batch_draw
-from tfvae.models.registry import register_model
+from tfvae.models.base.registry import register_model
 from tfvae.models.vq_vae import VQVAE
 from tfvae.nn.quantizer import HierarchicalResidualQuantizer
+from tfvae.nn.replicas import global_batch_draw
 
 
 @dataclasses.dataclass
@@ -71,6 +71,7 @@ class HRQVAE(VQVAE):
     """
 
     config_class = HRQVAEConfig
+    benchmark_networks = False
     loss_terms = ("loss", "reconstruction", "hrq_loss", "kl", "norm", "perplexity")
     counts_training_steps = True
 
@@ -102,7 +103,7 @@ class HRQVAE(VQVAE):
         noise = None
         if training:  # drawn for the global batch: N replicas train like one device
             shapes = self.quantizer.noise_shapes(z)
-            seeds = {"gumbel": self.noise_seed(salt=3), "depth": self.noise_seed(salt=4)}
+            seeds = {"gumbel": self.noise_seed("gumbel"), "depth": self.noise_seed("depth")}
             names = sorted(shapes)
             drawn = global_batch_draw(
                 {"z": z},

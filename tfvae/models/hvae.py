@@ -10,8 +10,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tfvae.models.hamiltonian import leapfrog, potential_gradient, tempered_flow
-from tfvae.models.registry import register_model
+from tfvae.models.base.hamiltonian import leapfrog, potential_gradient, tempered_flow
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE, VAEConfig
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -153,8 +153,8 @@ class HVAE(VAE):
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         enc = self.encoder(x, training=training)
-        eps = self.prior_noise(enc["embedding"], salt=1)
-        gamma = self.prior_noise(enc["embedding"], salt=2)
+        eps = self.prior_noise(enc["embedding"], "hvae_position")
+        gamma = self.prior_noise(enc["embedding"], "hvae_momentum")
         t = self.hamiltonian_terms(x, enc, eps, gamma, training=training)
         recon = -tf.reduce_mean(t["log_px"])
         kl = tf.reduce_mean(t["log_q"] - t["log_pz"])

@@ -6,8 +6,8 @@ import dataclasses
 
 import tensorflow as tf
 
-from tfvae.models.mmd import MMDKernelConfig, mmd_to_prior
-from tfvae.models.registry import register_model
+from tfvae.models.base.mmd import MMDKernelConfig, mmd_to_prior
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE
 
 

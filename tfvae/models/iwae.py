@@ -6,8 +6,8 @@ import dataclasses
 
 import tensorflow as tf
 
-from tfvae.models.importance import log_mean_exp, report_terms
-from tfvae.models.registry import register_model
+from tfvae.models.base.importance import log_mean_exp, report_terms
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE, VAEConfig
 
 

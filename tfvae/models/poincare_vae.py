@@ -9,8 +9,8 @@ import keras
 import tensorflow as tf
 
 from tfvae.distributions.poincare import PoincareBall, RiemannianNormal, WrappedNormal
-from tfvae.models.config import BaseAEConfig
-from tfvae.models.registry import register_model
+from tfvae.models.base.config import BaseAEConfig
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE
 from tfvae.nn.hyperbolic import GyroplaneMLPDecoder
 
@@ -52,6 +52,7 @@ class PoincareVAE(VAE):
     """
 
     config_class = PoincareVAEConfig
+    benchmark_networks = False  # hyperbolic layers are part of the model
     latent_geometry = "poincare"
     analytic_kl = False
 

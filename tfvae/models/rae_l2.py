@@ -6,8 +6,8 @@ import dataclasses
 
 import tensorflow as tf
 
-from tfvae.models.rae import RAEConfig, RegularizedAE
-from tfvae.models.registry import register_model
+from tfvae.models.base.rae import RAEConfig, RegularizedAE
+from tfvae.models.base.registry import register_model
 
 
 @dataclasses.dataclass

@@ -10,11 +10,11 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tfvae.models.base import global_batch
-from tfvae.models.hamiltonian import generalized_leapfrog, tempered_flow
+from tfvae.models.base.hamiltonian import generalized_leapfrog, tempered_flow
+from tfvae.models.base.registry import register_model
 from tfvae.models.hvae import HVAE, HVAEConfig, log_std_normal
-from tfvae.models.registry import register_model
 from tfvae.nn.metric import MLPMetric
+from tfvae.nn.replicas import global_batch
 
 
 @dataclasses.dataclass
@@ -91,6 +91,7 @@ class RHVAE(HVAE):
     """
 
     config_class = RHVAEConfig
+    riemannian_metric = True
     extra_networks = ("metric",)
 
     def default_network(self, name: str) -> keras.Model:

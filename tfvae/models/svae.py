@@ -9,8 +9,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfvae.distributions.vmf import VonMisesFisher
-from tfvae.models.config import BaseAEConfig
-from tfvae.models.registry import register_model
+from tfvae.models.base.config import BaseAEConfig
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE
 
 tfd = tfp.distributions

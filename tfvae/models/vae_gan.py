@@ -8,8 +8,8 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from tfvae.models.discriminator import DiscriminatorConfig, binary_xent
-from tfvae.models.registry import register_model
+from tfvae.models.base.discriminator import DiscriminatorConfig, binary_xent
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE
 from tfvae.nn.mlp import MLPDiscriminator
 
@@ -140,7 +140,7 @@ class VAEGAN(VAE):
         cfg = self.config
         enc = self.encoder(x, training=training)
         z, kl = self.posterior_sample_and_kl(enc, self.noise_seed())
-        z_prior = self.prior_noise(enc["embedding"], salt=1)
+        z_prior = self.prior_noise(enc["embedding"], "prior")
         recon_x = self.likelihood.mean(self.decoder(z, training=training)["reconstruction"])
         generated = self.likelihood.mean(self.decoder(z_prior, training=training)["reconstruction"])
         key = self.feature_key()

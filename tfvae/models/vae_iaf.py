@@ -7,8 +7,8 @@ import dataclasses
 import tensorflow as tf
 
 from tfvae.flows import IAFFlow
-from tfvae.models.flow_vae import FlowPosteriorVAE
-from tfvae.models.registry import register_model
+from tfvae.models.base.flow_vae import FlowPosteriorVAE
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAEConfig
 
 

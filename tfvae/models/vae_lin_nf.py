@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 from tfvae.flows import make_flow_layer
-from tfvae.models.flow_vae import FlowPosteriorVAE
-from tfvae.models.registry import register_model
+from tfvae.models.base.flow_vae import FlowPosteriorVAE
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAEConfig
 
 

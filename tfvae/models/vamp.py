@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfvae.models.registry import register_model
+from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE, VAEConfig
 
 tfd = tfp.distributions
@@ -47,6 +47,7 @@ class VAMP(VAE):
     """
 
     config_class = VAMPConfig
+    mixture_prior = True
     analytic_kl = False
 
     def make_layers(self) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import tensorflow as tf
 
 from tfvae.models.ae import AE, AEConfig
-from tfvae.models.registry import register_model
+from tfvae.models.base.registry import register_model
 from tfvae.nn.quantizer import VectorQuantizer
 
 
@@ -56,6 +56,8 @@ class VQVAE(AE):
     """
 
     config_class = VQVAEConfig
+    discrete_codes = True
+    benchmark_networks = False  # its spatial encoder/decoder are part of the model
     loss_terms = (
         "loss",
         "reconstruction",

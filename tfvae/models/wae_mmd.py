@@ -6,9 +6,9 @@ import dataclasses
 
 import tensorflow as tf
 
-from tfvae.models.base import BaseAE
-from tfvae.models.mmd import MMDKernelConfig, mmd_to_prior
-from tfvae.models.registry import register_model
+from tfvae.models.base.mmd import MMDKernelConfig, mmd_to_prior
+from tfvae.models.base.model import BaseAE
+from tfvae.models.base.registry import register_model
 
 
 @dataclasses.dataclass

@@ -10,10 +10,19 @@ stateless noise seeds keyed by the training step (exact resume).
 
 from __future__ import annotations
 
+import zlib
 from typing import Any, ClassVar
 
 import keras
 import tensorflow as tf
+
+
+def stream_salt(stream: str) -> int:
+    """The integer a named noise stream adds to a model's seed: 0 for ``"posterior"`` (the
+    main stream, as before streams had names), else the CRC-32 of the name."""
+    if not isinstance(stream, str) or not stream:
+        raise TypeError(f"a noise stream is named by a non-empty string, got {stream!r}")
+    return 0 if stream == "posterior" else zlib.crc32(stream.encode()) % 1_000_003
 
 
 def unpack_inputs(data: Any) -> tf.Tensor:
@@ -43,18 +52,20 @@ class LossTermsModel(keras.Model):
         self.trackers = {term: keras.metrics.Mean(name=term) for term in self.loss_terms}
         self.group_optimizers: dict[str, keras.optimizers.Optimizer] = {}
 
-    def noise_seed(self, salt: int = 0) -> tf.Tensor:
-        """A stateless seed ``[2]`` int32 keyed by (seed_key, salt, training step).
+    def noise_seed(self, stream: str = "posterior") -> tf.Tensor:
+        """A stateless seed ``[2]`` int32 of the named noise ``stream`` at this training step.
 
-        Noise drawn with it is a pure function of the step, so a resumed run draws exactly
-        the noise of an uninterrupted one. The seed is the same on every replica of a
-        distributed run: draw for the global batch and keep this replica's rows
-        (``tfvae.models.base.global_batch_draw``), so replicas get different noise and N
-        replicas match one device.
+        Each stream (``"posterior"``: the reparameterisation noise of the training step;
+        ``"prior"``, ``"permutation"``, ``"gumbel"``, ...) is keyed by (seed_key, the stream's
+        name, the optimizer's step), so a subclass adds a stream by naming it, without knowing
+        its parents' streams. Noise drawn with it is a pure function of the step: a resumed
+        run draws exactly the noise of an uninterrupted one. The seed is the same on every
+        replica of a distributed run: draw for the global batch and keep this replica's rows
+        (:func:`tfvae.nn.replicas.global_batch_draw`), so N replicas match one device.
         """
         optimizer = getattr(self, "optimizer", None)
         step = optimizer.iterations if optimizer is not None else 0
-        key = (self.seed_key() * 1_000_003 + salt) % (2**31 - 1)
+        key = (self.seed_key() * 1_000_003 + stream_salt(stream)) % (2**31 - 1)
         return tf.stack([tf.constant(key, tf.int32), tf.cast(step, tf.int32)])
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:

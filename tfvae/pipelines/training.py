@@ -132,7 +132,7 @@ class TrainingPipeline:
         else:
             train, examples = self._as_dataset(train_data, "training", shuffle=True)
             num_examples = None if isinstance(train_data, tf.data.Dataset) else len(train_data)
-        if num_examples is not None and hasattr(self.model, "prepare_for_data"):
+        if num_examples is not None:  # BaseAE.prepare_for_data: a no-op unless declared
             self.model.prepare_for_data(num_examples)
         evaluation, _ = self._as_dataset(eval_data, "evaluation", shuffle=False)
         # the run folder and the folders Keras callbacks write into hold no symbolic links

@@ -61,7 +61,7 @@ class BaseSampler:
     def __init__(self, model: Any, config: BaseSamplerConfig | dict | None = None) -> None:
         if self.requires_geometry is not None:
             wanted, models = self.requires_geometry
-            geometry = getattr(model, "latent_geometry", "euclidean")
+            geometry = model.latent_geometry  # a declared trait of every tfvae model
             if geometry != wanted:
                 raise ValueError(
                     f"{type(self).__name__} needs a model with a {wanted} latent space "

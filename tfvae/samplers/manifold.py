@@ -46,7 +46,7 @@ class RHVAEManifoldSampler(BaseSampler):
     config_class = RHVAEManifoldSamplerConfig
 
     def __init__(self, model: Any, config: BaseSamplerConfig | dict | None = None) -> None:
-        if not hasattr(model, "stored_inverse_metric"):
+        if not model.riemannian_metric:
             raise ValueError(
                 f"RHVAEManifoldSampler samples the learned metric of an RHVAE; "
                 f"{type(model).__name__} has none"
@@ -60,7 +60,7 @@ class RHVAEManifoldSampler(BaseSampler):
         return np.asarray(0.5 * tf.linalg.logdet(ginv))
 
     def _run_chain(self, z0: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-        from tfvae.models.hamiltonian import leapfrog, potential_gradient, tempered_flow
+        from tfvae.models.base.hamiltonian import leapfrog, potential_gradient, tempered_flow
 
         cfg = self.config
 

@@ -50,7 +50,7 @@ class PixelCNNSampler(NetworkSampler):
     network_attribute = "prior"
 
     def __init__(self, model: Any, config: Any = None) -> None:
-        if not hasattr(model, "encode_indices"):
+        if not model.discrete_codes:
             raise TypeError(
                 f"PixelCNNSampler needs a vector-quantized model (VQVAE), got "
                 f"{type(model).__name__}"

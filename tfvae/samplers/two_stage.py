@@ -8,8 +8,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from tfvae.models.base import BaseAE
-from tfvae.models.config import BaseAEConfig
+from tfvae.models.base.config import BaseAEConfig
+from tfvae.models.base.model import BaseAE
 from tfvae.nn import MLPDecoder, MLPEncoder
 from tfvae.samplers.base import NetworkSampler, TrainedSamplerConfig, register_sampler
 

@@ -18,7 +18,7 @@ class VAMPSampler(NormalSampler):
     """
 
     def __init__(self, model: Any, config: Any = None) -> None:
-        if not hasattr(model, "pseudo_input_images"):
+        if not model.mixture_prior:
             raise TypeError(
                 f"VAMPSampler needs a VAMP model (with pseudo-inputs), got {type(model).__name__}"
             )

@@ -21,6 +21,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from tfvae.models.base.model import BaseAE
 from tfvae.plots import save_image_grid
 
 
@@ -95,7 +96,7 @@ class TrackingCallback(keras.callbacks.Callback):
         """The parameters logged at the start: model class, model config, ``config``."""
         model = self.model
         params = {"model": type(model).__name__}
-        if hasattr(model, "config"):
+        if isinstance(model, BaseAE):  # tracking also follows plain Keras models
             params.update(flat_params(model.config.to_dict(), "model."))
         if self.extra_config:
             params.update(flat_params(self.extra_config, "training."))
@@ -110,8 +111,8 @@ class TrackingCallback(keras.callbacks.Callback):
         if (
             self.samples_every
             and (epoch + 1) % self.samples_every == 0
-            and hasattr(self.model, "generate")
-            and len(getattr(self.model, "input_shape_", ())) == 3
+            and isinstance(self.model, BaseAE)
+            and len(self.model.input_shape_) == 3
         ):
             images = np.asarray(self.model.generate(self.num_samples, seed=0))
             path = save_image_grid(

@@ -22,7 +22,11 @@ import keras
 import numpy as np
 
 from tfvae.config import BaseConfig
+from tfvae.data import DataSplits, load, make_dataset
+from tfvae.models import build_model
+from tfvae.plots import save_image_grid
 from tfvae.safety import write_json
+from tfvae.samplers import build_sampler
 from tfvae.workflows.tables import write_table
 
 
@@ -185,31 +189,21 @@ def train_classifier(
 
 def _generator(x: np.ndarray, cfg: AugmentConfig, seed: int) -> Any:
     """One generative model trained on the images of one class, and its fitted sampler."""
-    import tfvae
-
     keras.utils.set_random_seed(seed)
-    cls = tfvae.get_model_class(cfg.model)
-    config = cls.config_class(
+    model = build_model(
+        cfg.model,
         input_shape=x.shape[1:],
         latent_dim=cfg.latent_dim,
+        networks=cfg.net,
+        width=cfg.width,
         seed=seed,
         **{"reconstruction_loss": "bce", **cfg.model_fields},
     )
-    activation = tfvae.distributions.get_likelihood(config.reconstruction_loss).decoder_activation
-    encoder, decoder = tfvae.nn.benchmark_networks(
-        cfg.net,
-        x.shape[1:],
-        cfg.latent_dim,
-        variational=cls.variational,
-        output_activation=activation,
-        width=cfg.width,
-    )
-    model = cls(config, encoder=encoder, decoder=decoder)
     model.prepare_for_data(len(x))
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate))
-    ds = tfvae.data.make_dataset(x, min(len(x), 64), shuffle=True, seed=seed)
+    ds = make_dataset(x, min(len(x), 64), shuffle=True, seed=seed)
     model.fit(ds, epochs=cfg.epochs, verbose=0)
-    return tfvae.build_sampler(cfg.sampler, model, **cfg.sampler_fields).fit(x)
+    return build_sampler(cfg.sampler, model, **cfg.sampler_fields).fit(x)
 
 
 def _subset(
@@ -247,11 +241,8 @@ def augment(
         ValueError: the data have no labels or no test split, or a class has fewer than
             ``per_class`` training images.
     """
-    import tfvae
-    from tfvae.plots import save_image_grid
-
     cfg = AugmentConfig.coerce(config, "augment")
-    splits = data if isinstance(data, tfvae.data.DataSplits) else tfvae.data.load(data, seed=0)
+    splits = data if isinstance(data, DataSplits) else load(data, seed=0)
     if splits.y_train is None or splits.x_test is None or splits.y_test is None:
         raise ValueError("augment needs labelled training images and a labelled test split")
     x_all = (

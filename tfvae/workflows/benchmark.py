@@ -19,7 +19,12 @@ import keras
 import numpy as np
 
 from tfvae.config import BaseConfig
+from tfvae.data import load
+from tfvae.metrics import ClassifierFeatures, evaluate_disentanglement, fid
+from tfvae.models import build_model, get_model_class, list_models
+from tfvae.nn.optimizers import FusedAdam
 from tfvae.safety import safe_output, write_json
+from tfvae.samplers import build_sampler
 from tfvae.workflows.tables import write_table
 
 
@@ -80,13 +85,13 @@ def default_sampler(model: Any) -> str:
     """The sampler a benchmark uses for ``model``: its own when it has one (VAMP, VQ-VAE,
     RHVAE, the sphere, the Poincare ball), a GMM on the codes for deterministic autoencoders,
     else the prior."""
-    geometry = getattr(model, "latent_geometry", "euclidean")
+    geometry = model.latent_geometry
     name = type(model).__name__
     if geometry == "sphere":
         return "hypersphere_uniform"
     if geometry == "poincare":
         return "poincare_disk"
-    if hasattr(model, "stored_inverse_metric"):
+    if model.riemannian_metric:
         return "rhvae_manifold"
     if name == "VAMP":
         return "vamp"
@@ -193,25 +198,18 @@ class BenchmarkResult:
 
 
 def _build(name: str, cfg: BenchmarkConfig, input_shape: tuple[int, ...], n_train: int) -> Any:
-    import tfvae
-
-    cls = tfvae.get_model_class(name)
+    cls = get_model_class(name)
     fields = {"reconstruction_loss": "bce", **cfg.model_fields.get(cls.__name__, {})}
-    config = cls.config_class(
-        input_shape=input_shape, latent_dim=cfg.latent_dim, seed=cfg.seed, **fields
+    # models that declare benchmark_networks=False (VQVAE, HRQVAE, PoincareVAE) keep theirs
+    model = build_model(
+        name,
+        input_shape=input_shape,
+        latent_dim=cfg.latent_dim,
+        networks=cfg.net,
+        width=cfg.width,
+        seed=cfg.seed,
+        **fields,
     )
-    activation = tfvae.distributions.get_likelihood(config.reconstruction_loss).decoder_activation
-    encoder = decoder = None
-    if cls.__name__ not in ("VQVAE", "HRQVAE", "PoincareVAE"):  # their own default networks
-        encoder, decoder = tfvae.nn.benchmark_networks(
-            cfg.net,
-            input_shape,
-            cfg.latent_dim,
-            variational=cls.variational,
-            output_activation=activation,
-            width=cfg.width,
-        )
-    model = cls(config, encoder=encoder, decoder=decoder)
     model.prepare_for_data(n_train)
     return model
 
@@ -237,22 +235,21 @@ def benchmark(
         :class:`BenchmarkResult`. FID uses tfvae's Fashion-MNIST classifier features and is
         reported for 28x28 single-channel images only; NLL for variational models only.
     """
-    import tfvae
 
     cfg = BenchmarkConfig.coerce(config, "benchmark")
     splits = (
         data
         if data is not None
-        else tfvae.data.load(cfg.data, batch_size=cfg.batch_size, seed=cfg.seed, limit=cfg.limit)
+        else load(cfg.data, batch_size=cfg.batch_size, seed=cfg.seed, limit=cfg.limit)
     )
-    names = cfg.models or tfvae.list_models()
+    names = cfg.models or list_models()
     for name in names:
-        tfvae.get_model_class(name)  # unknown names fail before any training
+        get_model_class(name)  # unknown names fail before any training
     test = splits.x_test if splits.x_test is not None else splits.x_val
     test = test[: cfg.n_eval]
     shape = tuple(splits.input_shape)
     fid_ok = shape == (28, 28, 1)
-    extractor = tfvae.metrics.ClassifierFeatures() if fid_ok else None
+    extractor = ClassifierFeatures() if fid_ok else None
     truth = None
     if cfg.data == "shapes" and data is None:
         from tfvae.data.shapes import Shapes
@@ -262,14 +259,12 @@ def benchmark(
     for name in names:
         keras.utils.set_random_seed(cfg.seed)
         model = _build(name, cfg, shape, len(splits.x_train))
-        model.compile(optimizer=tfvae.training.FusedAdam(cfg.learning_rate))
+        model.compile(optimizer=FusedAdam(cfg.learning_rate))
         start = time.perf_counter()
         model.fit(splits.train, epochs=cfg.epochs, verbose=0, callbacks=splits.callbacks())
         train_s = time.perf_counter() - start
         sampler_name = default_sampler(model)
-        sampler = tfvae.build_sampler(
-            sampler_name, model, **cfg.sampler_fields.get(sampler_name, {})
-        )
+        sampler = build_sampler(sampler_name, model, **cfg.sampler_fields.get(sampler_name, {}))
         sampler.fit(splits.x_train[:10000])
         samples = sampler.sample(len(test), seed=cfg.seed)
         recon = _batched(model.reconstruct, test)
@@ -284,10 +279,10 @@ def benchmark(
             est = model.nll(test[: cfg.nll_examples], n_samples=cfg.nll_samples, seed=cfg.seed)
             row["NLL"], row["NLL stderr"] = float(est.nll), float(est.stderr)
         if fid_ok:
-            row["FID samples"] = tfvae.metrics.fid(test, samples, extractor)
-            row["FID recon"] = tfvae.metrics.fid(test, recon, extractor)
+            row["FID samples"] = fid(test, samples, extractor)
+            row["FID recon"] = fid(test, recon, extractor)
         if truth is not None:
-            scores = tfvae.metrics.evaluate_disentanglement(
+            scores = evaluate_disentanglement(
                 model, truth, ("mig", "factor_vae", "dci"), seed=cfg.seed, scale=0.2
             )
             row["MIG"] = scores["mig"]["mig"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import tfvae
+from tfvae import __version__
 
 #: training settings worth showing in a card (run-local ones, paths and verbosity, are not)
 TRAINING_FIELDS = (
@@ -77,7 +77,7 @@ def model_card(
         "",
         description or "",
         "",
-        f"A **{name}** model (`tfvae.{name}`) made with tfvae {tfvae.__version__}, the "
+        f"A **{name}** model (`tfvae.{name}`) made with tfvae {__version__}, the "
         "TensorFlow / Keras library of generative autoencoders.",
         "",
         "| field | value |",

@@ -9,8 +9,8 @@ from typing import Literal
 
 import tensorflow as tf
 
-from tfvae.models.base import global_batch
-from tfvae.models.config import BaseAEConfig
+from tfvae.models.base.config import BaseAEConfig
+from tfvae.nn.replicas import global_batch
 
 
 @dataclasses.dataclass
@@ -80,5 +80,5 @@ def mmd_to_prior(model: object, z: tf.Tensor) -> tf.Tensor:
     model's step-keyed, replica-independent seed), with the model config's kernel."""
     cfg = model.config
     z = global_batch(z)
-    z_prior = tf.random.stateless_normal(tf.shape(z), seed=model.noise_seed(salt=7))
+    z_prior = tf.random.stateless_normal(tf.shape(z), seed=model.noise_seed("mmd_prior"))
     return mmd(z, z_prior, cfg.kernel_choice, cfg.kernel_bandwidth, cfg.scales, cfg.latent_dim)

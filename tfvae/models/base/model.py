@@ -22,9 +22,11 @@ import tensorflow_probability as tfp
 
 from tfvae.config import ConfigError
 from tfvae.distributions import diagonal_gaussian, get_likelihood, standard_normal
-from tfvae.models.config import BaseAEConfig
+from tfvae.models.base.config import BaseAEConfig
+from tfvae.models.base.sharing import SharingMixin
 from tfvae.nn import default_networks
 from tfvae.nn.base import float32_policy
+from tfvae.nn.replicas import global_batch_draw
 from tfvae.nn.trainable import LossTermsModel, unpack_inputs
 
 tfd = tfp.distributions
@@ -34,58 +36,8 @@ tfd = tfp.distributions
 warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
 
-def global_batch(x: tf.Tensor) -> tf.Tensor:
-    """``x: [B_local, ...]`` gathered over the replicas of a strategy (in replica order; the
-    gradient flows back to each replica's rows), or ``x`` itself on one device. Losses that
-    couple the examples of a batch (MMD, total correlation, capacity) use it so that N replicas
-    train exactly like one device with the same global batch."""
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None or ctx.num_replicas_in_sync == 1:
-        return x
-    return ctx.all_gather(x, axis=0)
-
-
-def replica_rows(local: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """``(offset, global size)``: where this replica's ``local`` rows start in the global batch
-    (``(0, local)`` on one device); both int32 scalars."""
-    ctx = tf.distribute.get_replica_context()
-    local = tf.cast(local, tf.int32)
-    if ctx is None or ctx.num_replicas_in_sync == 1:
-        return tf.constant(0, tf.int32), local
-    sizes = ctx.all_gather(local[None], axis=0)
-    return tf.reduce_sum(sizes[: ctx.replica_id_in_sync_group]), tf.reduce_sum(sizes)
-
-
-def global_batch_draw(
-    encoder_outputs: dict[str, tf.Tensor], draw: Any, batch_axes: tuple[int, ...]
-) -> tuple[tf.Tensor, ...]:
-    """Run a random ``draw(encoder_outputs) -> tensors`` as if on the global batch.
-
-    Outside a multi-replica strategy this is ``draw(encoder_outputs)``. Inside one, the
-    per-example inputs (``[B_local, ...]``) are zero-padded into this replica's rows of the
-    global batch, ``draw`` runs on the global batch with the (replica-independent) seed, and
-    this replica's rows are sliced back out of each output along its ``batch_axes`` entry.
-    Example ``i`` of a global batch thus gets the same noise however the batch is split.
-    """
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None or ctx.num_replicas_in_sync == 1:
-        return draw(encoder_outputs)
-    local = tf.shape(next(iter(encoder_outputs.values())))[0]
-    offset, total = replica_rows(local)
-    after = total - offset - local
-    padded = {
-        k: tf.pad(v, [[offset, after]] + [[0, 0]] * (len(v.shape) - 1))
-        for k, v in encoder_outputs.items()
-    }
-    outputs = draw(padded)
-    return tuple(
-        tf.gather(out, tf.range(offset, offset + local), axis=axis)
-        for out, axis in zip(outputs, batch_axes, strict=True)
-    )
-
-
-class BaseAE(LossTermsModel):
-    """Base class of tfvae models.
+class BaseAE(SharingMixin, LossTermsModel):
+    """Base class of tfvae models: the model contract, declared in one place.
 
     Args:
         config: the model's config dataclass (or its dict).
@@ -93,13 +45,83 @@ class BaseAE(LossTermsModel):
             Pythae's default MLP for ``config.input_shape`` when ``None``.
         decoder: a network following the decoder contract; default MLP when ``None``.
 
-    Subclasses set ``config_class``, ``loss_terms`` (``"loss"`` first), ``variational`` and
-    implement :meth:`compute_loss_terms`.
+    **A model must define** (a new model is a config + this, a few dozen lines):
+
+    - ``config_class``: its config dataclass (a :class:`BaseAEConfig` subclass);
+    - ``loss_terms``: the names of its loss terms, ``"loss"`` first (one
+      ``keras.metrics.Mean`` each: the history and TensorBoard show every term);
+    - :meth:`compute_loss_terms` ``(x, training) -> {"loss": ..., <term>: ...}``, scalars
+      (batch means).
+
+    **A model may declare** (class attributes; the defaults are below). Other rooms read these
+    declarations, never ``hasattr`` on a model:
+
+    ==========================  ===========  ==============================================
+    trait                       default      meaning, and who reads it
+    ==========================  ===========  ==============================================
+    ``variational``             False        encoder outputs ``log_covariance``; NLL, KL
+    ``analytic_kl``             True         ``KL(q||p)`` by ``tfd.kl_divergence``, else MC
+    ``latent_geometry``         "euclidean"  or ``"sphere"``, ``"poincare"``: samplers, plots
+    ``mixture_prior``           False        VAMP-like prior: the VAMP sampler, TFLite parts
+    ``riemannian_metric``       False        a learned metric (RHVAE): manifold sampler
+    ``discrete_codes``          False        ``encode_indices`` gives code indices: PixelCNN
+    ``benchmark_networks``      True         ``build_model(networks=...)`` may swap its nets
+    ``extra_networks``          ()           networks beyond encoder/decoder (constructor
+                                             keywords, attributes, serialised)
+    ``code_networks``           {}           extra networks mapping codes to outputs
+    ``counts_training_steps``   False        a saved step counter for schedules
+    ``optimizer_groups``        None         several optimizers, one per loss term
+                                             (:class:`~tfvae.nn.trainable.LossTermsModel`)
+    ``gated_groups``            {}           groups stepped only when a term says so
+    ==========================  ===========  ==============================================
+
+    **A model may override** (hooks, each with its contract in its docstring):
+    :meth:`make_layers` (own weights), :meth:`default_network` (extra networks),
+    :meth:`prepare_for_data` (dataset size), :meth:`prior` and :meth:`posterior` (TFP
+    distributions), :meth:`draw_posterior` (posteriors that are not one TFP distribution:
+    flows), :meth:`prior_codes` (priors that are not :meth:`prior`: VQ codebooks),
+    :meth:`code_of` (what an encoding is), :meth:`importance_terms` (the NLL's weights),
+    ``train_step`` (models with adversarial or coupled optimizers only).
+
+    Sampling, in one place: :meth:`noise_seed` gives named, step-keyed noise streams for
+    training; :meth:`sample_posterior` wraps :meth:`draw_posterior` for any replica count;
+    :meth:`posterior_sample_and_kl` is the training step's draw; :meth:`prior_codes` is the
+    traceable prior draw behind :meth:`sample_prior` and :meth:`generate` (and the SavedModel
+    ``sample`` signature); :meth:`random_codes` is its TFLite-friendly twin; :meth:`prior_noise`
+    is standard normal noise for losses that need prior samples. Losses that couple the
+    examples of a batch use :func:`tfvae.nn.replicas.global_batch`.
     """
 
+    # -- the declared traits (see the table above) ---------------------------------------
     config_class: ClassVar[type[BaseAEConfig]] = BaseAEConfig
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "reconstruction")
     variational: ClassVar[bool] = False
+    #: ``KL(q || p)`` by ``tfd.kl_divergence``; ``False`` for posteriors or priors without an
+    #: analytic KL (flows, mixtures), which use ``log q(z|x) - log p(z)`` at the sample
+    analytic_kl: ClassVar[bool] = True
+    #: the latent space: ``"euclidean"``, ``"sphere"`` (SVAE) or ``"poincare"`` (PoincareVAE)
+    latent_geometry: ClassVar[str] = "euclidean"
+    #: the prior is a mixture over learned pseudo-inputs (VAMP: ``pseudo_input_images``)
+    mixture_prior: ClassVar[bool] = False
+    #: the model learns a Riemannian metric of its latent space (RHVAE:
+    #: ``stored_inverse_metric``), which the manifold sampler walks
+    riemannian_metric: ClassVar[bool] = False
+    #: codes are indices into a codebook (VQVAE: ``encode_indices``), which PixelCNN models
+    discrete_codes: ClassVar[bool] = False
+    #: ``build_model(networks="conv"|...)`` may give it the benchmark networks; ``False`` for
+    #: models whose own networks are part of the model (spatial VQ codes, hyperbolic layers)
+    benchmark_networks: ClassVar[bool] = True
+    #: names of the model's networks beyond the encoder and decoder (a discriminator, ...):
+    #: each is a constructor keyword (``None``: :meth:`default_network`), an attribute, and is
+    #: serialised with the model
+    extra_networks: ClassVar[tuple[str, ...]] = ()
+    #: ``{extra network: number of outputs}`` for extra networks that map codes ``[B, D]`` to
+    #: ``[B, outputs]`` (discriminators); checked when the model is built
+    code_networks: ClassVar[dict[str, int]] = {}
+    #: keep ``self.training_step``, a saved non-trainable count of training steps, for
+    #: schedules that must survive save and resume (DisentangledBetaVAE's capacity, HRQVAE's
+    #: Gumbel temperatures)
+    counts_training_steps: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -141,18 +163,6 @@ class BaseAE(LossTermsModel):
                 )
             self.make_layers()
         self.build((None, *self.input_shape_))
-
-    #: names of the model's networks beyond the encoder and decoder (a discriminator, ...):
-    #: each is a constructor keyword (``None``: :meth:`default_network`), an attribute, and is
-    #: serialised with the model
-    extra_networks: ClassVar[tuple[str, ...]] = ()
-    #: ``{extra network: number of outputs}`` for extra networks that map codes ``[B, D]`` to
-    #: ``[B, outputs]`` (discriminators); checked when the model is built
-    code_networks: ClassVar[dict[str, int]] = {}
-    #: keep ``self.training_step``, a saved non-trainable count of training steps, for
-    #: schedules that must survive save and resume (DisentangledBetaVAE's capacity, HRQVAE's
-    #: Gumbel temperatures)
-    counts_training_steps: ClassVar[bool] = False
 
     def after_train_step(self) -> None:
         if self.counts_training_steps:
@@ -259,10 +269,6 @@ class BaseAE(LossTermsModel):
         """``q(z|x)`` from the encoder's outputs: diagonal Gaussian, batch shape ``[B]``."""
         return diagonal_gaussian(encoder_outputs["embedding"], encoder_outputs["log_covariance"])
 
-    #: ``KL(q || p)`` by ``tfd.kl_divergence``; ``False`` for posteriors or priors without an
-    #: analytic KL (flows, mixtures), which use ``log q(z|x) - log p(z)`` at the sample
-    analytic_kl: ClassVar[bool] = True
-
     def posterior_sample_and_kl(
         self, encoder_outputs: dict[str, tf.Tensor], seed: tf.Tensor
     ) -> tuple[tf.Tensor, tf.Tensor]:
@@ -280,13 +286,13 @@ class BaseAE(LossTermsModel):
         z, log_q = z[0], log_q[0]
         return z, log_q - self.prior().log_prob(z)
 
-    def prior_noise(self, like: tf.Tensor, salt: int) -> tf.Tensor:
-        """Standard normal noise shaped like ``like: [B_local, D]``, drawn with the step-keyed
-        seed ``salt`` for the global batch (this replica's rows), e.g. prior samples for a
-        discriminator."""
+    def prior_noise(self, like: tf.Tensor, stream: str) -> tf.Tensor:
+        """Standard normal noise shaped like ``like: [B_local, D]``, drawn from the named
+        noise ``stream`` (:meth:`noise_seed`) for the global batch (this replica's rows),
+        e.g. prior samples for a discriminator."""
         (noise,) = global_batch_draw(
             {"like": like},
-            lambda e: (tf.random.stateless_normal(tf.shape(e["like"]), self.noise_seed(salt)),),
+            lambda e: (tf.random.stateless_normal(tf.shape(e["like"]), self.noise_seed(stream)),),
             batch_axes=(0,),
         )
         return noise
@@ -381,7 +387,7 @@ class BaseAE(LossTermsModel):
         seed: int = 0,
     ) -> Any:
         """Importance-sampling estimate of ``-log p(x)`` (nats per example) with its standard
-        error; see :func:`tfvae.models.importance.estimate_nll`.
+        error; see :func:`tfvae.models.base.importance.estimate_nll`.
 
         Args:
             data: ``[N, *input_shape]`` array or a ``tf.data.Dataset``.
@@ -390,9 +396,9 @@ class BaseAE(LossTermsModel):
             chunk_size: importance samples per pass (bounds memory).
             seed: sampling seed.
         Returns:
-            :class:`~tfvae.models.importance.NLLEstimate`.
+            :class:`~tfvae.models.base.importance.NLLEstimate`.
         """
-        from tfvae.models.importance import estimate_nll
+        from tfvae.models.base.importance import estimate_nll
 
         if not self.variational:
             raise TypeError(f"{type(self).__name__} is not variational: it has no NLL estimate")
@@ -476,18 +482,3 @@ class BaseAE(LossTermsModel):
     def generate(self, n: int, seed: int = 0) -> tf.Tensor:
         """``n`` new examples decoded from prior samples, ``[n, *input_shape]``."""
         return self.decode(self.sample_prior(n, seed=seed))
-
-    # -- sharing (the hub room sits above models: imported on use) -----------------------
-    def save_pretrained(self, folder: str, **kwargs: Any) -> Any:
-        """Write a shareable folder (``model.keras``, configs, model card, samples); see
-        :func:`tfvae.hub.save_pretrained` for the keyword arguments."""
-        from tfvae.hub import save_pretrained
-
-        return save_pretrained(self, folder, **kwargs)
-
-    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
-        """Upload this model to the Hugging Face Hub as ``repo_id`` (``"user/name"``); see
-        :func:`tfvae.hub.push_to_hub` for the keyword arguments."""
-        from tfvae.hub import push_to_hub
-
-        return push_to_hub(self, repo_id, **kwargs)

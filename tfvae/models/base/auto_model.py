@@ -8,8 +8,10 @@ from typing import Any
 
 import keras
 
+import tfvae.nn.optimizers  # noqa: F401  (registers FusedAdam, what "adam" builds, for loading)
 from tfvae.errors import ConfigError, UnregisteredClassError, UnsafeModelError
-from tfvae.models.registry import get_model_class
+from tfvae.models.base.registry import get_model_class
+from tfvae.models.base.sharing import local_folder
 from tfvae.safety import check_safe_to_load, read_keras_config
 
 MODEL_FILENAMES = ("model.keras", "final_model.keras")
@@ -98,10 +100,6 @@ class AutoModel:
                 "neither a Keras, a tfvae nor a registered class; Keras safe mode deserialises "
                 "only those (nothing was run)"
             )
-        # Registers tfvae's optimizer (FusedAdam, what "adam" builds) for compiled models; an
-        # import here, not at the top: training sits above models.
-        import tfvae.training.optimizers  # noqa: F401
-
         try:
             return keras.saving.load_model(file, compile=compile, safe_mode=True)
         except Exception as err:
@@ -130,8 +128,50 @@ class AutoModel:
 
         ``name_or_path`` is a local folder (or ``.keras`` file) or a Hugging Face Hub id
         (``"user/repo"``); keyword arguments (``revision``, ``cache_dir``, ``token``,
-        ``local_files_only``, ``compile``) as in :func:`tfvae.hub.from_pretrained`.
+        ``local_files_only``, ``compile``) as in :func:`from_pretrained`.
         """
-        from tfvae.hub import from_pretrained  # the hub room sits above models
-
         return from_pretrained(name_or_path, **kwargs)
+
+
+def load_pretrained(folder: str | Path, compile: bool = True) -> keras.Model:
+    """The model of a local folder (or ``.keras`` file), after the safety check.
+
+    Raises:
+        FileNotFoundError: no such folder, or no ``model.keras`` in it.
+        UnsafeModelError: a pickle, a Lambda layer or a file tfvae did not write was found
+            (nothing was executed).
+    """
+    check_safe_to_load(folder)
+    return AutoModel.load(folder, compile=compile)
+
+
+def from_pretrained(
+    name_or_path: str | Path,
+    revision: str | None = None,
+    cache_dir: str | Path | None = None,
+    token: str | None = None,
+    local_files_only: bool = False,
+    compile: bool = True,
+) -> keras.Model:
+    """Load a shared tfvae model from a local folder / ``.keras`` file or a Hub id.
+
+    Args:
+        name_or_path: an existing folder or file, else a Hub id ``"user/repo"`` (or
+            ``"hf://user/repo"``).
+        revision: a branch, tag or commit to pin (Hub only).
+        cache_dir, token, local_files_only: as in ``huggingface_hub.snapshot_download``.
+        compile: compile the model as saved.
+
+    Raises:
+        FileNotFoundError: neither an existing path nor a ``user/repo`` id.
+        UnsafeModelError: the folder holds a pickle, a Lambda layer or a file tfvae did not
+            write (nothing was executed).
+    """
+    folder = local_folder(
+        name_or_path,
+        revision=revision,
+        cache_dir=cache_dir,
+        token=token,
+        local_files_only=local_files_only,
+    )
+    return load_pretrained(folder, compile=compile)
