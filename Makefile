@@ -26,7 +26,7 @@ data:
 
 demo: setup data
 	$(VENV)/bin/tfvae train --model vae --data fashion_mnist --net conv --width 16 \
-	  --latent_dim 16 --epochs 5 --set reconstruction_loss=bce --out $(DEMO_OUT)
+	  --latent-dim 16 --epochs 5 --set reconstruction_loss=bce --out $(DEMO_OUT)
 	$(VENV)/bin/tfvae generate --model $(DEMO_OUT) --sampler gmm --n 64 --out $(DEMO_OUT)/samples_gmm.png
 	@echo "pictures: $(DEMO_OUT)/*.png   TensorBoard: $(VENV)/bin/tensorboard --logdir $(DEMO_OUT)/logs"
 

@@ -235,3 +235,14 @@ def test_evaluate_fid_of_gmm_samples(tmp_path, capsys):
     assert result["n_samples"] == result["n_real"] == 60 and result["sampler"] == "gmm"
     assert result["fid_samples"] > 0 and result["fid_reconstructions"] > 0
     assert 0.0 <= result["precision"] <= 1.0 and 0.0 <= result["recall"] <= 1.0
+
+
+def test_flags_are_kebab_case_and_old_spellings_still_work(capsys):
+    assert cli.main(["tfvae", "train", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--batch-size" in out and "[old spelling: --batch_size]" in out
+    # the old spelling parses (and says it is deprecated) before the usage error it reaches
+    assert cli.main(["tfvae", "train", "--batch_size", "8"]) == 2
+    err = capsys.readouterr().err
+    assert "--batch_size is deprecated; use --batch-size" in err
+    assert "--model is required" in err

@@ -11,15 +11,24 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tfvae"
 #: each room's layer; a module may import its own room and lower layers only. pipelines sit
 #: with the samplers: GenerationPipeline wraps a sampler.
 LAYERS = {
-    "errors": 0, "safety": 0, "config": 0,
-    "data": 1, "plots": 1,
-    "distributions": 2, "flows": 2, "nn": 2,
+    "errors": 0,
+    "safety": 0,
+    "config": 0,
+    "data": 1,
+    "plots": 1,
+    "distributions": 2,
+    "flows": 2,
+    "nn": 2,
     "models": 3,
     "training": 4,
-    "samplers": 5, "pipelines": 5,
-    "metrics": 6, "export": 6, "hub": 6, "workflows": 6,
+    "samplers": 5,
+    "pipelines": 5,
+    "metrics": 6,
+    "export": 6,
+    "hub": 6,
+    "workflows": 6,
     "cli": 7,
-}  # fmt: skip  (one line a layer reads as the layer diagram)
+}
 #: what ``from tfvae import X`` may take below the cli: the light modules and the version
 PACKAGE_NAMES = {"__version__": 0, "safety": 0, "errors": 0, "config": 0}
 

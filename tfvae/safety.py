@@ -615,8 +615,9 @@ ALLOWED_FILES = (
     "interpolations.png",
     "traversals.png",
 )
-#: name patterns of further top-level files (what `tfvae generate/evaluate` write)
-ALLOWED_PATTERNS = ("eval_*.json", "samples*.png", "samples*.npz")
+#: name patterns of further top-level files (what `tfvae generate/evaluate` write, and the
+#: temporary file a killed write leaves: still checked for pickles)
+ALLOWED_PATTERNS = ("eval_*.json", "samples*.png", "samples*.npz", ".tmp-*")
 #: sub-folders (TensorBoard logs, resume backup, snapshots, exports, huggingface_hub metadata):
 #: their files must be regular files and not pickles
 ALLOWED_DIRS = ("logs", "backup", "checkpoints", "export", ".cache")
@@ -640,9 +641,11 @@ def _check_file(root: Path, file: Path, top: bool) -> None:
         head = fh.read(LIMITS.header_bytes)
     _refuse_pickle(rel, head, str(root))
     suffix = file.suffix.lower()
-    if suffix == ".keras":
+    # archives in the sub-folders (snapshots, a killed run's temporary file) are checked in
+    # full when they are loaded themselves; here they must be regular and no pickle
+    if suffix == ".keras" and top:
         read_keras_config(file, follow_symlinks=follow)
-    elif suffix == ".npz":
+    elif suffix == ".npz" and top:
         npz_headers(file, follow_symlinks=follow)
     elif suffix == ".json" and top:
         read_json(

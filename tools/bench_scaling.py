@@ -48,19 +48,13 @@ def main() -> None:
         strategy = tf.distribute.MirroredStrategy(devices[:replicas])
         keras.utils.set_random_seed(0)
         with strategy.scope():
-            cls = tfvae.get_model_class(args.model)
-            enc, dec = tfvae.nn.benchmark_networks(
-                "conv",
-                (28, 28, 1),
-                16,
-                variational=cls.variational,
-                output_activation="linear",
+            model = tfvae.build_model(
+                args.model,
+                input_shape=(28, 28, 1),
+                latent_dim=16,
+                networks="conv",
                 width=args.width,
-            )
-            model = cls(
-                cls.config_class(input_shape=(28, 28, 1), latent_dim=16, reconstruction_loss="bce"),
-                encoder=enc,
-                decoder=dec,
+                reconstruction_loss="bce",
             )
             model.compile(optimizer=keras.optimizers.Adam(1e-3))
         model.fit(data.train.take(args.warmup), epochs=1, verbose=0)

@@ -151,23 +151,14 @@ def _tfvae_runner(tfvae, keras, name: str, batches: list, args):  # noqa: ANN001
 
     keras.utils.set_random_seed(0)
     cls = tfvae.get_model_class(name)
-    encoder, decoder = tfvae.nn.benchmark_networks(
-        "conv",
-        (28, 28, 1),
-        args.latent_dim,
-        variational=cls.variational,
-        output_activation="linear",
+    model = tfvae.build_model(
+        name,
+        input_shape=(28, 28, 1),
+        latent_dim=args.latent_dim,
+        networks="conv",
         width=args.width,
-    )
-    model = cls(
-        cls.config_class(
-            input_shape=(28, 28, 1),
-            latent_dim=args.latent_dim,
-            reconstruction_loss="bce",
-            **_SETTINGS.get(cls.__name__, {}),
-        ),
-        encoder=encoder,
-        decoder=decoder,
+        reconstruction_loss="bce",
+        **_SETTINGS.get(cls.__name__, {}),
     )
     model.compile(optimizer=tfvae.training.FusedAdam(1e-3), jit_compile=args.jit)
     model.fit(tf.data.Dataset.from_tensor_slices(batches[: args.warmup]), epochs=1, verbose=0)

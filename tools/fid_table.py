@@ -61,18 +61,16 @@ def main() -> None:
         cls = tfvae.get_model_class(name)
         name = cls.__name__
         keras.utils.set_random_seed(args.seed)
-        encoder, decoder = tfvae.nn.benchmark_networks(
-            "conv", (28, 28, 1), args.latent_dim, variational=cls.variational, width=args.width
-        )
-        fields = MODELS.get(name, {})
-        config = cls.config_class(
+        model = tfvae.build_model(
+            name,
             input_shape=(28, 28, 1),
             latent_dim=args.latent_dim,
+            networks="conv",
+            width=args.width,
             reconstruction_loss="mse",
             seed=args.seed,
-            **fields,
+            **MODELS.get(name, {}),
         )
-        model = cls(config, encoder=encoder, decoder=decoder)
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
         start = time.perf_counter()
         model.fit(data.train, epochs=args.epochs, verbose=0, callbacks=data.callbacks())
@@ -87,7 +85,7 @@ def main() -> None:
             "fid_reconstructions": fid(real, recon, extractor),
             **precision_recall(real, samples, extractor),
         }
-        rows.append((name, fields, scores, train_s))
+        rows.append((name, MODELS.get(name, {}), scores, train_s))
         grids.append(image_grid(samples[:36], ncols=6))
         print(
             f"{name}: "

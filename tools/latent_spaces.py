@@ -45,23 +45,18 @@ def main() -> None:
     fig = plt.figure(figsize=(5 * len(names), 5), dpi=100)
     for i, name in enumerate(names):
         keras.utils.set_random_seed(0)
-        cls = tfvae.get_model_class(name)
         dim = dims.get(name, 2)
-        config = cls.config_class(
-            input_shape=data.input_shape, latent_dim=dim, reconstruction_loss="bce"
-        )
-        encoder, decoder = tfvae.nn.benchmark_networks(
-            "conv",
-            data.input_shape,
-            dim,
-            variational=cls.variational,
-            output_activation="linear",
+        model = tfvae.build_model(
+            name,
+            input_shape=data.input_shape,
+            latent_dim=dim,
+            networks="conv",
             width=16,
+            reconstruction_loss="bce",
         )
-        model = cls(config, encoder=encoder, decoder=decoder)
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
         model.fit(data.train, epochs=args.epochs, verbose=2, callbacks=data.callbacks())
-        geometry = getattr(model, "latent_geometry", "euclidean")
+        geometry = model.latent_geometry
         ax = fig.add_subplot(
             1, len(names), i + 1, projection="3d" if dim == 3 and geometry == "sphere" else None
         )

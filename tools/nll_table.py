@@ -57,17 +57,16 @@ def main() -> None:
     for name in args.models.split(","):
         cls = tfvae.get_model_class(name)
         keras.utils.set_random_seed(args.seed)
-        encoder, decoder = tfvae.nn.benchmark_networks(
-            "conv", (28, 28, 1), args.latent_dim, output_activation="linear", width=args.width
-        )
-        config = cls.config_class(
+        model = tfvae.build_model(
+            name,
             input_shape=(28, 28, 1),
             latent_dim=args.latent_dim,
+            networks="conv",
+            width=args.width,
             reconstruction_loss="bce",
             seed=args.seed,
             **MODELS.get(cls.__name__, {}),
         )
-        model = cls(config, encoder=encoder, decoder=decoder)
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
         start = time.perf_counter()
         model.fit(data.train, epochs=args.epochs, verbose=0, callbacks=data.callbacks())
@@ -75,7 +74,7 @@ def main() -> None:
         start = time.perf_counter()
         nll = model.nll(x_test, n_samples=args.k, batch_size=100, seed=args.seed)
         nll_s = time.perf_counter() - start
-        rows.append((cls.__name__, config, nll, train_s, nll_s))
+        rows.append((cls.__name__, model.config, nll, train_s, nll_s))
         print(f"{cls.__name__}: {nll} (train {train_s:.0f} s, nll {nll_s:.0f} s)", flush=True)
 
     lines = [

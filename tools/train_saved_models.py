@@ -35,20 +35,15 @@ def train_one(key: str, epochs: int, limit: int | None, out_root: Path) -> Path:
     name, family = FAMILIES[key]
     keras.utils.set_random_seed(0)
     data = tfvae.data.load("fashion_mnist", batch_size=64, seed=0, limit=limit)
-    cls = tfvae.get_model_class(name)
-    config = cls.config_class(
-        input_shape=data.input_shape, latent_dim=16, reconstruction_loss="bce", seed=0
-    )
-    activation = tfvae.distributions.get_likelihood("bce").decoder_activation
-    encoder, decoder = tfvae.nn.benchmark_networks(
-        "conv",
-        data.input_shape,
-        16,
-        variational=cls.variational,
-        output_activation=activation,
+    model = tfvae.build_model(
+        name,
+        input_shape=data.input_shape,
+        latent_dim=16,
+        networks="conv",
         width=16,
+        reconstruction_loss="bce",
+        seed=0,
     )
-    model = cls(config, encoder=encoder, decoder=decoder)
     run_dir = ROOT / "runs" / f"saved_{key}"
     trainer = tfvae.TrainerConfig(
         output_dir=str(run_dir), epochs=epochs, batch_size=64, learning_rate=1e-3, verbose=2, seed=0
@@ -58,7 +53,7 @@ def train_one(key: str, epochs: int, limit: int | None, out_root: Path) -> Path:
     x_test = data.x_test[:2000]
     recon = np.asarray(model.reconstruct(x_test))
     metrics = {"test reconstruction MSE": float(np.mean((recon - x_test) ** 2))}
-    if cls.variational:
+    if model.variational:
         metrics["test NLL (nats, K=200)"] = model.nll(x_test[:1000], n_samples=200).nll
     sampler = tfvae.build_sampler("gmm", model, n_components=10).fit(data.x_train[:20000])
     samples = sampler.sample(2000, seed=0)

@@ -170,3 +170,41 @@ def test_beta_weights_the_kl(digits):
     np.testing.assert_allclose(
         float(b["loss"]), float(b["reconstruction"] + 5.0 * b["kl"]), rtol=1e-5
     )
+
+
+def test_build_model_networks_by_kind_or_pair(digits):
+    """One recipe: benchmark networks by kind with the decoder activation of the likelihood,
+    a pair of one's own, or the model's defaults; models that declare
+    ``benchmark_networks = False`` keep their own."""
+    x = digits.x_train[:2]
+    conv = tfvae.build_model(
+        "vae",
+        input_shape=(28, 28, 1),
+        latent_dim=3,
+        networks="conv",
+        width=4,
+        reconstruction_loss="bce",
+    )
+    assert type(conv.encoder).__name__ == "ConvEncoder28"
+    assert conv.decoder.get_config()["output_activation"] == "linear"  # Bernoulli logits
+    mse = tfvae.build_model("vae", input_shape=(8, 8, 1), latent_dim=3, networks="mlp", width=8)
+    assert mse.decoder.get_config()["output_activation"] == "sigmoid"
+    assert mse.decoder.get_config()["hidden"] == [8]
+    enc, dec = tfvae.nn.benchmark_networks("mlp", (8, 8, 1), 3, width=5)
+    own = tfvae.build_model("vae", input_shape=(8, 8, 1), latent_dim=3, networks=(enc, dec))
+    assert own.encoder is enc and own.decoder is dec
+    assert own(x).shape == (2, 8, 8, 1)
+    vq = tfvae.build_model("vqvae", input_shape=(8, 8, 1), latent_dim=3, networks="mlp", width=8)
+    assert not type(vq).benchmark_networks
+    with pytest.raises(tfvae.ConfigError, match="networks must be one of"):
+        tfvae.build_model("vae", input_shape=(8, 8, 1), latent_dim=3, networks="transformer")
+
+
+def test_named_noise_streams_differ_and_are_step_keyed(digits):
+    model = tfvae.build_model("vae", input_shape=(8, 8, 1), latent_dim=3, seed=5)
+    prior, posterior = model.noise_seed("prior"), model.noise_seed()
+    assert not np.array_equal(prior, posterior)
+    np.testing.assert_array_equal(model.noise_seed("prior"), prior)  # a pure function
+    assert int(posterior[1]) == 0  # the step (no optimizer yet)
+    with pytest.raises(TypeError, match="non-empty string"):
+        model.noise_seed(1)
