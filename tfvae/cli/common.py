@@ -43,6 +43,16 @@ class Flags:
         return self._name(name) in self._values
 
 
+def define_model_flag(fv: flags.FlagValues) -> None:
+    """``--model``: what generate, evaluate and export load."""
+    flags.DEFINE_string(
+        "model",
+        None,
+        "A run folder, a .keras file, a shared model folder or a Hub id (user/repo).",
+        flag_values=fv,
+    )
+
+
 def add_old_spellings(fv: flags.FlagValues) -> dict[str, str]:
     """Define the snake_case alias of every kebab-case flag; ``{old: new}``."""
     old = {}

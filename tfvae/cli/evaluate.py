@@ -10,6 +10,7 @@ from absl import flags
 from tfvae.cli.common import (
     Flags,
     UsageError,
+    define_model_flag,
     fitted_sampler,
     held_out_images,
     load_trained,
@@ -18,12 +19,7 @@ from tfvae.cli.common import (
 
 
 def define(fv: flags.FlagValues) -> None:
-    flags.DEFINE_string(
-        "model",
-        None,
-        "A run folder, a .keras file, a shared model folder or a Hub id (user/repo).",
-        flag_values=fv,
-    )
+    define_model_flag(fv)
     flags.DEFINE_enum(
         "metric",
         "nll",

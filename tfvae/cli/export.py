@@ -9,17 +9,13 @@ from absl import flags
 from tfvae import safety
 from tfvae.cli.common import (
     Flags,
+    define_model_flag,
     load_trained,
 )
 
 
 def define(fv: flags.FlagValues) -> None:
-    flags.DEFINE_string(
-        "model",
-        None,
-        "A run folder, a .keras file, a shared model folder or a Hub id (user/repo).",
-        flag_values=fv,
-    )
+    define_model_flag(fv)
     flags.DEFINE_enum(
         "format",
         "saved_model",
