@@ -71,3 +71,13 @@ def test_mmd_configs_are_validated():
         tfvae.InfoVAE_MMD_Config(scales=[1.0, -2.0])
     with pytest.raises(tfvae.ConfigError, match="WAE_MMD_Config.reg_weight"):
         tfvae.WAE_MMD_Config(reg_weight=-1.0)
+
+
+def test_infovae_defaults_minimise_the_mmd():
+    """Pythae's defaults (alpha 0, lbd 1e-3) weight the MMD by -0.999 (the loss would maximise
+    it); tfvae's default is Zhao et al.'s lbd = 1000 and a negative weight is refused."""
+    config = tfvae.InfoVAE_MMD_Config()
+    assert config.alpha + config.lbd - 1.0 == pytest.approx(999.0)
+    with pytest.raises(tfvae.ConfigError, match="InfoVAE_MMD_Config.lbd"):
+        tfvae.InfoVAE_MMD_Config(alpha=0.0, lbd=1e-3)
+    assert tfvae.InfoVAE_MMD_Config(alpha=0.5, lbd=0.5).lbd == 0.5  # weight 0: allowed

@@ -213,3 +213,81 @@ def test_mixed_bfloat16_trains_the_networks_in_bfloat16_and_the_quantizer_in_flo
     history = model.fit(x, epochs=3, batch_size=16, verbose=0)
     losses = history.history["loss"]
     assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"use_ema": False}, {"quantizer": "fsq", "latent_dim": 4}],
+    ids=["defaults (EMA)", "gradient codebook", "FSQ"],
+)
+def test_vqvae_defaults_train_without_collapse(fields, fashion):
+    """Issue 24's repro: ``build_model("vqvae", (28, 28, 1), latent_dim=8)`` + Adam(1e-3), 512
+    real images, 4 epochs, batch 64. Pythae's defaults (gradient codebook started in
+    [-1/K, 1/K], no re-seeding) took the loss from 72 to 1032 with a perplexity of 1; the
+    defaults now start the codebook from the data, re-seed dead codes and use EMA."""
+    keras.utils.set_random_seed(0)
+    model = tfvae.build_model("vqvae", input_shape=(28, 28, 1), **{"latent_dim": 8, **fields})
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    history = model.fit(fashion.x_train[:512], batch_size=64, epochs=4, verbose=0).history
+    assert all(np.isfinite(v).all() for v in history.values()), history
+    assert history["loss"][-1] < 0.7 * history["loss"][0], history["loss"]
+    if "quantizer" not in fields:  # codebook usage above a floor (collapse: perplexity ~1)
+        assert history["perplexity"][-1] > 8.0, history["perplexity"]
+
+
+def test_data_initialisation_and_dead_code_reseeding():
+    rng = np.random.default_rng(0)
+    z = tf.constant(rng.normal(5.0, 1.0, size=(64, 3)).astype("float32"))  # far from [-1/K, 1/K]
+    vq = VectorQuantizer(16, 3, init_from_data=True, dead_code_threshold=0.5)
+    out = vq(z, training=True, seed=tf.constant([1, 2]))
+    codebook = vq.codebook.numpy()
+    # every code is now one of the batch's vectors, drawn by the stateless seed
+    assert all(np.min(np.abs(z.numpy() - c).sum(1)) < 1e-6 for c in codebook)
+    assert float(out["dead_codes"]) < 0.6
+    assert float(vq.initialized) == 1.0
+    # a code nobody uses decays below the threshold and is moved onto the batch
+    far = np.full((1, 3), -100.0, np.float32)
+    vq.codebook.assign(np.concatenate([far, codebook[1:]]))
+    vq.usage.assign(np.full(16, 0.01, np.float32))
+    vq(z, training=True, seed=tf.constant([3, 4]))
+    assert np.min(np.abs(z.numpy() - vq.codebook.numpy()[0]).sum(1)) < 1e-6
+    with pytest.raises(ValueError, match="stateless seed"):
+        vq(z, training=True)
+
+
+def test_finite_scalar_quantizer_grid_indices_and_straight_through():
+    from tfvae.nn import FiniteScalarQuantizer
+
+    fsq = FiniteScalarQuantizer([8, 5, 3])
+    assert fsq.codebook_size == 120
+    z = tf.constant(np.random.default_rng(0).normal(0, 2, size=(200, 3)).astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        out = fsq(z)
+        loss = tf.reduce_sum(out["quantized"])
+    q = out["quantized"].numpy()
+    for d, levels in enumerate([8, 5, 3]):  # each coordinate takes at most L_d values in [-1, 1]
+        assert len(np.unique(q[:, d])) <= levels and np.abs(q[:, d]).max() <= 1.0
+    np.testing.assert_allclose(fsq.lookup(out["indices"]), q, atol=1e-6)  # indices round-trip
+    assert int(tf.reduce_max(out["indices"])) < 120 and int(tf.reduce_min(out["indices"])) >= 0
+    grad = tape.gradient(loss, z).numpy()
+    assert np.all(grad > 0)  # straight through the rounding (tanh's slope)
+    with pytest.raises(ValueError, match="levels must be integers >= 2"):
+        FiniteScalarQuantizer([8, 1])
+    with pytest.raises(tfvae.ConfigError, match="len\\(fsq_levels\\) = 4"):
+        tfvae.VQVAEConfig(input_shape=(28, 28, 1), latent_dim=8, quantizer="fsq")
+
+
+def test_pixelcnn_prior_on_fsq_indices(fashion):
+    keras.utils.set_random_seed(0)
+    model = tfvae.build_model(
+        "VQVAE", input_shape=(28, 28, 1), latent_dim=3, quantizer="fsq", fsq_levels=(5, 4, 3)
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    x = fashion.x_train[:256]
+    model.fit(x, batch_size=64, epochs=1, verbose=0)
+    sampler = tfvae.build_sampler("pixelcnn", model, epochs=2, hidden=16, num_layers=2).fit(x)
+    assert sampler.history.history["loss"][-1] < sampler.history.history["loss"][0]
+    indices = sampler.sample_indices(3, seed=1)
+    assert indices.max() < 60 and indices.shape[0] == 3
+    assert np.isfinite(sampler.sample(3, seed=1)).all()

@@ -16,13 +16,24 @@ class InfoVAE_MMD_Config(MMDKernelConfig):  # noqa: N801 (Pythae's name)
     """Config of :class:`InfoVAE_MMD`.
 
     Attributes:
-        alpha: the InfoVAE alpha (Pythae: 0).
-        lbd: the InfoVAE lambda (Pythae: 1e-3; note that Pythae's defaults give the MMD a
-            weight ``alpha + lbd - 1 < 0``; Zhao et al. use a large lambda, e.g. 1000).
+        alpha: the InfoVAE alpha (0, as Pythae and Zhao et al.).
+        lbd: the InfoVAE lambda (1000, Zhao et al.'s MMD-VAE setting). Pythae's default,
+            1e-3, gives the MMD the weight ``alpha + lbd - 1 = -0.999``: its loss then
+            *maximises* the MMD between the codes and the prior, the opposite of the model.
+            A config whose MMD weight is negative is refused.
     """
 
     alpha: float = 0.0
-    lbd: float = 1e-3
+    lbd: float = 1000.0
+
+    def validate(self) -> None:
+        super().validate()
+        self.check(
+            "lbd",
+            self.alpha + self.lbd - 1.0 >= 0.0,
+            f"at least 1 - alpha = {1.0 - self.alpha:g} (the MMD weight alpha + lbd - 1 must "
+            "not be negative, or the loss maximises the MMD; Zhao et al. use lbd = 1000)",
+        )
 
 
 @register_model

@@ -113,6 +113,7 @@ class MSSSIM_VAE(VAE):  # noqa: N801 (Pythae's name)
     """
 
     config_class = MSSSIM_VAE_Config
+    likelihood_model = False  # its reconstruction term is not log p(x|z): nll() refuses
 
     def build(self, input_shape: object) -> None:
         if len(self.input_shape_) != 3 or min(self.input_shape_[:2]) < 3:

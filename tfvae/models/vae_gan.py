@@ -60,7 +60,10 @@ class VAEGAN(VAE):
     - encoder: ``encoder_loss = mean [KL + recon]``, ``recon = 0.5 ||D_l(x) - D_l(x~)||^2`` on
       the discriminator's layer ``l`` features of the data and of its reconstruction;
     - decoder: ``decoder_loss = (1 - a) mean recon - a * discriminator_loss``;
-    - discriminator: ``discriminator_loss = BCE(D(x), 1) + BCE(D(dec(z_p)), 0)``, ``z_p ~ N(0, I)``.
+    - discriminator: ``discriminator_loss = BCE(D(x), 1) + BCE(D(dec(z_p)), 0) +
+      BCE(D(x~), 0)``, ``z_p ~ N(0, I)``, ``x~ = dec(enc(x))``: Larsen et al.'s three terms
+      (Pythae leaves out the reconstruction's, so its decoder gets no adversarial signal on
+      reconstructions).
 
     The equilibrium rule (see the config) skips the decoder's or the discriminator's step;
     ``decoder_update`` / ``discriminator_update`` in the history are the fractions of steps
@@ -70,6 +73,7 @@ class VAEGAN(VAE):
     """
 
     config_class = VAEGANConfig
+    likelihood_model = False  # its reconstruction term is not log p(x|z): nll() refuses
     loss_terms = (
         "loss",
         "encoder_loss",
@@ -79,6 +83,7 @@ class VAEGAN(VAE):
         "kl",
         "discriminator_real",
         "discriminator_prior",
+        "discriminator_reconstruction",
         "decoder_update",
         "discriminator_update",
     )
@@ -151,7 +156,10 @@ class VAEGAN(VAE):
         recon = 0.5 * tf.reduce_sum(tf.square(flat(d_x[key]) - flat(d_rec[key])), axis=-1)
         real_cost = binary_xent(d_x["logit"][:, 0], 1.0)
         prior_cost = binary_xent(d_gen["logit"][:, 0], 0.0)
-        discriminator_loss = real_cost + prior_cost
+        reconstruction_cost = binary_xent(d_rec["logit"][:, 0], 0.0)
+        # Larsen et al.'s L_GAN: log D(x) + log(1 - D(dec(z_p))) + log(1 - D(dec(enc(x)))), so
+        # the decoder also gets an adversarial signal on its reconstructions
+        discriminator_loss = real_cost + prior_cost + reconstruction_cost
         recon, kl = tf.reduce_mean(recon), tf.reduce_mean(kl)
         encoder_loss = kl + recon
         a = cfg.adversarial_loss_scale
@@ -172,6 +180,7 @@ class VAEGAN(VAE):
             "kl": kl,
             "discriminator_real": real_cost,
             "discriminator_prior": prior_cost,
+            "discriminator_reconstruction": reconstruction_cost,
             "decoder_update": tf.cast(update_dec, tf.float32),
             "discriminator_update": tf.cast(update_disc, tf.float32),
         }

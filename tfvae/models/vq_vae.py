@@ -4,13 +4,13 @@ codebook; new samples come from a prior fitted on the code indices (the PixelCNN
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 import tensorflow as tf
 
 from tfvae.models.ae import AE, AEConfig
 from tfvae.models.base.registry import register_model
-from tfvae.nn.quantizer import VectorQuantizer
+from tfvae.nn.quantizer import FiniteScalarQuantizer, VectorQuantizer
 
 
 @dataclasses.dataclass
@@ -22,21 +22,47 @@ class VQVAEConfig(AEConfig):
         commitment_loss_factor: beta of ``||sg[q] - z||^2`` (0.25).
         quantization_loss_factor: weight of ``||q - sg[z]||^2`` (1; unused with ``use_ema``).
         num_embeddings: codebook size K (512).
-        use_ema: update the codebook by exponential moving averages instead of gradients.
+        use_ema: update the codebook by exponential moving averages instead of gradients
+            (tfvae: True, as in VQ-VAE-2 and Sonnet's ``VectorQuantizerEMA``; Pythae: False.
+            With gradients the codebook and commitment terms swing and most codes die: on
+            512 Fashion-MNIST images Pythae's defaults took the loss from 72 to 1032 in 4
+            epochs).
         decay: the moving averages' decay (0.99).
+        init_from_data: start the codebook from the first batch's encoder outputs (tfvae:
+            True; Pythae starts it uniformly in ``[-1/K, 1/K]``, far from the codes, and with
+            its defaults 99% of the codes die).
+        dead_code_threshold: re-seed a code from the batch when its moving use falls below
+            this fraction of the uniform use (tfvae: 0.1; 0 turns it off, as in Pythae).
+        quantizer: ``"vq"`` (a learned codebook) or ``"fsq"`` (finite scalar quantization,
+            Mentzer et al. 2023: no codebook; ``latent_dim`` must be ``len(fsq_levels)``).
+        fsq_levels: FSQ's levels per code dimension (``(8, 5, 5, 5)``: K = 1000, the
+            paper's setting for a 1k codebook).
     """
 
     commitment_loss_factor: float = 0.25
     quantization_loss_factor: float = 1.0
     num_embeddings: int = 512
-    use_ema: bool = False
+    use_ema: bool = True
     decay: float = 0.99
+    init_from_data: bool = True
+    dead_code_threshold: float = 0.1
+    quantizer: Literal["vq", "fsq"] = "vq"
+    fsq_levels: tuple[int, ...] = (8, 5, 5, 5)
 
     def validate(self) -> None:
         super().validate()
-        self.check_non_negative("commitment_loss_factor", "quantization_loss_factor")
+        self.check_non_negative(
+            "commitment_loss_factor", "quantization_loss_factor", "dead_code_threshold"
+        )
         self.check_positive("num_embeddings")
         self.check("decay", 0.0 <= self.decay < 1.0, "a number in [0, 1)")
+        self.check("fsq_levels", all(level >= 2 for level in self.fsq_levels), "levels >= 2")
+        if self.quantizer == "fsq":
+            self.check(
+                "latent_dim",
+                self.latent_dim == len(self.fsq_levels),
+                f"len(fsq_levels) = {len(self.fsq_levels)} with quantizer='fsq'",
+            )
 
 
 @register_model
@@ -68,15 +94,35 @@ class VQVAE(AE):
         "dead_codes",
     )
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> VQVAE:
+        # A model saved before data initialisation and re-seeding existed has neither their
+        # fields nor their weights: it reloads as it was saved.
+        inner = dict(config.get("config", {}))
+        if cls is VQVAE and "init_from_data" not in inner:
+            inner.update(init_from_data=False, dead_code_threshold=0.0)
+            config = {**config, "config": inner}
+        return super().from_config(config)
+
     def make_layers(self) -> None:
         cfg = self.config
+        if cfg.quantizer == "fsq":
+            self.quantizer = FiniteScalarQuantizer(cfg.fsq_levels, name="quantizer")
+            return
         self.quantizer = VectorQuantizer(
             cfg.num_embeddings,
             cfg.latent_dim,
             use_ema=cfg.use_ema,
             decay=cfg.decay,
+            init_from_data=cfg.init_from_data,
+            dead_code_threshold=cfg.dead_code_threshold,
             name="quantizer",
         )
+
+    @property
+    def codebook_size(self) -> int:
+        """K: the codes an index prior models (``num_embeddings``, or ``prod(fsq_levels)``)."""
+        return self.quantizer.codebook_size
 
     def check_code_shape(self, shape: tuple[int, ...]) -> None:
         """Flat codes ``(D,)`` or a grid ``(h, w, D)``, ``D = latent_dim``; remembered as
@@ -92,7 +138,7 @@ class VQVAE(AE):
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         cfg = self.config
         z = self.encoder(x, training=training)["embedding"]
-        q = self.quantizer(z, training=training)
+        q = self.quantizer(z, training=training, seed=self.noise_seed("codebook"))
         params = self.decoder(q["quantized"], training=training)["reconstruction"]
         recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
         commitment, codebook = tf.reduce_mean(q["commitment"]), tf.reduce_mean(q["codebook"])
@@ -138,7 +184,7 @@ class VQVAE(AE):
         return self._code_shape[:-1]
 
     def _uniform_codes(self, uniform: tf.Tensor) -> tf.Tensor:
-        k = self.config.num_embeddings
+        k = self.codebook_size
         return self.quantizer.lookup(tf.minimum(tf.cast(tf.floor(uniform * k), tf.int32), k - 1))
 
     def prior_codes(self, n: Any, seed: tf.Tensor) -> tf.Tensor:

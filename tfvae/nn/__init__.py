@@ -25,7 +25,11 @@ from tfvae.nn.conv import (
 from tfvae.nn.hyperbolic import Gyroplane, GyroplaneMLPDecoder
 from tfvae.nn.metric import MLPMetric
 from tfvae.nn.mlp import MLPDecoder, MLPDiscriminator, MLPEncoder
-from tfvae.nn.quantizer import HierarchicalResidualQuantizer, VectorQuantizer
+from tfvae.nn.quantizer import (
+    FiniteScalarQuantizer,
+    HierarchicalResidualQuantizer,
+    VectorQuantizer,
+)
 from tfvae.nn.spatial import SpatialConvDecoder, SpatialConvEncoder
 
 
@@ -131,5 +135,6 @@ __all__ = [
     "SpatialConvDecoder",
     "SpatialConvEncoder",
     "VectorQuantizer",
+    "FiniteScalarQuantizer",
     "HierarchicalResidualQuantizer",
 ]

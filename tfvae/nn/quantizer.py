@@ -1,14 +1,24 @@
-"""Vector quantization (van den Oord et al., 2017): a codebook layer with the straight-through
-estimator, optionally updated by exponential moving averages instead of gradients."""
+"""Quantizers: vector quantization (van den Oord et al., 2017), a codebook layer with the
+straight-through estimator, optionally updated by exponential moving averages, its codebook
+started from the data and its dead codes re-seeded; finite scalar quantization (Mentzer et al.,
+2023), no codebook at all; hierarchical residual quantization (Hosking et al., 2022)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfvae.nn.base import check_positive_int
+from tfvae.nn.replicas import global_batch
+
+#: decay of the moving average of each code's use that dead-code re-seeding reads (about ten
+#: batches of memory: a code unused for ~20 batches is re-seeded at the default threshold)
+USAGE_DECAY = 0.9
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -24,7 +34,20 @@ class VectorQuantizer(keras.layers.Layer):
 
     With ``use_ema`` the codebook is not trained by gradients: during training each call moves
     it towards the mean of the vectors assigned to each code (decay ``decay``, Laplace-smoothed
-    counts, sums over all replicas), as in Pythae and Sonnet; ``codebook`` is then 0.
+    counts, sums over all replicas), as in Pythae and Sonnet; ``codebook`` is then 0. The
+    losses are measured against the codebook before the call's update (as Sonnet and Pythae).
+
+    Against codebook collapse (most codes never used, perplexity near 1):
+
+    - ``init_from_data``: the first training call sets the codebook to vectors drawn from the
+      batch's encoder outputs (all replicas' rows, so N replicas match one device), where a
+      random codebook would sit far from the codes;
+    - ``dead_code_threshold``: a code whose moving average of use (vectors per batch, decay
+      :data:`USAGE_DECAY`) falls below this fraction of the uniform use (batch vectors / K)
+      is moved onto a vector of the current batch, as in Jukebox and lucidrains'
+      ``vector-quantize-pytorch``; 0 turns it off.
+
+    Training calls take ``seed`` (a stateless seed ``[2]``) for those draws.
     """
 
     def __init__(
@@ -34,6 +57,8 @@ class VectorQuantizer(keras.layers.Layer):
         use_ema: bool = False,
         decay: float = 0.99,
         epsilon: float = 1e-5,
+        init_from_data: bool = False,
+        dead_code_threshold: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -41,16 +66,30 @@ class VectorQuantizer(keras.layers.Layer):
         check_positive_int("VectorQuantizer", "embedding_dim", embedding_dim)
         if not 0.0 <= decay < 1.0:
             raise ValueError(f"VectorQuantizer: decay must be in [0, 1), got {decay}")
+        if dead_code_threshold < 0:
+            raise ValueError(
+                f"VectorQuantizer: dead_code_threshold must be >= 0, got {dead_code_threshold}"
+            )
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.use_ema, self.decay, self.epsilon = use_ema, decay, epsilon
+        self.init_from_data, self.dead_code_threshold = init_from_data, dead_code_threshold
+        self.adapts = init_from_data or dead_code_threshold > 0
         init = keras.initializers.RandomUniform(-1.0 / num_embeddings, 1.0 / num_embeddings)
         self.codebook = self.add_weight(
             shape=(num_embeddings, embedding_dim),
             initializer=init,
             trainable=not use_ema,
             name="codebook",
-            aggregation="only_first_replica" if use_ema else "none",
+            aggregation="only_first_replica" if use_ema or self.adapts else "none",
         )
+        if self.adapts:
+            kw = {"trainable": False, "aggregation": "only_first_replica"}
+            self.initialized = self.add_weight(
+                shape=(), initializer="zeros", name="initialized", **kw
+            )
+            self.usage = self.add_weight(
+                shape=(num_embeddings,), initializer="zeros", name="usage", **kw
+            )
         if use_ema:
             kw = {"trainable": False, "aggregation": "only_first_replica"}
             self.cluster_size = self.add_weight(
@@ -68,7 +107,41 @@ class VectorQuantizer(keras.layers.Layer):
             "use_ema": self.use_ema,
             "decay": self.decay,
             "epsilon": self.epsilon,
+            "init_from_data": self.init_from_data,
+            "dead_code_threshold": self.dead_code_threshold,
         }
+
+    @property
+    def codebook_size(self) -> int:
+        """K, the number of codes (what a prior over the indices models)."""
+        return self.num_embeddings
+
+    def _adapt(self, z: tf.Tensor, seed: tf.Tensor) -> None:
+        """Data initialisation and dead-code re-seeding (see the class doc), from the global
+        batch's vectors ``z`` and a stateless ``seed``; every op runs on every step (no
+        control flow around the assignments, which strategies need)."""
+        flat = global_batch(tf.reshape(z, [-1, self.embedding_dim]))
+        rows = tf.random.stateless_uniform(
+            [self.num_embeddings], seed, maxval=tf.shape(flat)[0], dtype=tf.int32
+        )
+        drawn = tf.gather(tf.stop_gradient(flat), rows)
+        one_hot = tf.one_hot(self.nearest(flat), self.num_embeddings)
+        # a code's use in vectors per batch, against the uniform use N / K
+        mean_use = tf.cast(tf.shape(flat)[0], tf.float32) / self.num_embeddings
+        fresh = self.initialized < 0.5
+        usage = self.usage * USAGE_DECAY + tf.reduce_sum(one_hot, 0) * (1.0 - USAGE_DECAY)
+        usage = tf.where(fresh, tf.fill([self.num_embeddings], mean_use), usage)
+        replace = tf.fill([self.num_embeddings], fresh & self.init_from_data)
+        if self.dead_code_threshold > 0:
+            replace = replace | (usage < self.dead_code_threshold * mean_use)
+        codebook = tf.where(replace[:, None], drawn, tf.convert_to_tensor(self.codebook))
+        self.codebook.assign(codebook)
+        if self.use_ema:
+            size = tf.where(replace, tf.fill([self.num_embeddings], mean_use), self.cluster_size)
+            self.cluster_size.assign(size)
+            self.ema_embed.assign(tf.where(replace[:, None], drawn * size[:, None], self.ema_embed))
+        self.usage.assign(tf.where(replace, tf.fill([self.num_embeddings], mean_use), usage))
+        self.initialized.assign(tf.ones_like(self.initialized))
 
     def nearest(self, z: tf.Tensor) -> tf.Tensor:
         """Index of the nearest codebook entry for each vector, ``[B, ...]`` int32."""
@@ -100,13 +173,17 @@ class VectorQuantizer(keras.layers.Layer):
         self.ema_embed.assign(ema)
         self.codebook.assign(ema / size[:, None])
 
-    def call(self, z: Any, training: bool = False) -> dict[str, tf.Tensor]:
+    def call(self, z: Any, training: bool = False, seed: Any = None) -> dict[str, tf.Tensor]:
         z = tf.convert_to_tensor(z)
+        if self.adapts and training:
+            if seed is None:
+                raise ValueError("VectorQuantizer: training calls need a stateless seed")
+            self._adapt(z, seed)
         indices = self.nearest(z)
         one_hot = tf.one_hot(tf.reshape(indices, [-1]), self.num_embeddings)
+        quantized = self.lookup(indices)  # the codebook before this call's moving-average step
         if self.use_ema and training:
             self._ema_update(tf.reshape(z, [-1, self.embedding_dim]), one_hot)
-        quantized = self.lookup(indices)
         axes = list(range(1, len(z.shape)))
         commitment = tf.reduce_sum(tf.square(tf.stop_gradient(quantized) - z), axis=axes)
         if self.use_ema:
@@ -123,6 +200,86 @@ class VectorQuantizer(keras.layers.Layer):
             "codebook": codebook_loss,
             "perplexity": perplexity,
             "dead_codes": dead,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfvae")
+class FiniteScalarQuantizer(keras.layers.Layer):
+    """Finite scalar quantization (Mentzer et al., 2023): no codebook, so nothing to collapse.
+
+    Each of the ``D = len(levels)`` coordinates of ``z: [B, ..., D]`` is bounded to ``L_i``
+    values (``tanh`` scaled to ``(L_i - 1) / 2``, shifted by a half step for even ``L_i``)
+    and rounded with the straight-through estimator; codes are then rescaled to ``[-1, 1]``.
+    The implicit codebook is the grid of ``K = prod(levels)`` points, and a code's index is
+    its mixed-radix number, so index priors (PixelCNN) work as on a VQ codebook.
+
+    Returns the keys of :class:`VectorQuantizer` (``commitment`` and ``codebook`` are zeros:
+    FSQ needs no auxiliary loss).
+    """
+
+    def __init__(self, levels: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        levels = [int(level) for level in levels]
+        if not levels or any(level < 2 for level in levels):
+            raise ValueError(
+                f"FiniteScalarQuantizer: levels must be integers >= 2, got {list(levels)}"
+            )
+        self.levels = levels
+        self.embedding_dim = len(levels)
+        self._levels = np.asarray(levels, np.float32)
+        self._basis = np.concatenate([[1], np.cumprod(levels[:-1])]).astype(np.int32)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "levels": list(self.levels)}
+
+    @property
+    def codebook_size(self) -> int:
+        """K = prod(levels)."""
+        return math.prod(self.levels)
+
+    def _bound(self, z: tf.Tensor) -> tf.Tensor:
+        half = (self._levels - 1.0) * (1.0 - 1e-3) / 2.0
+        offset = np.where(self.levels_even, 0.5, 0.0).astype(np.float32)
+        shift = np.arctanh(offset / half).astype(np.float32)
+        return tf.tanh(z + shift) * half - offset
+
+    @property
+    def levels_even(self) -> np.ndarray:
+        return np.asarray([level % 2 == 0 for level in self.levels])
+
+    def _grid(self, z: tf.Tensor) -> tf.Tensor:
+        """Rounded (straight-through) coordinates on the integer grid around 0."""
+        bounded = self._bound(z)
+        return bounded + tf.stop_gradient(tf.round(bounded) - bounded)
+
+    def _half_width(self) -> np.ndarray:
+        return (self._levels // 2).astype(np.float32)
+
+    def nearest(self, z: tf.Tensor) -> tf.Tensor:
+        """The grid index of each vector, ``[B, ...]`` int32."""
+        digits = tf.cast(tf.round(self._bound(z)) + self._half_width(), tf.int32)
+        return tf.reduce_sum(digits * self._basis, axis=-1)
+
+    def lookup(self, indices: tf.Tensor) -> tf.Tensor:
+        """Codes in ``[-1, 1]`` for ``indices [B, ...]`` -> ``[B, ..., D]``."""
+        indices = tf.convert_to_tensor(indices, tf.int32)[..., None]
+        digits = (indices // self._basis) % np.asarray(self.levels, np.int32)
+        return (tf.cast(digits, tf.float32) - self._half_width()) / self._half_width()
+
+    def call(self, z: Any, training: bool = False, seed: Any = None) -> dict[str, tf.Tensor]:
+        z = tf.convert_to_tensor(z)
+        quantized = self._grid(z) / self._half_width()
+        indices = self.nearest(z)
+        one_hot = tf.one_hot(tf.reshape(indices, [-1]), self.codebook_size)
+        usage = tf.reduce_mean(one_hot, axis=0)
+        zeros = tf.zeros(tf.shape(z)[:1])
+        return {
+            "quantized": quantized,
+            "indices": indices,
+            "commitment": zeros,
+            "codebook": zeros,
+            "perplexity": tf.exp(-tf.reduce_sum(usage * tf.math.log(usage + 1e-10))),
+            "dead_codes": tf.reduce_mean(tf.cast(usage == 0.0, tf.float32)),
         }
 
 
@@ -188,6 +345,11 @@ class HierarchicalResidualQuantizer(keras.layers.Layer):
             "norm_loss_scale": self.norm_loss_scale,
             "depth_drop_rate": self.depth_drop_rate,
         }
+
+    @property
+    def codebook_size(self) -> int:
+        """K, the entries of each level's codebook."""
+        return self.num_embeddings
 
     def lookup(self, indices: tf.Tensor) -> tf.Tensor:
         """Codes for ``indices [..., num_levels]``: the sum of each level's entry."""

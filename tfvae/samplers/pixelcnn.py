@@ -90,7 +90,7 @@ class PixelCNNSampler(NetworkSampler):
             )
         cfg = self.config
         prior = PixelCNN(
-            self.model.config.num_embeddings,
+            self.model.quantizer.codebook_size,
             cfg.hidden,
             cfg.num_layers,
             cfg.first_kernel,

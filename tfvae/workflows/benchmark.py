@@ -233,7 +233,8 @@ def benchmark(
         verbose: print a line per model.
     Returns:
         :class:`BenchmarkResult`. FID uses tfvae's Fashion-MNIST classifier features and is
-        reported for 28x28 single-channel images only; NLL for variational models only.
+        reported for 28x28 single-channel images only; NLL for variational models
+        trained as likelihoods only (not MSSSIM_VAE or VAEGAN).
     """
 
     cfg = BenchmarkConfig.coerce(config, "benchmark")
@@ -275,7 +276,7 @@ def benchmark(
             "samples/s": round(cfg.epochs * len(splits.x_train) / train_s, 1),
             "recon MSE": float(np.mean((recon - test) ** 2)),
         }
-        if model.variational:
+        if model.variational and model.likelihood_model:  # "-" for MSSSIM_VAE, VAEGAN
             est = model.nll(test[: cfg.nll_examples], n_samples=cfg.nll_samples, seed=cfg.seed)
             row["NLL"], row["NLL stderr"] = float(est.nll), float(est.stderr)
         if fid_ok:

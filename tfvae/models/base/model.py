@@ -61,6 +61,7 @@ class BaseAE(SharingMixin, LossTermsModel):
     ==========================  ===========  ==============================================
     ``variational``             False        encoder outputs ``log_covariance``; NLL, KL
     ``analytic_kl``             True         ``KL(q||p)`` by ``tfd.kl_divergence``, else MC
+    ``likelihood_model``        True         decoder trained as ``p(x|z)``: ``nll()``, benchmark
     ``latent_geometry``         "euclidean"  or ``"sphere"``, ``"poincare"``: samplers, plots
     ``mixture_prior``           False        VAMP-like prior: the VAMP sampler, TFLite parts
     ``riemannian_metric``       False        a learned metric (RHVAE): manifold sampler
@@ -99,6 +100,9 @@ class BaseAE(SharingMixin, LossTermsModel):
     #: ``KL(q || p)`` by ``tfd.kl_divergence``; ``False`` for posteriors or priors without an
     #: analytic KL (flows, mixtures), which use ``log q(z|x) - log p(z)`` at the sample
     analytic_kl: ClassVar[bool] = True
+    #: the decoder is trained as the likelihood ``p(x|z)`` of :attr:`likelihood` (False:
+    #: MSSSIM_VAE, VAEGAN, whose reconstruction terms are not ``log p(x|z)``; ``nll()`` refuses)
+    likelihood_model: ClassVar[bool] = True
     #: the latent space: ``"euclidean"``, ``"sphere"`` (SVAE) or ``"poincare"`` (PoincareVAE)
     latent_geometry: ClassVar[str] = "euclidean"
     #: the prior is a mixture over learned pseudo-inputs (VAMP: ``pseudo_input_images``)
@@ -402,6 +406,12 @@ class BaseAE(SharingMixin, LossTermsModel):
 
         if not self.variational:
             raise TypeError(f"{type(self).__name__} is not variational: it has no NLL estimate")
+        if not self.likelihood_model:
+            raise ConfigError(
+                f"{type(self).__name__}'s decoder is not trained as a likelihood (its "
+                "reconstruction term is not log p(x|z)), so an importance-sampled NLL would be "
+                "the bound of an untrained likelihood; compare it by reconstruction or FID"
+            )
         return estimate_nll(self, data, n_samples, batch_size, chunk_size, seed)
 
     def seed_key(self) -> int:
