@@ -14,11 +14,19 @@ import numpy as np
 import tensorflow as tf
 
 from tfvae.nn.base import check_positive_int
-from tfvae.nn.replicas import global_batch
+from tfvae.nn.replicas import global_batch, global_sum
 
 #: decay of the moving average of each code's use that dead-code re-seeding reads (about ten
 #: batches of memory: a code unused for ~20 batches is re-seeded at the default threshold)
 USAGE_DECAY = 0.9
+
+
+def code_usage(one_hot: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """``(perplexity, dead fraction)`` of a batch's code assignments ``one_hot: [N, K]``:
+    ``exp`` of the entropy of the codes' frequencies, and the fraction of codes unused."""
+    usage = tf.reduce_mean(one_hot, axis=0)
+    perplexity = tf.exp(-tf.reduce_sum(usage * tf.math.log(usage + 1e-10)))
+    return perplexity, tf.reduce_mean(tf.cast(usage == 0.0, tf.float32))
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -118,19 +126,18 @@ class VectorQuantizer(keras.layers.Layer):
 
     def _adapt(self, z: tf.Tensor, seed: tf.Tensor) -> None:
         """Data initialisation and dead-code re-seeding (see the class doc), from the global
-        batch's vectors ``z`` and a stateless ``seed``; every op runs on every step (no
-        control flow around the assignments, which strategies need)."""
+        batch's vectors ``z``, a stateless ``seed`` and the use the earlier steps recorded
+        (:meth:`_track_usage`); every op runs on every step (no control flow around the
+        assignments, which strategies need)."""
         flat = global_batch(tf.reshape(z, [-1, self.embedding_dim]))
         rows = tf.random.stateless_uniform(
             [self.num_embeddings], seed, maxval=tf.shape(flat)[0], dtype=tf.int32
         )
         drawn = tf.gather(tf.stop_gradient(flat), rows)
-        one_hot = tf.one_hot(self.nearest(flat), self.num_embeddings)
         # a code's use in vectors per batch, against the uniform use N / K
         mean_use = tf.cast(tf.shape(flat)[0], tf.float32) / self.num_embeddings
         fresh = self.initialized < 0.5
-        usage = self.usage * USAGE_DECAY + tf.reduce_sum(one_hot, 0) * (1.0 - USAGE_DECAY)
-        usage = tf.where(fresh, tf.fill([self.num_embeddings], mean_use), usage)
+        usage = tf.where(fresh, tf.fill([self.num_embeddings], mean_use), self.usage)
         replace = tf.fill([self.num_embeddings], fresh & self.init_from_data)
         if self.dead_code_threshold > 0:
             replace = replace | (usage < self.dead_code_threshold * mean_use)
@@ -142,6 +149,11 @@ class VectorQuantizer(keras.layers.Layer):
             self.ema_embed.assign(tf.where(replace[:, None], drawn * size[:, None], self.ema_embed))
         self.usage.assign(tf.where(replace, tf.fill([self.num_embeddings], mean_use), usage))
         self.initialized.assign(tf.ones_like(self.initialized))
+
+    def _track_usage(self, counts: tf.Tensor) -> None:
+        """Fold this step's global code counts ``[K]`` into the moving use :meth:`_adapt`
+        reads on the next step (the step's own assignments: no second nearest-code search)."""
+        self.usage.assign(self.usage * USAGE_DECAY + counts * (1.0 - USAGE_DECAY))
 
     def nearest(self, z: tf.Tensor) -> tf.Tensor:
         """Index of the nearest codebook entry for each vector, ``[B, ...]`` int32."""
@@ -158,12 +170,9 @@ class VectorQuantizer(keras.layers.Layer):
         """Codebook vectors for ``indices [B, ...]`` -> ``[B, ..., D]``."""
         return tf.gather(tf.convert_to_tensor(self.codebook), indices)
 
-    def _ema_update(self, flat: tf.Tensor, one_hot: tf.Tensor) -> None:
-        counts = tf.reduce_sum(one_hot, axis=0)
-        sums = tf.matmul(one_hot, flat, transpose_a=True)
-        ctx = tf.distribute.get_replica_context()
-        if ctx is not None and ctx.num_replicas_in_sync > 1:
-            counts, sums = ctx.all_reduce("sum", counts), ctx.all_reduce("sum", sums)
+    def _ema_update(self, flat: tf.Tensor, one_hot: tf.Tensor, counts: tf.Tensor) -> None:
+        """One moving-average step; ``counts [K]``: the global batch's code counts."""
+        sums = global_sum(tf.matmul(one_hot, flat, transpose_a=True))
         d = self.decay
         size = self.cluster_size * d + counts * (1.0 - d)
         ema = self.ema_embed * d + sums * (1.0 - d)
@@ -182,17 +191,19 @@ class VectorQuantizer(keras.layers.Layer):
         indices = self.nearest(z)
         one_hot = tf.one_hot(tf.reshape(indices, [-1]), self.num_embeddings)
         quantized = self.lookup(indices)  # the codebook before this call's moving-average step
-        if self.use_ema and training:
-            self._ema_update(tf.reshape(z, [-1, self.embedding_dim]), one_hot)
+        if training and (self.use_ema or self.adapts):
+            counts = global_sum(tf.reduce_sum(one_hot, axis=0))
+            if self.adapts:
+                self._track_usage(counts)
+            if self.use_ema:
+                self._ema_update(tf.reshape(z, [-1, self.embedding_dim]), one_hot, counts)
         axes = list(range(1, len(z.shape)))
         commitment = tf.reduce_sum(tf.square(tf.stop_gradient(quantized) - z), axis=axes)
         if self.use_ema:
             codebook_loss = tf.zeros_like(commitment)
         else:
             codebook_loss = tf.reduce_sum(tf.square(quantized - tf.stop_gradient(z)), axis=axes)
-        usage = tf.reduce_mean(one_hot, axis=0)
-        perplexity = tf.exp(-tf.reduce_sum(usage * tf.math.log(usage + 1e-10)))
-        dead = tf.reduce_mean(tf.cast(usage == 0.0, tf.float32))
+        perplexity, dead = code_usage(one_hot)
         return {
             "quantized": z + tf.stop_gradient(quantized - z),
             "indices": indices,
@@ -270,16 +281,15 @@ class FiniteScalarQuantizer(keras.layers.Layer):
         z = tf.convert_to_tensor(z)
         quantized = self._grid(z) / self._half_width()
         indices = self.nearest(z)
-        one_hot = tf.one_hot(tf.reshape(indices, [-1]), self.codebook_size)
-        usage = tf.reduce_mean(one_hot, axis=0)
+        perplexity, dead = code_usage(tf.one_hot(tf.reshape(indices, [-1]), self.codebook_size))
         zeros = tf.zeros(tf.shape(z)[:1])
         return {
             "quantized": quantized,
             "indices": indices,
             "commitment": zeros,
             "codebook": zeros,
-            "perplexity": tf.exp(-tf.reduce_sum(usage * tf.math.log(usage + 1e-10))),
-            "dead_codes": tf.reduce_mean(tf.cast(usage == 0.0, tf.float32)),
+            "perplexity": perplexity,
+            "dead_codes": dead,
         }
 
 
@@ -426,7 +436,7 @@ class HierarchicalResidualQuantizer(keras.layers.Layer):
             stacked = stacked * keep[..., None]
         quantized = tf.reshape(tf.reduce_sum(stacked, axis=1), tf.shape(z))
         batch = tf.shape(z)[0]
-        usage = tf.reduce_mean(tf.one_hot(indices[0], self.num_embeddings), axis=0)
+        perplexity, _ = code_usage(tf.one_hot(tf.reshape(indices[0], [-1]), self.num_embeddings))
         return {
             "quantized": quantized,
             "indices": tf.reshape(
@@ -434,5 +444,5 @@ class HierarchicalResidualQuantizer(keras.layers.Layer):
             ),
             "kl": tf.reduce_mean(tf.reshape(kl, [batch, -1]), axis=1),
             "norm": tf.reduce_mean(tf.reshape(norm, [batch, -1]), axis=1),
-            "perplexity": tf.exp(-tf.reduce_sum(usage * tf.math.log(usage + 1e-10))),
+            "perplexity": perplexity,
         }

@@ -67,4 +67,13 @@ def global_batch_draw(
     )
 
 
-__all__ = ["global_batch", "global_batch_draw", "replica_rows"]
+def global_sum(x: tf.Tensor) -> tf.Tensor:
+    """``x`` summed over the replicas of a strategy (``x`` itself on one device): counts and
+    sums of a batch statistic that every replica must agree on."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return x
+    return ctx.all_reduce("sum", x)
+
+
+__all__ = ["global_batch", "global_batch_draw", "global_sum", "replica_rows"]
