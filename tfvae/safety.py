@@ -210,9 +210,8 @@ def looks_like_pickle(head: bytes) -> bool:
             ops += 1
             if opcode.name == "STOP":
                 return ops >= 2
-    except ValueError as err:
-        # the head was cut inside a longer pickle
-        return ops >= 3 and "exhausted" in str(err) or (ops >= 3 and "truncated" in str(err))
+    except ValueError as err:  # the head was cut inside a longer pickle
+        return ops >= 3 and ("exhausted" in str(err) or "truncated" in str(err))
     except Exception:  # noqa: BLE001 - any parse failure means "not a pickle"
         return False
     return False
@@ -682,8 +681,7 @@ def check_safe_to_load(path: str | Path) -> None:
         FileNotFoundError: ``path`` does not exist.
     """
     path = Path(path)
-    st = os.lstat(path)  # FileNotFoundError when missing
-    if not stat.S_ISDIR(os.stat(path).st_mode):
+    if not stat.S_ISDIR(os.stat(path).st_mode):  # FileNotFoundError when missing
         if path.suffix == ".keras":
             read_keras_config(path, follow_symlinks=True)
             return
@@ -691,7 +689,6 @@ def check_safe_to_load(path: str | Path) -> None:
             head = fh.read(LIMITS.header_bytes)
         _refuse_pickle(path.name, head, str(path))
         raise UnsafeModelError(f"refusing to load {path}: only .keras files and folders are read")
-    del st
     unexpected, files = [], []
     for entry in sorted(os.scandir(path), key=lambda e: e.name):
         entry_path = Path(entry.path)

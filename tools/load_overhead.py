@@ -40,7 +40,7 @@ def main() -> None:
 
         def checks(folder: Path = folder) -> None:
             safety.check_safe_to_load(folder)
-            safety.read_keras_config(folder / "model.keras")  # AutoModel.load checks it again
+            safety.read_keras_config(folder / "model.keras")  # AutoModel.load reads its config
 
         check_s = _median_seconds(checks, args.rounds)
         load_s = _median_seconds(lambda f=folder: tfvae.hub.load_pretrained(f), args.rounds)

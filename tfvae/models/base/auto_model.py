@@ -141,7 +141,8 @@ def load_pretrained(folder: str | Path, compile: bool = True) -> keras.Model:
         UnsafeModelError: a pickle, a Lambda layer or a file tfvae did not write was found
             (nothing was executed).
     """
-    check_safe_to_load(folder)
+    if not Path(folder).is_dir():  # AutoModel.load checks a folder itself
+        check_safe_to_load(folder)
     return AutoModel.load(folder, compile=compile)
 
 
