@@ -239,6 +239,13 @@ def draw_codes(
     ax.set_title(title)
     if not own:
         return None
+    return _figure_picture(fig, path)
+
+
+def _figure_picture(fig: Any, path: str | Path | None) -> np.ndarray:
+    """A matplotlib figure as ``[H, W, 3]`` float in [0, 1], written as PNG to ``path``."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     fig.canvas.draw()
     picture = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32) / 255.0
@@ -247,3 +254,154 @@ def draw_codes(
             fig.savefig(tmp)
     plt.close(fig)
     return picture
+
+
+def sequence_plot(
+    real: Any,
+    other: Any = None,
+    path: str | Path | None = None,
+    labels: tuple[str, str] = ("input", "reconstruction"),
+    ncols: int = 4,
+    title: str = "",
+) -> np.ndarray:
+    """Line plots of sequences ``[N, T, C]`` (one panel each, every channel a line), with
+    ``other`` (reconstructions ``[N, T, C]``) dashed on top; PNG to ``path``.
+
+    Returns the figure as ``[H, W, 3]`` float in [0, 1].
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    real = np.asarray(real, np.float32)
+    if real.ndim != 3:
+        raise ValueError(f"sequence_plot: expected sequences [N, T, C], got {real.shape}")
+    n = len(real)
+    rows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(rows, min(n, ncols), figsize=(3 * min(n, ncols), 2 * rows), dpi=90)
+    axes = np.atleast_1d(axes).ravel()
+    for i, ax in enumerate(axes):
+        if i >= n:
+            ax.axis("off")
+            continue
+        for c in range(min(real.shape[2], 6)):
+            (line,) = ax.plot(real[i, :, c], linewidth=1, label=labels[0] if c == 0 else None)
+            if other is not None:
+                ax.plot(
+                    np.asarray(other)[i, :, c],
+                    "--",
+                    color=line.get_color(),
+                    linewidth=1,
+                    label=labels[1] if c == 0 else None,
+                )
+        ax.tick_params(labelsize=6)
+    if other is not None:
+        axes[0].legend(fontsize=6)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return _figure_picture(fig, path)
+
+
+def volume_slices(volumes: Any, path: str | Path | None = None, scale: int = 2) -> np.ndarray:
+    """The three orthogonal mid-slices (axial, coronal, sagittal) of each volume
+    ``[N, D, H, W, C]`` in a row, one row per volume, as ``[H', W', C]`` in [0, 1] (each
+    volume min-max scaled); PNG to ``path``."""
+    vols = np.asarray(volumes, np.float32)
+    if vols.ndim == 4:
+        vols = vols[..., None]
+    if vols.ndim != 5:
+        raise ValueError(f"volume_slices: expected volumes [N, D, H, W, C], got {vols.shape}")
+    size = max(vols.shape[1:4])
+    rows = []
+    for vol in vols:
+        vol = vol[..., :1]
+        lo, hi = float(vol.min()), float(vol.max())
+        vol = (vol - lo) / (hi - lo) if hi > lo else np.zeros_like(vol)
+        d, h, w = (s // 2 for s in vol.shape[:3])
+        panels = [vol[d], vol[:, h], vol[:, :, w]]
+        padded = [
+            np.pad(p, ((0, size - p.shape[0]), (0, size - p.shape[1]), (0, 0))) for p in panels
+        ]
+        rows.append(np.stack(padded))
+    picture = image_grid(np.concatenate(rows), ncols=3)
+    if path is not None:
+        save_png(picture, path, scale=scale)
+    return picture
+
+
+def feature_histograms(
+    real: Any,
+    generated: Any,
+    path: str | Path | None = None,
+    names: list[str] | None = None,
+    max_features: int = 12,
+) -> np.ndarray:
+    """Per-feature histograms of real vs generated vectors ``[N, D]`` (or two DataFrames:
+    numeric columns as histograms, categorical ones as bar charts of frequencies); PNG to
+    ``path``. Returns the figure as ``[H, W, 3]`` float in [0, 1]."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frames = hasattr(real, "columns")
+    columns = list(real.columns) if frames else None
+    count = len(columns) if frames else np.asarray(real).shape[1]
+    count = min(count, max_features)
+    ncols = min(count, 4)
+    rows = math.ceil(count / ncols)
+    fig, axes = plt.subplots(rows, ncols, figsize=(3 * ncols, 2.2 * rows), dpi=90)
+    axes = np.atleast_1d(axes).ravel()
+    for i, ax in enumerate(axes):
+        if i >= count:
+            ax.axis("off")
+            continue
+        if frames:
+            name = columns[i]
+            r, g = real[name], generated[name]
+            numeric = r.dtype.kind in "biuf"
+        else:
+            name = names[i] if names else f"feature {i}"
+            r, g = np.asarray(real)[:, i], np.asarray(generated)[:, i]
+            numeric = True
+        if numeric:
+            bins = np.histogram_bin_edges(np.concatenate([np.asarray(r), np.asarray(g)]), 20)
+            ax.hist(np.asarray(r), bins, alpha=0.5, density=True, label="real")
+            ax.hist(np.asarray(g), bins, alpha=0.5, density=True, label="generated")
+        else:
+            cats = sorted(set(map(str, r)) | set(map(str, g)))
+            rf = [np.mean(np.asarray(r).astype(str) == c) for c in cats]
+            gf = [np.mean(np.asarray(g).astype(str) == c) for c in cats]
+            pos = np.arange(len(cats))
+            ax.bar(pos - 0.2, rf, 0.4, label="real")
+            ax.bar(pos + 0.2, gf, 0.4, label="generated")
+            ax.set_xticks(pos, cats, fontsize=6, rotation=30)
+        ax.set_title(str(name)[:28], fontsize=8)
+        ax.tick_params(labelsize=6)
+    axes[0].legend(fontsize=6)
+    return _figure_picture(fig, path)
+
+
+def example_picture(
+    examples: Any, other: Any = None, path: str | Path | None = None, ncols: int | None = None
+) -> np.ndarray:
+    """The picture that suits the data's kind: an image grid (``other`` below as a second
+    block), sequence line plots (``other`` dashed), volume mid-slices, or feature histograms
+    of vectors (``other`` the second set). ``examples: [N, *input_shape]``."""
+    x = np.asarray(examples, np.float32)
+    rank = x.ndim - 1
+    if rank == 3:
+        both = x if other is None else np.concatenate([x, np.asarray(other, np.float32)])
+        picture = image_grid(both, ncols=ncols or (len(x) if other is not None else None))
+        if path is not None:
+            save_png(picture, path, scale=2 if x.shape[1] <= 32 else 1)
+        return picture
+    if rank == 2:
+        return sequence_plot(x, other, path)
+    if rank == 4:
+        both = x if other is None else np.concatenate([x, np.asarray(other, np.float32)])
+        return volume_slices(both, path)
+    if rank == 1:
+        return feature_histograms(x, x if other is None else other, path)
+    raise ValueError(f"example_picture: examples of rank {rank} {x.shape[1:]}")

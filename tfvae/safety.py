@@ -478,6 +478,66 @@ def read_keras_config(path: str | Path, follow_symlinks: bool = False) -> dict:
     return config
 
 
+def npy_header(
+    head: bytes, size: int, what: str, path: str | Path, error: type[TfvaeError]
+) -> tuple[tuple[int, ...], Any]:
+    """``(shape, dtype)`` from the first bytes ``head`` of an ``.npy`` array of ``size`` bytes.
+
+    Refused: a pickle (named as one), not an ``.npy`` array, a bad header, an object or
+    non-numeric dtype, more than :attr:`Limits.array_elements` elements, or a header that
+    announces more bytes than the array holds.
+    """
+    import numpy as np
+
+    _refuse_pickle(what, head, str(path), error)
+    if not head.startswith(NPY_MAGIC):
+        raise error(f"refusing to read {path}: {what} is not an .npy array")
+    stream = io.BytesIO(head)
+    try:
+        version = np.lib.format.read_magic(stream)
+        reader = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = reader(stream, max_header_size=LIMITS.header_bytes)
+    except (ValueError, SyntaxError, TypeError) as err:
+        raise error(f"refusing to read {path}: {what} has a bad header ({err})") from err
+    if dtype.hasobject or dtype.kind not in "biufc":
+        raise error(
+            f"refusing to read {path}: {what} has dtype {dtype} (numeric "
+            "arrays only; object arrays are pickles: tfvae never unpickles)"
+        )
+    elements = int(np.prod(shape, dtype=np.float64))
+    if elements > LIMITS.array_elements:
+        raise error(
+            f"refusing to read {path}: {what} declares shape {shape} "
+            f"({elements} elements), over the limit of {LIMITS.array_elements}"
+        )
+    if elements * dtype.itemsize > size - stream.tell():
+        raise error(
+            f"refusing to read {path}: {what} declares shape {shape} but "
+            f"holds only {size - stream.tell()} bytes"
+        )
+    return tuple(int(d) for d in shape), dtype
+
+
+def read_npy(
+    path: str | Path, follow_symlinks: bool = False, error: type[TfvaeError] = UnsafeModelError
+) -> Any:
+    """One ``.npy`` array after :func:`npy_header`'s checks, read without pickle."""
+    import numpy as np
+
+    with open_regular(path, follow_symlinks=follow_symlinks, error=error) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        npy_header(fh.read(LIMITS.header_bytes), size, "the array", path, error)
+        fh.seek(0)
+        try:
+            return np.load(fh, allow_pickle=False)
+        except (ValueError, OSError) as err:
+            raise error(f"refusing to read {path}: {err}") from err
+
+
 def npz_headers(
     path: str | Path,
     follow_symlinks: bool = False,
@@ -490,7 +550,6 @@ def npz_headers(
     :attr:`Limits.array_elements` elements, or whose header announces more bytes than the
     member holds.
     """
-    import numpy as np
 
     path = Path(path)
     infos = zip_members(path, ".npz archive", follow_symlinks, error=error)
@@ -503,38 +562,9 @@ def npz_headers(
             name = info.filename
             with zf.open(info) as member:
                 head = member.read(LIMITS.header_bytes)
-            _refuse_pickle(f"member {name}", head, str(path), error)
-            if not name.endswith(".npy") or not head.startswith(NPY_MAGIC):
+            if not name.endswith(".npy"):
                 raise error(f"refusing to read {path}: member {name!r} is not an .npy array")
-            stream = io.BytesIO(head)
-            try:
-                version = np.lib.format.read_magic(stream)
-                reader = (
-                    np.lib.format.read_array_header_1_0
-                    if version == (1, 0)
-                    else np.lib.format.read_array_header_2_0
-                )
-                shape, _, dtype = reader(stream, max_header_size=LIMITS.header_bytes)
-            except (ValueError, SyntaxError, TypeError) as err:
-                raise error(
-                    f"refusing to read {path}: member {name!r} has a bad header ({err})"
-                ) from err
-            if dtype.hasobject or dtype.kind not in "biufc":
-                raise error(
-                    f"refusing to read {path}: member {name!r} has dtype {dtype} (numeric "
-                    "arrays only; object arrays are pickles: tfvae never unpickles)"
-                )
-            elements = int(np.prod(shape, dtype=np.float64))
-            if elements > LIMITS.array_elements:
-                raise error(
-                    f"refusing to read {path}: member {name!r} declares shape {shape} "
-                    f"({elements} elements), over the limit of {LIMITS.array_elements}"
-                )
-            if elements * dtype.itemsize > info.file_size - stream.tell():
-                raise error(
-                    f"refusing to read {path}: member {name!r} declares shape {shape} but "
-                    f"holds only {info.file_size - stream.tell()} bytes"
-                )
+            shape, dtype = npy_header(head, info.file_size, f"member {name!r}", path, error)
             out[name[: -len(".npy")]] = (tuple(int(d) for d in shape), dtype.str)
     return out
 

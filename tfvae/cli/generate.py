@@ -25,7 +25,12 @@ def define(fv: flags.FlagValues) -> None:
     )
     flags.DEFINE_integer("n", 64, "Number of samples.", flag_values=fv)
     flags.DEFINE_string(
-        "out", "samples.png", "PNG grid path (a .npz of all samples beside it).", flag_values=fv
+        "out",
+        "samples.png",
+        "Output: .png (a picture for the data's kind, with a .npz of all samples beside it), "
+        ".npz, .npy, .csv or .parquet (tables: the original columns), or .nii.gz / .nii "
+        "(volumes: one file per sample, numbered).",
+        flag_values=fv,
     )
     flags.DEFINE_integer("seed", 0, "Sampling seed.", flag_values=fv)
     flags.DEFINE_string(
@@ -45,17 +50,54 @@ def define(fv: flags.FlagValues) -> None:
 def run(fv: Flags) -> int:
     import numpy as np
 
-    from tfvae.plots import save_image_grid
-
     model_file, model, info = load_trained(fv)
     sampler = fitted_sampler(fv, model, info, model_file.parent, fv.limit)
-    samples = sampler.sample(fv.n, seed=fv.seed)
+    samples = np.asarray(sampler.sample(fv.n, seed=fv.seed))
     out = Path(fv.out)
-    with safety.safe_output(out.with_suffix(".npz")) as tmp:  # never through a link
-        np.savez_compressed(tmp, samples=samples)
-    if samples.ndim == 4:
-        save_image_grid(samples[:100], out)
-        print(f"wrote {out} ({min(fv.n, 100)} of {fv.n} samples) and {out.with_suffix('.npz')}")
-    else:
-        print(f"wrote {out.with_suffix('.npz')} ({fv.n} samples)")
+    for line in write_samples(samples, out, model, fv.seed):
+        print(line)
     return 0
+
+
+def write_samples(samples: object, out: Path, model: object, seed: int = 0) -> list[str]:
+    """Write generated ``samples [n, *input_shape]`` in the format ``out``'s suffix names;
+    returns what was written, one line each. Nothing is written through a link."""
+    import numpy as np
+
+    from tfvae.cli.common import UsageError
+    from tfvae.data import to_frame, write_nifti
+    from tfvae.data.tables import require_pandas
+    from tfvae.plots import example_picture
+
+    samples = np.asarray(samples)
+    name = out.name.lower()
+    if name.endswith((".nii", ".nii.gz")):
+        if samples.ndim != 5:
+            raise UsageError(f"--out {out}: NIfTI holds volumes; these samples are {samples.shape}")
+        suffix = ".nii.gz" if name.endswith(".gz") else ".nii"
+        stem = out.name[: -len(suffix)]
+        for i, volume in enumerate(samples):
+            write_nifti(volume, out.with_name(f"{stem}_{i:03d}{suffix}"))
+        return [f"wrote {len(samples)} volumes {out.with_name(f'{stem}_000{suffix}')} ..."]
+    if name.endswith((".csv", ".parquet")):
+        if samples.ndim != 2:
+            raise UsageError(f"--out {out}: tables hold vectors; these samples are {samples.shape}")
+        if getattr(model.config, "table_schema", None):
+            frame = to_frame(model, samples, sample=True, seed=seed)
+        else:
+            frame = require_pandas().DataFrame(samples, columns=[f"x{i}" for i in range(samples.shape[1])])
+        with safety.safe_output(out) as tmp:
+            frame.to_csv(tmp, index=False) if name.endswith(".csv") else frame.to_parquet(tmp)
+        return [f"wrote {out} ({len(frame)} rows, columns {list(frame.columns)[:8]})"]
+    if name.endswith(".npy"):
+        with safety.safe_output(out) as tmp:
+            np.save(tmp, samples, allow_pickle=False)
+        return [f"wrote {out} ({samples.shape})"]
+    archive = out.with_suffix(".npz")
+    with safety.safe_output(archive) as tmp:  # never through a link
+        np.savez_compressed(tmp, samples=samples)
+    if name.endswith(".npz"):
+        return [f"wrote {archive} ({len(samples)} samples)"]
+    shown = {2: 8, 3: 100, 4: 4}.get(samples.ndim - 1, len(samples))
+    example_picture(samples[:shown], None, out)
+    return [f"wrote {out} ({min(len(samples), shown)} of {len(samples)} samples) and {archive}"]

@@ -19,7 +19,35 @@ def define(fv: flags.FlagValues) -> None:
     flags.DEFINE_string(
         "data",
         "fashion_mnist",
-        "fashion_mnist, digits, a .npz / IDX file, an image folder or tfds:NAME.",
+        "fashion_mnist, digits, shapes, volumes, breast_cancer, wine, ucr:GunPoint, a .npz / "
+        ".npy / .csv / .parquet / IDX file, a folder of images or NIfTI volumes, or tfds:NAME.",
+        flag_values=fv,
+    )
+    flags.DEFINE_enum(
+        "kind",
+        None,
+        ["vector", "sequence", "image", "volume"],
+        "Data kind of an array whose rank is ambiguous ([N, T, C] sequences vs [N, H, W]).",
+        flag_values=fv,
+    )
+    flags.DEFINE_string("label-column", None, "Tables: the label column.", flag_values=fv)
+    flags.DEFINE_list("columns", None, "Tables: feature columns (default: all).", flag_values=fv)
+    flags.DEFINE_list(
+        "categorical", None, "Tables: columns modelled as categories.", flag_values=fv
+    )
+    flags.DEFINE_enum(
+        "reconstruction-loss",
+        None,
+        ["bce", "mse", "gaussian_learned", "laplace", "discretized_logistic"],
+        "The likelihood p(x|z) (default: the model config's, mse).",
+        flag_values=fv,
+    )
+    flags.DEFINE_enum(
+        "preprocessing",
+        "auto",
+        ["auto", "none", "standardize", "minmax"],
+        "Fitted preprocessing saved with the model. auto: none for data in [0, 1], else "
+        "standardize (minmax for bce / discretized_logistic).",
         flag_values=fv,
     )
     flags.DEFINE_string("out", None, "Run folder (default: runs/<model>).", flag_values=fv)
@@ -72,7 +100,13 @@ def run(fv: Flags) -> int:
     import keras
 
     import tfvae
-    from tfvae.plots import interpolation_strip, latent_scatter, latent_traversals, save_png
+    from tfvae.plots import (
+        feature_histograms,
+        interpolation_strip,
+        latent_scatter,
+        latent_traversals,
+        save_png,
+    )
 
     if fv.cpu_replicas:
         import tensorflow as tf
@@ -89,8 +123,20 @@ def run(fv: Flags) -> int:
     out = Path(fv.out or f"runs/{cls.__name__.lower()}")
     keras.utils.set_random_seed(fv.seed)
     data = tfvae.data.load(
-        fv.data, batch_size=fv.batch_size, seed=fv.seed, limit=fv.limit, binarize=fv.binarize
+        fv.data,
+        batch_size=fv.batch_size,
+        seed=fv.seed,
+        limit=fv.limit,
+        binarize=fv.binarize,
+        kind=fv.kind,
+        label_column=fv.label_column,
+        columns=fv.columns,
+        categorical=fv.categorical,
     )
+    if fv.reconstruction_loss:
+        fields.setdefault("reconstruction_loss", fv.reconstruction_loss)
+    fields.setdefault("preprocessing", choose_preprocessing(fv.preprocessing, data, fields))
+    fields.update(data.model_fields())
     # the model's default networks for a plain --net mlp, else the benchmark networks
     default = fv.net == "mlp" and fv.width is None
     model = tfvae.build_model(
@@ -133,10 +179,10 @@ def run(fv: Flags) -> int:
     history = pipeline(data)
     if not pipeline.is_chief:
         return 0
-    if len(data.input_shape) == 3:
-        x_eval = data.x_test if data.x_test is not None else data.x_train
-        y_eval = data.y_test if data.x_test is not None else data.y_train
-        x_eval, y_eval = x_eval[:2000], None if y_eval is None else y_eval[:2000]
+    x_eval = data.x_test if data.x_test is not None else data.x_train
+    y_eval = data.y_test if data.x_test is not None else data.y_train
+    x_eval, y_eval = x_eval[:2000], None if y_eval is None else y_eval[:2000]
+    if len(model.code_shape) == 1:
         latent_scatter(
             model.embed(x_eval),
             y_eval,
@@ -144,6 +190,13 @@ def run(fv: Flags) -> int:
             title=f"{cls.__name__} latent space ({data.name})",
             class_names=data.class_names,
         )
+    if data.schema is not None:  # a table: generated rows in the table's own columns
+        rows = tfvae.data.to_frame(model, model.generate(len(x_eval)), sample=True)
+        with safety.safe_output(out / "samples.csv", out) as tmp:
+            rows.to_csv(tmp, index=False)
+        real = data.schema.decode(x_eval)
+        feature_histograms(real, rows, out / "samples.png")
+    if len(data.input_shape) == 3:
         save_png(
             interpolation_strip(model, x_eval[:6], x_eval[6:12]), out / "interpolations.png", 2
         )
@@ -152,3 +205,17 @@ def run(fv: Flags) -> int:
     print(f"trained {cls.__name__}: {final}")
     print(f"wrote {out}/model.keras, PNGs and TensorBoard logs (tensorboard --logdir {out}/logs)")
     return 0
+
+
+def choose_preprocessing(choice: str, data: object, fields: dict) -> str | None:
+    """``--preprocessing`` resolved: ``auto`` keeps data in [0, 1] as they are and otherwise
+    standardises (min-max scales for likelihoods that need [0, 1])."""
+    if choice == "none":
+        return None
+    if choice != "auto":
+        return choice
+    x = data.x_train
+    loss = fields.get("reconstruction_loss", "mse")
+    if float(x.min()) >= 0.0 and float(x.max()) <= 1.0 and data.schema is None:
+        return None
+    return "minmax" if loss in ("bce", "discretized_logistic") else "standardize"

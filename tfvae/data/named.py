@@ -89,6 +89,20 @@ def load_digits(seed: int = 0, test_fraction: float = 0.2) -> tuple[Split, Split
     return (x[train], y[train]), (x[test], y[test])
 
 
+def load_sklearn_table(name: str) -> tuple[Split, list[str]]:
+    """A table bundled with scikit-learn (offline): ``"breast_cancer"`` (569 x 30 real
+    features, 2 classes) or ``"wine"`` (178 x 13, 3 classes); ``((x [N, D] float32, y), class
+    names)``, in the data's own units."""
+    from sklearn import datasets
+
+    loaders = {"breast_cancer": datasets.load_breast_cancer, "wine": datasets.load_wine}
+    if name not in loaders:
+        raise DataError(f"no scikit-learn table {name!r}; expected one of {sorted(loaders)}")
+    bunch = loaders[name]()
+    names = [str(n) for n in bunch.target_names]
+    return (bunch.data.astype(np.float32), bunch.target.astype(np.int64)), names
+
+
 def load_tfds(name: str, data_dir: str | None = None) -> tuple[Split, Split | None]:
     """A TensorFlow Datasets dataset whose prepared files are already on disk (no download)."""
     try:

@@ -1,4 +1,5 @@
-"""File readers: IDX (MNIST format, raw or gzip), ``.npz`` archives, folders of images."""
+"""File readers: IDX (MNIST format, raw or gzip), ``.npz`` archives, ``.npy`` arrays, folders of
+images."""
 
 from __future__ import annotations
 
@@ -76,6 +77,14 @@ def read_npz(path: str | Path) -> dict[str, np.ndarray]:
         raise FileNotFoundError(f".npz file not found: {path}")
     # headers first (numeric dtypes, element counts, bombs), then the arrays
     return safety.read_npz(path, follow_symlinks=True, error=DataError)
+
+
+def read_npy(path: str | Path) -> np.ndarray:
+    """Read one ``.npy`` array without pickle, its header checked first."""
+    path = Path(path)
+    if not os.path.lexists(path):
+        raise FileNotFoundError(f".npy file not found: {path}")
+    return safety.read_npy(path, follow_symlinks=True, error=DataError)
 
 
 def read_image_folder(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, list[str]]:

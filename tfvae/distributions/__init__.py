@@ -7,9 +7,14 @@ and a distribution built once from a variable gives that variable no gradient).
 from tfvae.distributions.likelihoods import (
     LIKELIHOODS,
     BernoulliLikelihood,
+    DiscretizedLogisticLikelihood,
     GaussianLikelihood,
+    LaplaceLikelihood,
+    LearnedGaussianLikelihood,
     Likelihood,
+    TableLikelihood,
     get_likelihood,
+    likelihood_for,
 )
 from tfvae.distributions.posteriors import diagonal_gaussian
 from tfvae.distributions.priors import standard_normal
@@ -23,8 +28,13 @@ from tfvae.distributions.vmf import (
 __all__ = [
     "LIKELIHOODS",
     "BernoulliLikelihood",
+    "DiscretizedLogisticLikelihood",
     "GaussianLikelihood",
+    "LaplaceLikelihood",
+    "LearnedGaussianLikelihood",
     "Likelihood",
+    "TableLikelihood",
+    "likelihood_for",
     "diagonal_gaussian",
     "get_likelihood",
     "standard_normal",

@@ -5,7 +5,7 @@ Signatures (all float32, variable batch size):
 ============  ==============================================  =====================================
 signature     inputs                                          outputs
 ============  ==============================================  =====================================
-serving_      ``x``: ``[B, *input_shape]`` in [0, 1]          ``reconstruction``: ``[B, *input_shape]``
+serving_      ``x``: ``[B, *input_shape]``, data units        ``reconstruction``: ``[B, *input_shape]``
 default
 encode        ``x``: ``[B, *input_shape]``                    ``embedding``: ``[B, D]`` (and
                                                               ``log_covariance`` for variational
@@ -15,6 +15,8 @@ sample        ``num_samples``: int32 scalar, ``seed``: int32  ``samples``: ``[n,
               scalar (``< 0``: a fresh random seed)           ``codes``: ``[n, D]``
 ============  ==============================================  =====================================
 
+Inputs and outputs are in the data's units (any rank: ``[B, D]``, ``[B, T, C]``,
+``[B, H, W, C]``, ``[B, D, H, W, C]``): a model's fitted preprocessing is part of the graph.
 ``sample`` draws from the model's prior (VampPrior mixtures included) with stateless ops, so
 a given seed always returns the same samples.
 """
@@ -48,7 +50,8 @@ def serving_functions(model: Any) -> dict[str, tuple[Any, list[tf.TensorSpec]]]:
     def encode(x: tf.Tensor) -> dict[str, tf.Tensor]:
         codes = {"embedding": model.encode(x)}
         if model.variational:
-            codes["log_covariance"] = model.encoder(x, training=False)["log_covariance"]
+            enc = model.encoder(model.model_inputs(x), training=False)
+            codes["log_covariance"] = enc["log_covariance"]
         return codes
 
     def decode(z: tf.Tensor) -> dict[str, tf.Tensor]:

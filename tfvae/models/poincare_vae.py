@@ -9,7 +9,7 @@ import keras
 import tensorflow as tf
 
 from tfvae.distributions.poincare import PoincareBall, RiemannianNormal, WrappedNormal
-from tfvae.models.base.config import BaseAEConfig
+from tfvae.models.base.config import BaseAEConfig, decoder_activation
 from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE
 from tfvae.nn.hyperbolic import GyroplaneMLPDecoder
@@ -65,9 +65,7 @@ class PoincareVAE(VAE):
     ) -> None:
         cfg = self._coerce_config(config)
         if decoder is None:
-            from tfvae.distributions import get_likelihood
-
-            activation = get_likelihood(cfg.reconstruction_loss).decoder_activation
+            activation = decoder_activation(cfg)
             decoder = GyroplaneMLPDecoder(
                 cfg.input_shape,
                 curvature=cfg.curvature,

@@ -125,13 +125,15 @@ class VQVAE(AE):
         return self.quantizer.codebook_size
 
     def check_code_shape(self, shape: tuple[int, ...]) -> None:
-        """Flat codes ``(D,)`` or a grid ``(h, w, D)``, ``D = latent_dim``; remembered as
-        :attr:`code_shape`."""
-        if shape[-1:] != (self.latent_dim,) or len(shape) not in (1, 3):
+        """Flat codes ``(D,)`` or a grid with the data's spatial rank (``(h, w, D)`` for
+        images, ``(t, D)`` for sequences, ``(d, h, w, D)`` for volumes), ``D = latent_dim``;
+        remembered as :attr:`code_shape`."""
+        grid_rank = len(self.input_shape_)
+        if shape[-1:] != (self.latent_dim,) or len(shape) not in (1, grid_rank):
             raise ValueError(
                 f"{type(self).__name__}: encoder 'embedding' has shape {(1, *shape)}; expected "
-                f"[B, {self.latent_dim}] or [B, h, w, {self.latent_dim}] (latent_dim is the code "
-                "vector size)"
+                f"[B, {self.latent_dim}] or a code grid of rank {grid_rank} ending in "
+                f"{self.latent_dim} (latent_dim is the code vector size)"
             )
         self._code_shape = shape
 
@@ -153,21 +155,15 @@ class VQVAE(AE):
             "dead_codes": q["dead_codes"],
         }
 
-    def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
-        q = self.quantizer(self.encoder(x, training=training)["embedding"], training=False)
-        return self.likelihood.mean(
-            self.decoder(q["quantized"], training=training)["reconstruction"]
-        )
-
-    def encode(self, x: Any) -> tf.Tensor:
-        """Quantized codes ``[B, *code_shape]``."""
-        z = self.encoder(tf.convert_to_tensor(x, tf.float32), training=False)["embedding"]
-        return self.quantizer(z, training=False)["quantized"]
+    def code_of(self, encoder_outputs: dict[str, tf.Tensor]) -> tf.Tensor:
+        """The quantized codes ``[B, *code_shape]`` (what ``encode`` returns)."""
+        return self.quantizer(encoder_outputs["embedding"], training=False)["quantized"]
 
     def encode_indices(self, x: Any) -> tf.Tensor:
-        """Codebook indices of the codes, ``[B, *code_shape[:-1]]`` int32 (``[B]`` for flat codes)."""
-        z = self.encoder(tf.convert_to_tensor(x, tf.float32), training=False)["embedding"]
-        return self.quantizer.nearest(z)
+        """Codebook indices of the codes of ``x`` (data units), ``[B, *code_shape[:-1]]`` int32
+        (``[B]`` for flat codes)."""
+        x = self.model_inputs(tf.convert_to_tensor(x, tf.float32))
+        return self.quantizer.nearest(self.encoder(x, training=False)["embedding"])
 
     def decode_indices(self, indices: Any) -> tf.Tensor:
         """Images for codebook ``indices`` ``[B, *code_shape[:-1]]``."""

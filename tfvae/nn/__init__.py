@@ -22,6 +22,7 @@ from tfvae.nn.conv import (
     ResNetEncoder32,
     ResNetEncoder64,
 )
+from tfvae.nn.conv_nd import ConvNDDecoder, ConvNDEncoder, conv_nd_networks
 from tfvae.nn.hyperbolic import Gyroplane, GyroplaneMLPDecoder
 from tfvae.nn.metric import MLPMetric
 from tfvae.nn.mlp import MLPDecoder, MLPDiscriminator, MLPEncoder
@@ -71,8 +72,17 @@ def benchmark_networks(
     output_activation: str = "sigmoid",
     width: int | None = None,
 ) -> tuple[Network, Network]:
-    """The benchmark encoder/decoder pair of ``kind`` (``mlp``, ``conv``, ``resnet``) for images
-    of ``input_shape`` (``conv``/``resnet``: 28x28, 32x32 or 64x64 with any channel count).
+    """The benchmark encoder/decoder pair of ``kind`` (``mlp``, ``conv``, ``resnet``) for
+    examples of ``input_shape``, by rank:
+
+    - vectors ``(D,)``: ``mlp`` only (Pythae's one hidden layer of 512 units);
+    - sequences ``(T, C)``: Conv1D presets (:func:`tfvae.nn.conv_nd.conv_nd_networks`), any
+      length (the decoder crops);
+    - images ``(H, W, C)``: Pythae's 28x28, 32x32 and 64x64 presets, any channel count;
+    - volumes ``(D, H, W, C)``: Conv3D presets (32^3: three stride-2 blocks, 64^3: four),
+      any size.
+
+    ``resnet`` adds residual blocks to the conv presets. ``mlp`` works for every rank.
 
     Args:
         width: channel multiplier of conv/resnet nets (Pythae: 128 conv, 64 resnet), hidden
@@ -92,6 +102,19 @@ def benchmark_networks(
     if kind not in NETWORK_KINDS:
         raise ValueError(f"unknown network kind {kind!r}; expected one of {NETWORK_KINDS}")
     shape = tuple(input_shape)
+    if len(shape) == 1:
+        raise ValueError(
+            f"no {kind} benchmark network for vectors {shape}: use kind='mlp' (or your own)"
+        )
+    if len(shape) in (2, 4):
+        return conv_nd_networks(
+            shape,
+            latent_dim,
+            variational=variational,
+            output_activation=output_activation,
+            width=width,
+            residual=kind == "resnet",
+        )
     if len(shape) != 3 or shape[0] != shape[1] or (kind, shape[0]) not in _PRESETS:
         raise ValueError(
             f"no {kind} benchmark network for input shape {shape}; available: 28x28, 32x32, "
@@ -117,6 +140,9 @@ __all__ = [
     "ConvEncoder28",
     "ConvEncoder32",
     "ConvEncoder64",
+    "ConvNDDecoder",
+    "ConvNDEncoder",
+    "conv_nd_networks",
     "MLPMetric",
     "Gyroplane",
     "GyroplaneMLPDecoder",

@@ -11,15 +11,21 @@ import keras
 class ResBlock(keras.layers.Layer):
     """Pythae's residual block: ``x + Conv1x1(ReLU(Conv3x3(ReLU(x))))``.
 
-    Input and output: ``[B, H, W, channels]``.
+    Args:
+        rank: spatial rank: 2 for images (Pythae's), 1 for sequences, 3 for volumes.
+    Input and output: ``[B, *spatial, channels]``.
     """
 
-    def __init__(self, channels: int, hidden: int = 32, **kwargs: Any) -> None:
+    def __init__(self, channels: int, hidden: int = 32, rank: int = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if rank not in (1, 2, 3):
+            raise ValueError(f"ResBlock: rank must be 1, 2 or 3. Received: rank={rank!r}")
         self.channels = channels
         self.hidden = hidden
-        self.conv1 = keras.layers.Conv2D(hidden, 3, padding="same")
-        self.conv2 = keras.layers.Conv2D(channels, 1)
+        self.rank = rank
+        conv = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}[rank]
+        self.conv1 = conv(hidden, 3, padding="same")
+        self.conv2 = conv(channels, 1)
 
     def build(self, input_shape: tuple) -> None:
         self.conv1.build(input_shape)
@@ -30,4 +36,9 @@ class ResBlock(keras.layers.Layer):
         return x + self.conv2(keras.ops.relu(h))
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "channels": self.channels, "hidden": self.hidden}
+        return {
+            **super().get_config(),
+            "channels": self.channels,
+            "hidden": self.hidden,
+            "rank": self.rank,
+        }

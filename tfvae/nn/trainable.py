@@ -72,6 +72,10 @@ class LossTermsModel(keras.Model):
         """Loss and its parts for a batch ``x``; scalars (batch means), ``"loss"`` included."""
         raise NotImplementedError
 
+    def model_inputs(self, x: tf.Tensor) -> tf.Tensor:
+        """Hook: the batch's inputs as the losses see them (a fitted preprocessing)."""
+        return x
+
     def after_train_step(self) -> None:
         """Hook run at the end of every training step (update step counters, schedules)."""
 
@@ -152,7 +156,7 @@ class LossTermsModel(keras.Model):
         return variables
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
-        x = unpack_inputs(data)
+        x = self.model_inputs(unpack_inputs(data))
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         groups = self.optimizer_groups or {"loss": None}
         with tf.GradientTape(persistent=len(groups) > 1) as tape:
@@ -187,6 +191,6 @@ class LossTermsModel(keras.Model):
         return self._record(terms, tf.shape(x)[0])
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
-        x = unpack_inputs(data)
+        x = self.model_inputs(unpack_inputs(data))
         terms = self.compute_loss_terms(x, training=False)
         return self._record(terms, tf.shape(x)[0])

@@ -12,9 +12,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfvae.data import DataSplits, as_images, make_dataset
+from tfvae.data import DataSplits, as_examples, kind_of_shape, make_dataset
 from tfvae.data.arrays import DataError
-from tfvae.plots import save_image_grid
+from tfvae.plots import example_picture
 from tfvae.safety import check_output_dir, safe_output, write_json
 from tfvae.training import (
     ImageSummaries,
@@ -81,8 +81,11 @@ class TrainingPipeline:
             spec = spec[0] if isinstance(spec, tuple) else spec
             self._check_shape(tuple(spec.shape[1:]), what)
             return data, None
-        x = as_images(data, name=what)
+        x = as_examples(data, name=what, kind=kind_of_shape(self.model.input_shape_))
         self._check_shape(x.shape[1:], what)
+        if shuffle and self.model.preprocessing.needs_fit:
+            self.model.adapt(x)
+        self.model.check_data(x, f"the {what} data")
         ds = make_dataset(x, self.config.batch_size, shuffle=shuffle, seed=self.config.seed)
         return ds, x[: self.config.num_images]
 
@@ -101,7 +104,7 @@ class TrainingPipeline:
             ),
             keras.callbacks.TensorBoard(log_dir=str(out / "logs"), write_graph=False),
         ]
-        if cfg.image_summaries and examples is not None and examples.ndim == 4:
+        if cfg.image_summaries and examples is not None and examples.ndim in (3, 4, 5):
             callbacks.append(ImageSummaries(out / "logs", examples, cfg.num_images))
         return callbacks
 
@@ -129,12 +132,16 @@ class TrainingPipeline:
             eval_data = splits.validation if eval_data is None else eval_data
             train = splits.train
             num_examples = len(splits.x_train)
+            if self.model.preprocessing.needs_fit:
+                self.model.adapt(splits.x_train)
+            self.model.check_data(splits.x_train, "the training data")
         else:
             train, examples = self._as_dataset(train_data, "training", shuffle=True)
             num_examples = None if isinstance(train_data, tf.data.Dataset) else len(train_data)
         if num_examples is not None:  # BaseAE.prepare_for_data: a no-op unless declared
             self.model.prepare_for_data(num_examples)
         evaluation, _ = self._as_dataset(eval_data, "evaluation", shuffle=False)
+        self.model.preprocessing.check_fitted()
         # the run folder and the folders Keras callbacks write into hold no symbolic links
         for sub in ("", "logs", "checkpoints"):
             check_output_dir(self.output_dir / sub, self.output_dir)
@@ -162,9 +169,12 @@ class TrainingPipeline:
             self.model.save(tmp)
         history = {k: [float(v) for v in vals] for k, vals in self.history.history.items()}
         write_json(out / "history.json", history, out)
-        if examples is not None and examples.ndim == 4:
+        if examples is not None:
             recon = np.asarray(self.model.reconstruct(examples))
-            save_image_grid(
-                np.concatenate([examples, recon]), out / "reconstructions.png", ncols=len(examples)
-            )
-            save_image_grid(np.asarray(self.model.generate(64, seed=0)), out / "samples.png")
+            example_picture(examples, recon, out / "reconstructions.png")
+            count = {1: 512, 2: 8, 3: 64, 4: 4}[examples.ndim - 1]
+            samples = np.asarray(self.model.generate(count, seed=0))
+            if examples.ndim == 2:  # vectors: histograms of real vs generated features
+                example_picture(examples, samples, out / "samples.png")
+            else:
+                example_picture(samples, None, out / "samples.png")

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfvae.errors import NonFiniteLossError
-from tfvae.plots import image_grid, interpolation_strip, latent_traversals
+from tfvae.plots import example_picture, image_grid, interpolation_strip, latent_traversals
 from tfvae.safety import check_output_dir, safe_output
 
 __all__ = ["ImageSummaries", "ModelSnapshot", "NaNGuard", "NonFiniteLossError", "ResumeCheckpoint"]
@@ -129,7 +129,9 @@ class ImageSummaries(keras.callbacks.Callback):
 
     Args:
         log_dir: TensorBoard folder (an ``images`` run is written under it).
-        examples: ``[n, H, W, C]`` images in [0, 1].
+        examples: ``[n, H, W, C]`` images in [0, 1]; sequences ``[n, T, C]`` are drawn as line
+            plots and volumes ``[n, D, H, W, C]`` as orthogonal mid-slices (reconstructions
+            and samples only).
         num_samples: prior samples per grid.
     """
 
@@ -144,6 +146,15 @@ class ImageSummaries(keras.callbacks.Callback):
         self.writer = tf.summary.create_file_writer(self.log_dir)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.examples.ndim in (3, 5):  # sequences: line plots; volumes: mid-slices
+            shown = self.examples[:4]
+            recon = np.asarray(self.model.reconstruct(shown))
+            samples = np.asarray(self.model.generate(4, seed=0))
+            with self.writer.as_default(step=epoch):
+                tf.summary.image("reconstructions", example_picture(shown, recon)[None])
+                tf.summary.image("prior_samples", example_picture(samples)[None])
+            self.writer.flush()
+            return
         if self.examples.ndim != 4:
             return
         recon = np.asarray(self.model.reconstruct(self.examples))

@@ -13,24 +13,82 @@ class BaseAEConfig(BaseConfig):
     """Fields shared by every model.
 
     Attributes:
-        input_shape: shape of one example, ``(H, W, C)`` for images or ``(D,)`` for vectors.
-            Required.
+        input_shape: shape of one example, channels-last, rank 1 to 4: ``(D,)`` vectors,
+            ``(T, C)`` sequences, ``(H, W, C)`` images, ``(D, H, W, C)`` volumes. Required.
         latent_dim: dimension D of the latent space.
-        reconstruction_loss: ``"mse"`` (unit-variance Gaussian, Pythae's default; the decoder
-            outputs means) or ``"bce"`` (Bernoulli; the decoder outputs logits).
+        reconstruction_loss: the likelihood ``p(x|z)`` (:mod:`tfvae.distributions.likelihoods`):
+            ``"mse"`` (unit-variance Gaussian, Pythae's default; the decoder outputs means),
+            ``"bce"`` (Bernoulli, data in [0, 1]; the decoder outputs logits),
+            ``"gaussian_learned"`` (a learned sigma per feature), ``"laplace"`` (a learned
+            scale per feature), ``"discretized_logistic"`` (8-bit data; NLL in bits/dim).
+        preprocessing: ``None``, ``"standardize"`` (per-feature mean 0, std 1) or
+            ``"minmax"`` (per-feature [0, 1]): fitted on the training data
+            (:meth:`BaseAE.adapt`, done by the pipelines), saved with the model, applied in
+            ``encode`` and inverted in ``decode``/``generate``, so callers use data units.
+        preprocessing_axes: ``"feature"`` (one statistic per element of an example) or
+            ``"channel"`` (one per channel, shared over time/space); default: features for
+            vectors, channels for other ranks.
+        categorical_sizes: for tables (:class:`tfvae.data.TableSchema`): the sizes of the
+            one-hot blocks that end each vector, each modelled by a categorical likelihood
+            (the numeric features before them by ``reconstruction_loss``, and only they are
+            preprocessed).
+        table_schema: the :class:`~tfvae.data.TableSchema` as a dict, saved with the model so
+            generated vectors become DataFrames (:func:`tfvae.data.tables.to_frame`).
         seed: seeds the model's sampling noise (stateless, keyed by the training step).
     """
 
     input_shape: tuple[int, ...] | None = None
     latent_dim: int = 10
-    reconstruction_loss: Literal["mse", "bce"] = "mse"
+    reconstruction_loss: Literal[
+        "mse", "bce", "gaussian_learned", "laplace", "discretized_logistic"
+    ] = "mse"
+    preprocessing: Literal["standardize", "minmax"] | None = None
+    preprocessing_axes: Literal["feature", "channel"] | None = None
+    categorical_sizes: tuple[int, ...] = ()
+    table_schema: dict | None = None
     seed: int = 0
 
     def validate(self) -> None:
         if self.input_shape is not None:
             self.check(
                 "input_shape",
-                len(self.input_shape) in (1, 3) and all(d > 0 for d in self.input_shape),
-                "a tuple of positive ints, (H, W, C) or (D,)",
+                1 <= len(self.input_shape) <= 4 and all(d > 0 for d in self.input_shape),
+                "a tuple of 1 to 4 positive ints: (D,), (T, C), (H, W, C) or (D, H, W, C)",
             )
         self.check_positive("latent_dim")
+        if self.categorical_sizes:
+            self.check(
+                "categorical_sizes",
+                all(k >= 1 for k in self.categorical_sizes)
+                and self.input_shape is not None
+                and len(self.input_shape) == 1
+                and sum(self.categorical_sizes) <= self.input_shape[0],
+                "positive block sizes of vectors (D,) summing to at most D",
+            )
+            self.check(
+                "reconstruction_loss",
+                self.reconstruction_loss not in ("bce", "discretized_logistic"),
+                "a real-valued likelihood for the numeric columns of a table "
+                "('mse', 'gaussian_learned', 'laplace')",
+            )
+        if self.preprocessing == "standardize" and self.reconstruction_loss in (
+            "bce",
+            "discretized_logistic",
+        ):
+            self.check(
+                "preprocessing",
+                False,
+                f"'minmax' or None with reconstruction_loss={self.reconstruction_loss!r} "
+                "(its data must stay in [0, 1]), not 'standardize'",
+            )
+
+
+def decoder_activation(config: BaseAEConfig) -> str:
+    """The output activation of default decoders for ``config``: ``"sigmoid"`` for Pythae's
+    ``"mse"`` on data in [0, 1] (no preprocessing, or ``"minmax"``), ``"linear"`` otherwise
+    (Bernoulli logits; real-valued means and locations)."""
+    if config.categorical_sizes:
+        return "linear"  # category logits, numeric means
+    if config.reconstruction_loss == "mse" and config.preprocessing != "standardize":
+        return "sigmoid"
+    return "linear"

@@ -21,9 +21,11 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfvae.config import ConfigError
-from tfvae.distributions import diagonal_gaussian, get_likelihood, standard_normal
-from tfvae.models.base.config import BaseAEConfig
+from tfvae.distributions import diagonal_gaussian, likelihood_for, standard_normal
+from tfvae.errors import DataError
+from tfvae.models.base.config import BaseAEConfig, decoder_activation
 from tfvae.models.base.sharing import SharingMixin
+from tfvae.models.base.transform import DataTransform
 from tfvae.nn import default_networks
 from tfvae.nn.base import float32_policy
 from tfvae.nn.replicas import global_batch_draw
@@ -139,13 +141,13 @@ class BaseAE(SharingMixin, LossTermsModel):
         self.config = self._coerce_config(config)
         self.input_shape_ = tuple(self.config.input_shape)
         self.latent_dim = self.config.latent_dim
-        self.likelihood = get_likelihood(self.config.reconstruction_loss)
+        self.likelihood = likelihood_for(self.config)
         if encoder is None or decoder is None:
             default_encoder, default_decoder = default_networks(
                 self.input_shape_,
                 self.latent_dim,
                 variational=self.variational,
-                output_activation=self.likelihood.decoder_activation,
+                output_activation=decoder_activation(self.config),
             )
             encoder = encoder if encoder is not None else default_encoder
             decoder = decoder if decoder is not None else default_decoder
@@ -154,6 +156,8 @@ class BaseAE(SharingMixin, LossTermsModel):
         # Under a mixed policy only the encoder and decoder compute in bfloat16 / float16; the
         # model's own layers (quantizers, flows, metrics, discriminators) stay float32.
         with float32_policy():
+            self.likelihood.build(self, self.input_shape_)
+            self.preprocessing = DataTransform.for_model(self, self.config)
             for name, network in extra.items():
                 setattr(self, name, network if network is not None else self.default_network(name))
             self._nll_fn: Any = None
@@ -377,7 +381,12 @@ class BaseAE(SharingMixin, LossTermsModel):
         if self._nll_fn is None:
 
             def log_weights(x: tf.Tensor, k: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-                return self.importance_terms(x, k, training=False, exact=True, seed=seed)["log_w"]
+                # x in data units: the density of the model-space data times the Jacobian
+                # of the preprocessing, so the NLL is in nats of the user's units
+                terms = self.importance_terms(
+                    self.preprocessing.forward(x), k, training=False, exact=True, seed=seed
+                )
+                return terms["log_w"] + self.preprocessing.log_det_jacobian()
 
             self._nll_fn = tf.function(log_weights, reduce_retracing=True)
         return self._nll_fn
@@ -390,11 +399,13 @@ class BaseAE(SharingMixin, LossTermsModel):
         chunk_size: int | None = None,
         seed: int = 0,
     ) -> Any:
-        """Importance-sampling estimate of ``-log p(x)`` (nats per example) with its standard
-        error; see :func:`tfvae.models.base.importance.estimate_nll`.
+        """Importance-sampling estimate of ``-log p(x)`` (nats per example, in the data's own
+        units: the preprocessing's Jacobian is included) with its standard error; for 8-bit
+        likelihoods (``discretized_logistic``) also bits/dim; see
+        :func:`tfvae.models.base.importance.estimate_nll`.
 
         Args:
-            data: ``[N, *input_shape]`` array or a ``tf.data.Dataset``.
+            data: ``[N, *input_shape]`` array or a ``tf.data.Dataset``, in data units.
             n_samples: importance samples per example (K).
             batch_size: examples per pass (arrays).
             chunk_size: importance samples per pass (bounds memory).
@@ -423,19 +434,71 @@ class BaseAE(SharingMixin, LossTermsModel):
         whose latent space is a manifold map it there: the sphere, the Poincare ball)."""
         return encoder_outputs["embedding"]
 
+    def model_inputs(self, x: tf.Tensor) -> tf.Tensor:
+        """Data units -> the space the networks and losses see (the fitted preprocessing)."""
+        return self.preprocessing.forward(x)
+
     def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
-        """Deterministic reconstruction (posterior mean code), ``[B, *input_shape]``."""
-        z = self.code_of(self.encoder(x, training=training))
-        return self.likelihood.mean(self.decoder(z, training=training)["reconstruction"])
+        """Deterministic reconstruction (posterior mean code) of ``x: [B, *input_shape]`` in
+        data units, ``[B, *input_shape]`` in data units."""
+        z = self.code_of(self.encoder(self.preprocessing.forward(x), training=training))
+        mean = self.likelihood.mean(self.decoder(z, training=training)["reconstruction"])
+        return self.preprocessing.inverse(mean)
 
     def encode(self, x: Any) -> tf.Tensor:
-        """Latent codes (the posterior mean for variational models), ``[B, latent_dim]``."""
-        return self.code_of(self.encoder(tf.convert_to_tensor(x, tf.float32), training=False))
+        """Latent codes (the posterior mean for variational models) of ``x: [B, *input_shape]``
+        in data units, ``[B, latent_dim]``."""
+        x = self.preprocessing.forward(tf.convert_to_tensor(x, tf.float32))
+        return self.code_of(self.encoder(x, training=False))
 
     def decode(self, z: Any) -> tf.Tensor:
-        """Data-space means ``[B, *input_shape]`` (in [0, 1] for images) for codes ``[B, D]``."""
+        """Means ``[B, *input_shape]`` in data units (in [0, 1] for images) for codes
+        ``[B, D]``."""
         params = self.decoder(tf.convert_to_tensor(z, tf.float32), training=False)
-        return self.likelihood.mean(params["reconstruction"])
+        return self.preprocessing.inverse(self.likelihood.mean(params["reconstruction"]))
+
+    def adapt(self, data: Any) -> BaseAE:
+        """Fit the preprocessing of ``config.preprocessing`` on training data
+        ``[N, *input_shape]`` in data units (a no-op without preprocessing); the statistics
+        are weights of the model, saved and exported with it. Returns the model."""
+        self.preprocessing.adapt(data)
+        return self
+
+    def check_data(self, x: np.ndarray, what: str = "data") -> None:
+        """Refuse data ``[N, *input_shape]`` (data units) the likelihood cannot model: values
+        outside ``[0, 1]`` (after the preprocessing) for Bernoulli or 8-bit likelihoods, and
+        for Gaussian means bounded by a sigmoid decoder.
+
+        Raises:
+            DataError: naming the range found and the fix.
+        """
+        self.preprocessing.check_fitted()
+        bounded = self.likelihood.unit_interval or decoder_activation(self.config) == "sigmoid"
+        if not bounded or len(x) == 0:
+            return
+        z = np.asarray(self.preprocessing.forward(tf.convert_to_tensor(x[:4096], tf.float32)))
+        lo, hi = float(z.min()), float(z.max())
+        if lo < -1e-6 or hi > 1 + 1e-6:
+            raise DataError(
+                f"{what} has values in [{lo:.4g}, {hi:.4g}] but "
+                f"reconstruction_loss={self.config.reconstruction_loss!r}"
+                + ("" if self.likelihood.unit_interval else " with a sigmoid decoder")
+                + " models [0, 1]; set preprocessing='minmax'"
+                + ("" if self.likelihood.unit_interval else ", or 'standardize'")
+                + " in the model config, or choose a real-valued likelihood "
+                "('gaussian_learned', 'laplace')"
+            )
+
+    def fit(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """``keras.Model.fit``; a model with ``config.preprocessing`` that is not yet fitted
+        fits it on ``x`` when ``x`` is an array (:meth:`adapt`), and refuses a dataset."""
+        if self.preprocessing.needs_fit and isinstance(x, np.ndarray):
+            self.adapt(x)
+        if isinstance(x, np.ndarray):
+            self.check_data(x, "the training data")
+        else:
+            self.preprocessing.check_fitted()
+        return super().fit(x, *args, **kwargs)
 
     def reconstruct(self, x: Any) -> tf.Tensor:
         """``decode(encode(x))``, ``[B, *input_shape]``."""

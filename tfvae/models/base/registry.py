@@ -7,8 +7,8 @@ from typing import Any
 
 import keras
 
-from tfvae.distributions import get_likelihood
 from tfvae.errors import ConfigError
+from tfvae.models.base.config import decoder_activation
 from tfvae.nn import NETWORK_KINDS, benchmark_networks
 
 _MODELS: dict[str, type] = {}
@@ -91,7 +91,7 @@ def build_model(
                 f"networks must be one of {NETWORK_KINDS} or (encoder, decoder), got {kind!r}"
             )
         if cls.benchmark_networks and encoder is None and decoder is None:
-            activation = get_likelihood(config.reconstruction_loss).decoder_activation
+            activation = decoder_activation(config)
             encoder, decoder = benchmark_networks(
                 kind,
                 config.input_shape,

@@ -23,7 +23,7 @@ import numpy as np
 
 from tfvae import __version__, safety
 from tfvae.models.base.card import model_card
-from tfvae.plots import save_image_grid
+from tfvae.plots import example_picture
 
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
@@ -81,11 +81,13 @@ def save_pretrained(
         safety.write_json(folder / TRAINING_CONFIG_FILE, training, folder)
     if sampler is not None:
         save_sampler(sampler, folder)
-    has_samples = num_samples > 0 and len(model.config.input_shape) == 3
+    rank = len(model.config.input_shape)
+    has_samples = num_samples > 0 and rank in (2, 3, 4)  # vectors: no picture without data
     if has_samples:
-        images = sampler.sample(num_samples) if sampler is not None else model.generate(num_samples)
+        count = num_samples if rank == 3 else min(num_samples, 4)
+        images = sampler.sample(count) if sampler is not None else model.generate(count)
         with safety.safe_output(folder / SAMPLES_FILE, folder) as tmp:
-            save_image_grid(np.asarray(images), tmp)
+            example_picture(np.asarray(images), None, tmp)
     caption = (
         f"samples of a {type(sampler).__name__} fitted on the codes"
         if sampler is not None
