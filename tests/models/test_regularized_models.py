@@ -67,8 +67,9 @@ def test_ms_ssim_equals_tensorflows_and_fits_every_image_size():
         (0.0448, 0.2856, 0.3001) / np.float64(0.6305)
     )
     assert msssim_settings(8, 8) == (7, (1.0,))
-    with pytest.raises(ValueError, match="needs images"):
-        tfvae.build_model("MSSSIM_VAE", input_shape=(10,), latent_dim=2)
+    for shape, rank in (((10,), 1), ((16, 2), 2), ((8, 8, 8, 1), 4)):
+        with pytest.raises(ValueError, match=f"images \\(rank 3\\).*of rank {rank}: its MS-SSIM"):
+            tfvae.build_model("MSSSIM_VAE", input_shape=shape, latent_dim=2)
 
 
 MODELS = {

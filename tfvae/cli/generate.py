@@ -85,7 +85,9 @@ def write_samples(samples: object, out: Path, model: object, seed: int = 0) -> l
         if getattr(model.config, "table_schema", None):
             frame = to_frame(model, samples, sample=True, seed=seed)
         else:
-            frame = require_pandas().DataFrame(samples, columns=[f"x{i}" for i in range(samples.shape[1])])
+            frame = require_pandas().DataFrame(
+                samples, columns=[f"x{i}" for i in range(samples.shape[1])]
+            )
         with safety.safe_output(out) as tmp:
             frame.to_csv(tmp, index=False) if name.endswith(".csv") else frame.to_parquet(tmp)
         return [f"wrote {out} ({len(frame)} rows, columns {list(frame.columns)[:8]})"]

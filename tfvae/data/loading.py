@@ -159,8 +159,8 @@ def _resolve(source: object, seed: int, options: dict) -> _Source:
             "volumes", (x[:1000], f[:1000, 0]), (x[1000:], f[1000:, 0]), list(VOLUME_SHAPES)
         )
     if key in ("breast_cancer", "wine"):
-        (x, y), names = load_sklearn_table(key)
-        return _Source(key, (x, y), None, names, "vector")
+        train, test, names = load_sklearn_table(key, seed=seed)
+        return _Source(key, train, test, names, "vector")
     if key.startswith("ucr:"):
         train, test, names = load_ucr(text[4:])
         return _Source(text[4:], train, test, names, "sequence")

@@ -89,10 +89,13 @@ def load_digits(seed: int = 0, test_fraction: float = 0.2) -> tuple[Split, Split
     return (x[train], y[train]), (x[test], y[test])
 
 
-def load_sklearn_table(name: str) -> tuple[Split, list[str]]:
+def load_sklearn_table(
+    name: str, seed: int = 0, test_fraction: float = 0.2
+) -> tuple[Split, Split, list[str]]:
     """A table bundled with scikit-learn (offline): ``"breast_cancer"`` (569 x 30 real
-    features, 2 classes) or ``"wine"`` (178 x 13, 3 classes); ``((x [N, D] float32, y), class
-    names)``, in the data's own units."""
+    features, 2 classes) or ``"wine"`` (178 x 13, 3 classes), in the data's own units, split
+    into train/test by a seeded permutation: ``((x_train [N, D] float32, y_train), (x_test,
+    y_test), class names)``."""
     from sklearn import datasets
 
     loaders = {"breast_cancer": datasets.load_breast_cancer, "wine": datasets.load_wine}
@@ -100,7 +103,11 @@ def load_sklearn_table(name: str) -> tuple[Split, list[str]]:
         raise DataError(f"no scikit-learn table {name!r}; expected one of {sorted(loaders)}")
     bunch = loaders[name]()
     names = [str(n) for n in bunch.target_names]
-    return (bunch.data.astype(np.float32), bunch.target.astype(np.int64)), names
+    x, y = bunch.data.astype(np.float32), bunch.target.astype(np.int64)
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_test = int(round(len(x) * test_fraction))
+    test, train = order[:n_test], order[n_test:]
+    return (x[train], y[train]), (x[test], y[test]), names
 
 
 def load_tfds(name: str, data_dir: str | None = None) -> tuple[Split, Split | None]:

@@ -115,8 +115,11 @@ class MSSSIM_VAE(VAE):  # noqa: N801 (Pythae's name)
     config_class = MSSSIM_VAE_Config
     likelihood_model = False  # its reconstruction term is not log p(x|z): nll() refuses
 
+    supported_ranks = (3,)
+    rank_reason = "its MS-SSIM compares 2-D windows of images [H, W, C]"
+
     def build(self, input_shape: object) -> None:
-        if len(self.input_shape_) != 3 or min(self.input_shape_[:2]) < 3:
+        if min(self.input_shape_[:2]) < 3:
             raise ValueError(
                 f"MSSSIM_VAE needs images [H, W, C] with H, W >= 3; got input_shape "
                 f"{self.input_shape_}"

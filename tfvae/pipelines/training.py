@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfvae.data import DataSplits, as_examples, kind_of_shape, make_dataset
+from tfvae.data import DataSplits, EpochCallback, as_examples, kind_of_shape, make_dataset
 from tfvae.data.arrays import DataError
 from tfvae.plots import example_picture
 from tfvae.safety import check_output_dir, safe_output, write_json
@@ -86,7 +86,11 @@ class TrainingPipeline:
         if shuffle and self.model.preprocessing.needs_fit:
             self.model.adapt(x)
         self.model.check_data(x, f"the {what} data")
-        ds = make_dataset(x, self.config.batch_size, shuffle=shuffle, seed=self.config.seed)
+        # the shuffle order keyed by (seed, epoch), the epoch set by a callback: exact resume
+        self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
+        ds = make_dataset(
+            x, self.config.batch_size, shuffle=shuffle, seed=self.config.seed, epoch=self._epoch
+        )
         return ds, x[: self.config.num_images]
 
     # -- run -----------------------------------------------------------------------------
@@ -138,6 +142,8 @@ class TrainingPipeline:
         else:
             train, examples = self._as_dataset(train_data, "training", shuffle=True)
             num_examples = None if isinstance(train_data, tf.data.Dataset) else len(train_data)
+            if not isinstance(train_data, tf.data.Dataset):
+                extra.append(EpochCallback(self._epoch))
         if num_examples is not None:  # BaseAE.prepare_for_data: a no-op unless declared
             self.model.prepare_for_data(num_examples)
         evaluation, _ = self._as_dataset(eval_data, "evaluation", shuffle=False)

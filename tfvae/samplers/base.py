@@ -154,8 +154,11 @@ class BaseSampler:
         """Log-density of codes ``[N, D]`` under the sampler's latent distribution, ``[N]``."""
         raise NotImplementedError
 
-    def sample(self, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:
-        """``n`` generated examples ``[n, *input_shape]`` (data space, in [0, 1] for images)."""
+    def sample(
+        self, n: int, seed: int = 0, batch_size: int = 256, noise: bool = False
+    ) -> np.ndarray:
+        """``n`` generated examples ``[n, *input_shape]`` in data units (in [0, 1] for images):
+        the decoder's means, or draws ``x ~ p(x|z)`` when ``noise`` (see ``BaseAE.generate``)."""
         if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
             raise ValueError(f"{type(self).__name__}.sample: n must be a positive int, got {n!r}")
         if not self.is_fitted:
@@ -163,10 +166,16 @@ class BaseSampler:
                 f"{type(self).__name__} must be fitted first: sampler.fit(train_data)"
             )
         codes = self.sample_codes(n, seed=seed).astype(np.float32)
-        out = [
-            np.asarray(self.model.decode(codes[i : i + batch_size]))
-            for i in range(0, n, batch_size)
-        ]
+        if noise:
+            out = [
+                np.asarray(self.model.sample_data(codes[i : i + batch_size], seed + i))
+                for i in range(0, n, batch_size)
+            ]
+        else:
+            out = [
+                np.asarray(self.model.decode(codes[i : i + batch_size]))
+                for i in range(0, n, batch_size)
+            ]
         return np.concatenate(out)
 
 

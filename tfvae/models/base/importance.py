@@ -52,15 +52,23 @@ class NLLEstimate:
         stderr: standard error of that mean over examples.
         per_example: ``[N]`` estimates of ``-log p(x_i)``.
         n_samples: importance samples per example.
+        bits_per_dim: ``nll / (D log 2)`` for discrete (8-bit) data, whose likelihood is a
+            probability mass (``discretized_logistic``); ``None`` for densities, whose nats
+            depend on the data's units.
     """
 
     nll: float
     stderr: float
     per_example: np.ndarray
     n_samples: int
+    bits_per_dim: float | None = None
 
     def __str__(self) -> str:
-        return f"{self.nll:.2f} +- {self.stderr:.2f} nats (K={self.n_samples}, N={len(self.per_example)})"
+        bits = "" if self.bits_per_dim is None else f", {self.bits_per_dim:.3f} bits/dim"
+        return (
+            f"{self.nll:.2f} +- {self.stderr:.2f} nats per example{bits} "
+            f"(K={self.n_samples}, N={len(self.per_example)})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +76,7 @@ class NLLEstimate:
             "stderr": self.stderr,
             "n_examples": len(self.per_example),
             "n_samples": self.n_samples,
+            "bits_per_dim": self.bits_per_dim,
         }
 
 
@@ -132,4 +141,8 @@ def estimate_nll(
         if len(per_example) > 1
         else float("nan")
     )
-    return NLLEstimate(float(per_example.mean()), stderr, per_example, n_samples)
+    nll = float(per_example.mean())
+    bits = None
+    if model.likelihood.discrete:
+        bits = nll / (float(np.prod(model.input_shape_)) * math.log(2.0))
+    return NLLEstimate(nll, stderr, per_example, n_samples, bits)

@@ -73,6 +73,8 @@ class BaseAE(SharingMixin, LossTermsModel):
                                              keywords, attributes, serialised)
     ``code_networks``           {}           extra networks mapping codes to outputs
     ``counts_training_steps``   False        a saved step counter for schedules
+    ``supported_ranks``         (1, 2, 3, 4) ranks of ``input_shape`` it models (vectors,
+                                             sequences, images, volumes): config, README
     ``optimizer_groups``        None         several optimizers, one per loss term
                                              (:class:`~tfvae.nn.trainable.LossTermsModel`)
     ``gated_groups``            {}           groups stepped only when a term says so
@@ -128,6 +130,11 @@ class BaseAE(SharingMixin, LossTermsModel):
     #: schedules that must survive save and resume (DisentangledBetaVAE's capacity, HRQVAE's
     #: Gumbel temperatures)
     counts_training_steps: ClassVar[bool] = False
+    #: ranks of one example the model can model: 1 vectors, 2 sequences, 3 images, 4 volumes
+    #: (MSSSIM_VAE: images only); other ranks are refused at construction with the reason
+    supported_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
+    #: why a rank is not supported (the refusal's message)
+    rank_reason: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -140,6 +147,14 @@ class BaseAE(SharingMixin, LossTermsModel):
         super().__init__(**kwargs)
         self.config = self._coerce_config(config)
         self.input_shape_ = tuple(self.config.input_shape)
+        if len(self.input_shape_) not in self.supported_ranks:
+            kinds = {1: "vectors", 2: "sequences", 3: "images", 4: "volumes"}
+            raise ConfigError(
+                f"{type(self).__name__} models "
+                + ", ".join(f"{kinds[r]} (rank {r})" for r in self.supported_ranks)
+                + f"; got input_shape {self.input_shape_} of rank {len(self.input_shape_)}"
+                + (f": {self.rank_reason}" if self.rank_reason else "")
+            )
         self.latent_dim = self.config.latent_dim
         self.likelihood = likelihood_for(self.config)
         if encoder is None or decoder is None:
@@ -552,6 +567,24 @@ class BaseAE(SharingMixin, LossTermsModel):
         """``n`` codes from the prior, ``[n, *code_shape]``."""
         return self.prior_codes(n, tf.constant([seed, 0], tf.int32))
 
-    def generate(self, n: int, seed: int = 0) -> tf.Tensor:
-        """``n`` new examples decoded from prior samples, ``[n, *input_shape]``."""
-        return self.decode(self.sample_prior(n, seed=seed))
+    def generate(self, n: int, seed: int = 0, noise: bool = False) -> tf.Tensor:
+        """``n`` new examples decoded from prior samples, ``[n, *input_shape]`` in data units.
+
+        Args:
+            noise: draw ``x ~ p(x|z)`` instead of returning its mean ``E[x|z]`` (Pythae's
+                ``generate``): samples with the likelihood's spread, as tables need for
+                realistic rows (a Bernoulli draw gives binary images).
+        """
+        if not noise:
+            return self.decode(self.sample_prior(n, seed=seed))
+        return self.sample_data(self.sample_prior(n, seed=seed), seed)
+
+    def sample_data(self, z: Any, seed: int = 0) -> tf.Tensor:
+        """``x ~ p(x|z)`` for codes ``z: [B, *code_shape]``, ``[B, *input_shape]`` in data units
+        (a one-hot draw per categorical block of a table)."""
+        params = self.decoder(tf.convert_to_tensor(z, tf.float32), training=False)
+        dist = self.likelihood.distribution(params["reconstruction"])
+        x = tf.cast(dist.sample(seed=tf.constant([seed, 1], tf.int32)), tf.float32)
+        if self.likelihood.discrete:
+            x = x / 255.0
+        return self.preprocessing.inverse(tf.reshape(x, [-1, *self.input_shape_]))
