@@ -4,7 +4,8 @@ spatial rank 1-3): the presets of :func:`tfvae.nn.benchmark_networks` for those 
 The encoder halves every spatial axis ``len(filters)`` times (kernel 4, stride 2, "same"
 padding, so any length works: ``ceil(n / 2)`` per block); the decoder mirrors it from the
 smallest grid and crops its output to the data's shape, so lengths that are not powers of
-two (GunPoint's 150 steps) need no padding by the user.
+two (GunPoint's 150 steps) need no padding by the user. Batch normalisation is synchronised
+across replicas (global batch statistics), so N replicas train like one device.
 """
 
 from __future__ import annotations
@@ -82,9 +83,14 @@ class ConvNDEncoder(Network):
         )
         self.blocks = []
         for f in filters:
-            self.blocks.append(_CONV[rank](int(f), 4, strides=2, padding="same"))
+            # no bias before a batch norm (it cancels it: a dead weight Adam would still move)
+            self.blocks.append(
+                _CONV[rank](int(f), 4, strides=2, padding="same", use_bias=not batch_norm)
+            )
             if batch_norm:
-                self.blocks.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+                self.blocks.append(
+                    keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=True)
+                )
             self.blocks.append(keras.layers.ReLU())
         self.res = [ResBlock(int(filters[-1]), res_hidden, rank=rank) for _ in range(res_blocks)]
         self.flatten = keras.layers.Flatten()
@@ -150,9 +156,13 @@ class ConvNDDecoder(Network):
         self.res = [ResBlock(first, res_hidden, rank=rank) for _ in range(res_blocks)]
         self.blocks = []
         for f in filters:
-            self.blocks.append(_DECONV[rank](int(f), 4, strides=2, padding="same"))
+            self.blocks.append(
+                _DECONV[rank](int(f), 4, strides=2, padding="same", use_bias=not batch_norm)
+            )
             if batch_norm:
-                self.blocks.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+                self.blocks.append(
+                    keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=True)
+                )
             self.blocks.append(keras.layers.ReLU())
         self.out = _CONV[rank](self.data_shape[-1], 3, padding="same", activation=output_activation)
 
