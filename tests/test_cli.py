@@ -246,3 +246,48 @@ def test_flags_are_kebab_case_and_old_spellings_still_work(capsys):
     err = capsys.readouterr().err
     assert "--batch_size is deprecated; use --batch-size" in err
     assert "--model is required" in err
+
+
+def test_train_and_generate_a_table_and_volumes(tmp_path, capsys):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "height": rng.normal(170.0, 10.0, 80),
+            "weight": rng.normal(70.0, 12.0, 80),
+            "colour": rng.choice(["red", "blue"], 80),
+            "y": rng.choice(["a", "b"], 80),
+        }
+    )
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "table_run"
+    base = ["--epochs", "2", "--latent-dim", "2", "--verbose", "0"]
+    code = cli.main(
+        ["tfvae", "train", "--model", "vae", "--data", str(tmp_path / "t.csv"), "--label-column"]
+        + ["y", "--categorical", "colour", "--reconstruction-loss", "gaussian_learned"]
+        + base
+        + ["--out", str(run)]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert (run / "samples.csv").is_file() and (run / "samples.png").is_file()
+    assert (run / "latent_scatter.png").is_file()
+    out = tmp_path / "rows.csv"
+    assert cli.main(["tfvae", "generate", "--model", str(run), "--n", "7", "--out", str(out)]) == 0
+    rows = pd.read_csv(out)
+    assert list(rows.columns) == ["height", "weight", "colour"] and len(rows) == 7
+    assert set(rows["colour"]) <= {"red", "blue"} and 100 < rows["height"].mean() < 250
+    capsys.readouterr()
+    vols = tmp_path / "vol_run"
+    code = cli.main(
+        ["tfvae", "train", "--model", "vae", "--data", "volumes", "--net", "conv", "--width", "4"]
+        + ["--limit", "32", "--batch-size", "16", "--set", "reconstruction_loss=bce"]
+        + base
+        + ["--epochs", "1", "--out", str(vols)]
+    )
+    assert code == 0, capsys.readouterr().err
+    nii = tmp_path / "gen" / "s.nii.gz"
+    assert cli.main(["tfvae", "generate", "--model", str(vols), "--n", "2", "--out", str(nii)]) == 0
+    assert tfvae.data.read_nifti(tmp_path / "gen" / "s_001.nii.gz").shape == (32, 32, 32, 1)
+    assert cli.main(["tfvae", "generate", "--model", str(vols), "--n", "2", "--out", str(out)]) == 2
+    assert "tables hold vectors" in capsys.readouterr().err

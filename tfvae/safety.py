@@ -646,7 +646,7 @@ ALLOWED_FILES = (
 )
 #: name patterns of further top-level files (what `tfvae generate/evaluate` write, and the
 #: temporary file a killed write leaves: still checked for pickles)
-ALLOWED_PATTERNS = ("eval_*.json", "samples*.png", "samples*.npz", ".tmp-*")
+ALLOWED_PATTERNS = ("eval_*.json", "samples*.png", "samples*.npz", "samples*.csv", ".tmp-*")
 #: sub-folders (TensorBoard logs, resume backup, snapshots, exports, huggingface_hub metadata):
 #: their files must be regular files and not pickles
 ALLOWED_DIRS = ("logs", "backup", "checkpoints", "export", ".cache")

@@ -123,3 +123,33 @@ def test_cli_augment_writes_the_table(tmp_path, capsys):
     assert "| real + 4 synthetic/class | 24 |" in (tmp_path / "augment.md").read_text()
     assert cli.main(["tfvae", "augment", "--synthetic", "many"]) == 2
     assert "comma-separated integers" in capsys.readouterr().err
+
+
+def test_augment_on_a_real_valued_table_uses_an_mlp_and_rows_in_data_units(tmp_path, monkeypatch):
+    seen = {}
+    original = augment_module.train_classifier
+
+    def spy(x, y, n_classes, cfg, seed):
+        seen[len(x)] = x.copy()
+        return original(x, y, n_classes, cfg, seed)
+
+    monkeypatch.setattr(augment_module, "train_classifier", spy)
+    data = tfvae.data.load("breast_cancer", validation_split=0.0)
+    config = AugmentConfig(
+        per_class=20,
+        synthetic=[30],
+        seeds=1,
+        latent_dim=4,
+        width=32,
+        epochs=20,
+        classifier_steps=30,
+        classifier_batch=16,
+    )
+    result = augment(data, config, out=tmp_path, verbose=False)
+    assert result.rows[0]["balanced accuracy"] > 0.7  # the MLP on 40 real rows
+    synthetic = seen[60][:]  # 30 synthetic rows per class only
+    # rows in the table's units (areas in the hundreds), drawn with the likelihood's spread
+    assert synthetic[:, 3].mean() > 100 and synthetic[:, 3].std() > 10
+    assert augment_module.small_cnn((30,), 2).layers[0].name == "standardize"
+    assert augment_module.small_cnn((4, 4, 4, 1), 2).layers[0].__class__.__name__ == "Conv3D"
+    assert (tmp_path / "synthetic_samples.png").is_file()

@@ -182,9 +182,24 @@ def fitted_sampler(
         if source is None:
             raise UsageError(f"--sampler {fv.sampler} must be fitted: pass --data")
         limit = limit if limit is not None else info.get("limit")
-        data = tfvae.data.load(source, seed=info.get("seed", 0), limit=limit)
+        data = tfvae.data.load(source, seed=info.get("seed", 0), limit=limit, **read_options(info))
         sampler.fit(data.x_train)
     return sampler
+
+
+def read_options(info: dict[str, Any]) -> dict[str, Any]:
+    """How ``tfvae train`` read its data (``kind``, a table's ``label_column``, ``columns``,
+    ``categorical``), from a run's signed ``run_info.json``; values of the wrong type are
+    dropped (a record is data, never trusted to be well-formed)."""
+    options: dict[str, Any] = {}
+    for key in ("kind", "label_column"):
+        if isinstance(info.get(key), str):
+            options[key] = info[key]
+    for key in ("columns", "categorical"):
+        value = info.get(key)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            options[key] = value
+    return options
 
 
 def held_out_images(fv: Flags, info: dict[str, Any], limit: int | None) -> tuple[Any, Any]:
@@ -195,7 +210,7 @@ def held_out_images(fv: Flags, info: dict[str, Any], limit: int | None) -> tuple
     source = fv.data or info.get("data")
     if source is None:
         raise UsageError("no data recorded for this model: pass --data")
-    data = tfvae.data.load(source, seed=info.get("seed", 0), test_limit=limit)
+    data = tfvae.data.load(source, seed=info.get("seed", 0), test_limit=limit, **read_options(info))
     x = data.x_test if data.x_test is not None else data.x_val
     if x is None:
         raise UsageError(f"{source} has no test or validation split to evaluate")

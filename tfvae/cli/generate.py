@@ -33,6 +33,12 @@ def define(fv: flags.FlagValues) -> None:
         flag_values=fv,
     )
     flags.DEFINE_integer("seed", 0, "Sampling seed.", flag_values=fv)
+    flags.DEFINE_bool(
+        "noise",
+        None,
+        "Draw x ~ p(x|z) instead of the decoder's mean (default: on for tables, off otherwise).",
+        flag_values=fv,
+    )
     flags.DEFINE_string(
         "data", None, "Data to fit the sampler on (default: the run's data).", flag_values=fv
     )
@@ -52,7 +58,8 @@ def run(fv: Flags) -> int:
 
     model_file, model, info = load_trained(fv)
     sampler = fitted_sampler(fv, model, info, model_file.parent, fv.limit)
-    samples = np.asarray(sampler.sample(fv.n, seed=fv.seed))
+    noise = fv.noise if fv.noise is not None else bool(model.config.table_schema)
+    samples = np.asarray(sampler.sample(fv.n, seed=fv.seed, noise=noise))
     out = Path(fv.out)
     for line in write_samples(samples, out, model, fv.seed):
         print(line)

@@ -172,6 +172,11 @@ def run(fv: Flags) -> int:
         "net": fv.net,
         "width": fv.width,
         "binarize": fv.binarize,
+        # how the data were read (tables, sequences): generate/evaluate read them the same way
+        "kind": fv.kind,
+        "label_column": fv.label_column,
+        "columns": fv.columns,
+        "categorical": fv.categorical,
     }
     if pipeline.is_chief:
         # signed with this user's key: generate/evaluate trust its data path for this run only

@@ -11,7 +11,14 @@ from tfvae.data.readers import read_idx, read_image_folder, read_npy, read_npz
 from tfvae.data.series import load_ucr, read_ts
 from tfvae.data.shapes import DSprites, GroundTruthData, Shapes, load_shapes
 from tfvae.data.tables import TableSchema, read_table, to_frame
-from tfvae.data.volumes import make_volumes, patches, read_nifti, read_nifti_folder, write_nifti
+from tfvae.data.volumes import (
+    make_volumes,
+    normalize_intensity,
+    patches,
+    read_nifti,
+    read_nifti_folder,
+    write_nifti,
+)
 
 __all__ = [
     "DATA_KINDS",
@@ -37,6 +44,7 @@ __all__ = [
     "load_ucr",
     "make_dataset",
     "make_volumes",
+    "normalize_intensity",
     "patches",
     "read_idx",
     "read_image_folder",
