@@ -72,3 +72,16 @@ def test_table_likelihood_adds_numeric_and_categorical_parts():
     mean = lik.mean(tf.constant(params)).numpy()
     np.testing.assert_allclose(mean[:, 2:5].sum(-1), 1.0)
     np.testing.assert_allclose(mean[:, :2], params[:, :2])
+
+
+def test_heteroscedastic_gaussian_takes_the_decoders_log_scale():
+    lik = get_likelihood("gaussian_heteroscedastic")
+    rng = np.random.default_rng(2)
+    x, mu, log_s = rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), rng.normal(size=(3, 4)) * 0.3
+    params = lik.params_from({"reconstruction": tf.constant(mu), "log_scale": tf.constant(log_s)})
+    assert tuple(params.shape) == (3, 4, 2)
+    want = stats.norm.logpdf(x, loc=mu, scale=np.exp(log_s)).sum(-1)
+    np.testing.assert_allclose(lik.log_prob(tf.constant(x), params), want, rtol=1e-10)
+    np.testing.assert_allclose(lik.mean(params), mu)
+    with pytest.raises(ValueError, match="needs a decoder that also returns 'log_scale'"):
+        lik.params_from({"reconstruction": tf.constant(mu)})

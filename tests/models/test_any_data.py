@@ -219,3 +219,49 @@ def test_bernoulli_refuses_real_values_and_names_the_fix():
         unfitted = tfvae.build_model("vae", input_shape=(3,), latent_dim=2, preprocessing="minmax")
         unfitted.compile("adam")
         unfitted.fit(tf.data.Dataset.from_tensors(np.zeros((2, 3), np.float32)), verbose=0)
+
+
+def test_per_example_variance_from_a_decoder_head(tmp_path):
+    splits = tfvae.data.load("breast_cancer", validation_split=0.0, seed=0)
+    keras.utils.set_random_seed(0)
+    model = tfvae.build_model(
+        "vae",
+        input_shape=(30,),
+        latent_dim=4,
+        width=64,
+        reconstruction_loss="gaussian_heteroscedastic",
+        preprocessing="standardize",
+    )
+    assert model.decoder.scale is not None  # the default decoder grew a log_scale head
+    history = _fit(model, splits.x_train, epochs=10)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert np.isfinite(model.nll(splits.x_test[:16], n_samples=8).nll)
+    model.save(tmp_path / "h.keras")
+    again = keras.saving.load_model(tmp_path / "h.keras", safe_mode=True)
+    x = splits.x_test[:4]
+    assert max_abs_diff(again.reconstruct(x), model.reconstruct(x)) == 0.0
+    seq = tfvae.build_model(
+        "vae",
+        input_shape=(20, 2),
+        latent_dim=2,
+        networks="conv",
+        width=4,
+        reconstruction_loss="gaussian_heteroscedastic",
+    )
+    assert seq.decoder(tf.zeros((1, 2)))["log_scale"].shape == (1, 20, 2)
+    with pytest.raises(ValueError, match="no log_scale head"):
+        tfvae.build_model(
+            "vae",
+            input_shape=(28, 28, 1),
+            latent_dim=2,
+            networks="conv",
+            reconstruction_loss="gaussian_heteroscedastic",
+        )
+    with pytest.raises(ValueError, match="also returns 'log_scale'"):
+        tfvae.build_model(
+            "vae",
+            input_shape=(6,),
+            latent_dim=2,
+            networks=(tfvae.nn.MLPEncoder(2), tfvae.nn.MLPDecoder((6,))),
+            reconstruction_loss="gaussian_heteroscedastic",
+        )

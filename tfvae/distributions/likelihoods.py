@@ -36,6 +36,8 @@ class Likelihood:
     unit_interval: bool = False
     discrete: bool = False
     learned_scale: bool = False
+    #: the decoder also returns ``log_scale`` ``[B, *data_shape]`` (a per-example scale head)
+    scale_head: bool = False
 
     def __init__(self) -> None:
         self.log_scale: Any = None
@@ -58,6 +60,11 @@ class Likelihood:
     #: the learning rate, whatever the gradient) moves the log-scale ``gain`` times faster:
     #: from 1 to 0.1 in about 230 steps at learning rate 1e-3, not 2,300
     gain: float = 10.0
+
+    def params_from(self, decoder_outputs: dict[str, tf.Tensor]) -> tf.Tensor:
+        """The parameter tensor the other methods take, from a decoder's outputs: its
+        ``reconstruction`` (likelihoods with a scale head stack ``log_scale`` on a last axis)."""
+        return decoder_outputs["reconstruction"]
 
     def scale(self, params: tf.Tensor) -> tf.Tensor:
         """The learned per-feature scale ``initial_scale * exp(gain * w)``, ``event_shape``, in
@@ -148,6 +155,39 @@ class LearnedGaussianLikelihood(Likelihood):
         return tfd.Independent(
             tfd.Normal(loc=params, scale=scale), reinterpreted_batch_ndims=_event_ndims(params)
         )
+
+
+class HeteroscedasticGaussianLikelihood(Likelihood):
+    """Independent Gaussians whose standard deviation the decoder predicts per example and
+    feature (a ``log_scale`` head beside ``reconstruction``): ``sigma = exp(log_scale)``,
+    floored at ``1e-3``. ``params`` stack the means and log-scales, ``[B, *data_shape, 2]``.
+
+    ``-log p(x|z) = sum_i [(x_i - mu_i)^2 / (2 sigma_i^2) + log sigma_i + log(2 pi) / 2]``.
+    """
+
+    name = "gaussian_heteroscedastic"
+    scale_head = True
+
+    def params_from(self, decoder_outputs: dict[str, tf.Tensor]) -> tf.Tensor:
+        if "log_scale" not in decoder_outputs:
+            raise ValueError(
+                "reconstruction_loss='gaussian_heteroscedastic' needs a decoder that also "
+                "returns 'log_scale' [B, *input_shape] (tfvae.nn.MLPDecoder(..., "
+                "scale_head=True), ConvNDDecoder(..., scale_head=True), or your own)"
+            )
+        mean = decoder_outputs["reconstruction"]
+        log_scale = tf.cast(decoder_outputs["log_scale"], mean.dtype)
+        return tf.stack([mean, log_scale], axis=-1)
+
+    def distribution(self, params: tf.Tensor) -> tfd.Distribution:
+        mean, log_scale = params[..., 0], params[..., 1]
+        scale = tf.exp(tf.maximum(log_scale, math.log(self.min_scale)))
+        return tfd.Independent(
+            tfd.Normal(loc=mean, scale=scale), reinterpreted_batch_ndims=_event_ndims(mean)
+        )
+
+    def mean(self, params: tf.Tensor) -> tf.Tensor:
+        return params[..., 0]
 
 
 class LaplaceLikelihood(Likelihood):
@@ -252,6 +292,7 @@ LIKELIHOODS: dict[str, type[Likelihood]] = {
     "bce": BernoulliLikelihood,
     "mse": GaussianLikelihood,
     "gaussian_learned": LearnedGaussianLikelihood,
+    "gaussian_heteroscedastic": HeteroscedasticGaussianLikelihood,
     "laplace": LaplaceLikelihood,
     "discretized_logistic": DiscretizedLogisticLikelihood,
 }
@@ -259,7 +300,8 @@ LIKELIHOODS: dict[str, type[Likelihood]] = {
 
 def get_likelihood(name: str) -> Likelihood:
     """The likelihood for a config's ``reconstruction_loss``: ``"bce"`` (Bernoulli), ``"mse"``
-    (unit-variance Gaussian), ``"gaussian_learned"``, ``"laplace"``, ``"discretized_logistic"``
+    (unit-variance Gaussian), ``"gaussian_learned"``, ``"gaussian_heteroscedastic"``,
+    ``"laplace"``, ``"discretized_logistic"``
     (8-bit data; NLL in bits/dim)."""
     if name not in LIKELIHOODS:
         raise ValueError(

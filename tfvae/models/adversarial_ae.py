@@ -77,7 +77,7 @@ class Adversarial_AE(VAE):  # noqa: N801 (Pythae's name)
         else:
             z, _ = self.posterior_sample_and_kl(enc, seed)
         z_prior = self.prior_noise(enc["embedding"], "prior")
-        params = self.decoder(z, training=training)["reconstruction"]
+        params = self.decoder_params(z, training=training)
         recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
         adversarial = binary_xent(self.discriminator(z, training=training)[:, 0], 1.0)
         autoencoder_loss = (

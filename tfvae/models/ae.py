@@ -33,6 +33,6 @@ class AE(BaseAE):
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         z = self.encoder(x, training=training)["embedding"]
-        params = self.decoder(z, training=training)["reconstruction"]
+        params = self.decoder_params(z, training=training)
         recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
         return {"loss": recon, "reconstruction": recon}

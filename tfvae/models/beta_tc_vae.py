@@ -134,7 +134,7 @@ class BetaTCVAE(VAE):
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         enc = self.encoder(x, training=training)
         z, _ = self.posterior_sample_and_kl(enc, self.noise_seed())
-        params = self.decoder(z, training=training)["reconstruction"]
+        params = self.decoder_params(z, training=training)
         recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
         parts = self.decomposed_kl(z, enc["embedding"], enc["log_covariance"])
         terms = {name: tf.reduce_mean(value) for name, value in parts.items()}

@@ -94,7 +94,7 @@ class HVAE(VAE):
         log-likelihood when ``exact``)."""
 
         def log_px(z: tf.Tensor) -> tf.Tensor:
-            params = self.decoder(z, training=training)["reconstruction"]
+            params = self.decoder_params(z, training=training)
             if exact:
                 return self.likelihood.log_prob(x, params)
             return -self.likelihood.reconstruction_loss(x, params)

@@ -40,4 +40,8 @@ class RAE_GP(RegularizedAE):  # noqa: N801 (Pythae's name)
     config_class = RAE_GP_Config
 
     def decoder_penalty(self, z: tf.Tensor, training: bool) -> tuple[tf.Tensor, tf.Tensor]:
-        return decoder_gradient_penalty(self.decoder, z, training)
+        # the likelihood's parameters (with a scale head's log-scales) as the decoder output
+        def params(v: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+            return {"reconstruction": self.decoder_params(v, training=training)}
+
+        return decoder_gradient_penalty(params, z, training)

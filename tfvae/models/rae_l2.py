@@ -26,7 +26,7 @@ class RAE_L2(RegularizedAE):  # noqa: N801 (Pythae's name)
     config_class = RAE_L2_Config
 
     def decoder_penalty(self, z: tf.Tensor, training: bool) -> tuple[tf.Tensor, tf.Tensor]:
-        params = self.decoder(z, training=training)["reconstruction"]
+        params = self.decoder_params(z, training=training)
         weights = self.decoder.trainable_variables
         penalty = 0.5 * tf.add_n([tf.reduce_sum(tf.square(w)) for w in weights])
         return params, penalty

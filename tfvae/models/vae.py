@@ -44,7 +44,7 @@ class VAE(BaseAE):
         """Per-example terms: ``reconstruction`` and ``kl`` ``[B]``, the sample ``z`` ``[B, D]``."""
         enc = self.encoder(x, training=training)
         z, kl = self.posterior_sample_and_kl(enc, self.noise_seed())
-        params = self.decoder(z, training=training)["reconstruction"]
+        params = self.decoder_params(z, training=training)
         return {"reconstruction": self.likelihood.reconstruction_loss(x, params), "kl": kl, "z": z}
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:

@@ -141,7 +141,7 @@ class VQVAE(AE):
         cfg = self.config
         z = self.encoder(x, training=training)["embedding"]
         q = self.quantizer(z, training=training, seed=self.noise_seed("codebook"))
-        params = self.decoder(q["quantized"], training=training)["reconstruction"]
+        params = self.decoder_params(q["quantized"], training=training)
         recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
         commitment, codebook = tf.reduce_mean(q["commitment"]), tf.reduce_mean(q["codebook"])
         vq_loss = cfg.commitment_loss_factor * commitment + cfg.quantization_loss_factor * codebook

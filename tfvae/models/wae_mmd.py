@@ -42,7 +42,7 @@ class WAE_MMD(BaseAE):  # noqa: N801 (Pythae's name)
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         z = self.encoder(x, training=training)["embedding"]
-        params = self.decoder(z, training=training)["reconstruction"]
+        params = self.decoder_params(z, training=training)
         recon = self.config.reconstruction_loss_scale * tf.reduce_mean(
             self.likelihood.reconstruction_loss(x, params)
         )

@@ -39,6 +39,7 @@ def default_networks(
     latent_dim: int,
     variational: bool = True,
     output_activation: str = "sigmoid",
+    scale_head: bool = False,
 ) -> tuple[MLPEncoder, MLPDecoder]:
     """Pythae's default networks for any input shape: one hidden layer of 512 units.
 
@@ -47,9 +48,15 @@ def default_networks(
         latent_dim: D.
         variational: the encoder also outputs ``log_covariance``.
         output_activation: ``"linear"`` for Bernoulli logits, ``"sigmoid"`` for Gaussian means.
+        scale_head: the decoder also returns ``log_scale`` (per-example scales).
     """
     encoder = MLPEncoder(latent_dim, variational=variational, name="encoder")
-    decoder = MLPDecoder(tuple(input_shape), output_activation=output_activation, name="decoder")
+    decoder = MLPDecoder(
+        tuple(input_shape),
+        output_activation=output_activation,
+        scale_head=scale_head,
+        name="decoder",
+    )
     return encoder, decoder
 
 
@@ -71,6 +78,7 @@ def benchmark_networks(
     variational: bool = True,
     output_activation: str = "sigmoid",
     width: int | None = None,
+    scale_head: bool = False,
 ) -> tuple[Network, Network]:
     """The benchmark encoder/decoder pair of ``kind`` (``mlp``, ``conv``, ``resnet``) for
     examples of ``input_shape``, by rank:
@@ -87,6 +95,8 @@ def benchmark_networks(
     Args:
         width: channel multiplier of conv/resnet nets (Pythae: 128 conv, 64 resnet), hidden
             units of the MLP (Pythae: 512).
+        scale_head: the decoder also returns ``log_scale`` (``"gaussian_heteroscedastic"``):
+            the MLP and the sequence/volume presets; Pythae's 2-D presets have none.
     """
     if kind == "mlp":
         hidden = (width or 512,)
@@ -96,6 +106,7 @@ def benchmark_networks(
                 tuple(input_shape),
                 hidden=hidden,
                 output_activation=output_activation,
+                scale_head=scale_head,
                 name="decoder",
             ),
         )
@@ -114,11 +125,17 @@ def benchmark_networks(
             output_activation=output_activation,
             width=width,
             residual=kind == "resnet",
+            scale_head=scale_head,
         )
     if len(shape) != 3 or shape[0] != shape[1] or (kind, shape[0]) not in _PRESETS:
         raise ValueError(
             f"no {kind} benchmark network for input shape {shape}; available: 28x28, 32x32, "
             "64x64 images (use kind='mlp' for other shapes, or pass your own networks)"
+        )
+    if scale_head:
+        raise ValueError(
+            f"the {kind} presets for {shape[0]}x{shape[0]} images have no log_scale head; use "
+            "networks='mlp', reconstruction_loss='gaussian_learned', or your own decoder"
         )
     enc_cls, dec_cls = _PRESETS[(kind, shape[0])]
     knobs = {} if width is None else {"width": width}

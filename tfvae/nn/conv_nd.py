@@ -119,7 +119,9 @@ class ConvNDDecoder(Network):
         data_shape: ``(T, C)``, ``(H, W, C)`` or ``(D, H, W, C)`` of the output.
         filters: channels of each stride-2 block (the grid grows 2x per block).
         output_activation: ``"linear"`` (logits, real-valued means) or ``"sigmoid"``.
-    Input ``z: [B, D]``; output ``{"reconstruction": [B, *data_shape]}``.
+        scale_head: also output ``log_scale`` ``[B, *data_shape]`` (a second kernel-3
+            convolution), for ``reconstruction_loss="gaussian_heteroscedastic"``.
+    Input ``z: [B, D]``; output ``{"reconstruction": [B, *data_shape](, "log_scale": ...)}``.
     """
 
     def __init__(
@@ -130,6 +132,7 @@ class ConvNDDecoder(Network):
         res_hidden: int = 32,
         batch_norm: bool = True,
         output_activation: str = "linear",
+        scale_head: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -146,6 +149,7 @@ class ConvNDDecoder(Network):
             res_hidden=res_hidden,
             batch_norm=batch_norm,
             output_activation=output_activation,
+            scale_head=scale_head,
         )
         self.data_shape = tuple(int(d) for d in data_shape)
         factor = 2 ** len(filters)
@@ -165,6 +169,11 @@ class ConvNDDecoder(Network):
                 )
             self.blocks.append(keras.layers.ReLU())
         self.out = _CONV[rank](self.data_shape[-1], 3, padding="same", activation=output_activation)
+        self.scale = (
+            _CONV[rank](self.data_shape[-1], 3, padding="same", name="log_scale")
+            if scale_head
+            else None
+        )
 
     def call(self, z: Any, training: bool = False) -> dict[str, Any]:
         h = keras.ops.relu(self.reshape(self.fc(z)))
@@ -175,9 +184,11 @@ class ConvNDDecoder(Network):
                 h = layer(h, training=training)
             else:
                 h = layer(h)
-        x = self.out(h)
-        crop = tuple(slice(0, s) for s in self.data_shape[:-1])
-        return {"reconstruction": float32(x[(slice(None), *crop)])}
+        crop = (slice(None), *(slice(0, s) for s in self.data_shape[:-1]))
+        out = {"reconstruction": float32(self.out(h)[crop])}
+        if self.scale is not None:
+            out["log_scale"] = float32(self.scale(h)[crop])
+        return out
 
 
 def conv_nd_networks(
@@ -187,6 +198,7 @@ def conv_nd_networks(
     output_activation: str = "linear",
     width: int | None = None,
     residual: bool = False,
+    scale_head: bool = False,
 ) -> tuple[ConvNDEncoder, ConvNDDecoder]:
     """The sequence/volume preset: ``halvings`` stride-2 blocks of ``width * 2^i`` channels
     (``width`` default 32 for sequences, 16 for volumes), mirrored in the decoder; two
@@ -210,6 +222,7 @@ def conv_nd_networks(
         filters=filters[::-1],
         res_blocks=res,
         output_activation=output_activation,
+        scale_head=scale_head,
         name="decoder",
     )
     return encoder, decoder

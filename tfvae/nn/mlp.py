@@ -53,7 +53,10 @@ class MLPEncoder(Network):
 class MLPDecoder(Network):
     """Dense(hidden, relu)... -> Dense(prod(data_shape)) -> reshape -> activation.
 
-    Input ``z: [B, D]``; output ``{"reconstruction": [B, *data_shape]}``.
+    Args:
+        scale_head: also output ``log_scale`` ``[B, *data_shape]`` (a second dense head), for
+            ``reconstruction_loss="gaussian_heteroscedastic"``.
+    Input ``z: [B, D]``; output ``{"reconstruction": [B, *data_shape](, "log_scale": ...)}``.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class MLPDecoder(Network):
         data_shape: Sequence[int],
         hidden: Sequence[int] = (512,),
         output_activation: str = "sigmoid",
+        scale_head: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -70,18 +74,29 @@ class MLPDecoder(Network):
                 f"Received: output_activation={output_activation!r}"
             )
         self._remember(
-            data_shape=list(data_shape), hidden=list(hidden), output_activation=output_activation
+            data_shape=list(data_shape),
+            hidden=list(hidden),
+            output_activation=output_activation,
+            **({"scale_head": True} if scale_head else {}),  # old saves have no such key
         )
         self.data_shape = tuple(int(d) for d in data_shape)
         self.hidden_layers = [keras.layers.Dense(h, activation="relu") for h in hidden]
         self.out = keras.layers.Dense(int(np.prod(self.data_shape)), activation=output_activation)
         self.reshape = keras.layers.Reshape(self.data_shape)
+        self.scale = (
+            keras.layers.Dense(int(np.prod(self.data_shape)), name="log_scale")
+            if scale_head
+            else None
+        )
 
     def call(self, z: Any, training: bool = False) -> dict[str, Any]:
         h = z
         for layer in self.hidden_layers:
             h = layer(h)
-        return {"reconstruction": float32(self.reshape(self.out(h)))}
+        out = {"reconstruction": float32(self.reshape(self.out(h)))}
+        if self.scale is not None:
+            out["log_scale"] = float32(self.reshape(self.scale(h)))
+        return out
 
 
 @keras.saving.register_keras_serializable(package="tfvae")

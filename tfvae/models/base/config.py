@@ -19,8 +19,9 @@ class BaseAEConfig(BaseConfig):
         reconstruction_loss: the likelihood ``p(x|z)`` (:mod:`tfvae.distributions.likelihoods`):
             ``"mse"`` (unit-variance Gaussian, Pythae's default; the decoder outputs means),
             ``"bce"`` (Bernoulli, data in [0, 1]; the decoder outputs logits),
-            ``"gaussian_learned"`` (a learned sigma per feature), ``"laplace"`` (a learned
-            scale per feature), ``"discretized_logistic"`` (8-bit data; NLL in bits/dim).
+            ``"gaussian_learned"`` (a learned sigma per feature),
+            ``"gaussian_heteroscedastic"`` (a sigma per example and feature from a decoder
+            head, ``log_scale``), ``"laplace"`` (a learned scale per feature), ``"discretized_logistic"`` (8-bit data; NLL in bits/dim).
         preprocessing: ``None``, ``"standardize"`` (per-feature mean 0, std 1) or
             ``"minmax"`` (per-feature [0, 1]): fitted on the training data
             (:meth:`BaseAE.adapt`, done by the pipelines), saved with the model, applied in
@@ -40,7 +41,12 @@ class BaseAEConfig(BaseConfig):
     input_shape: tuple[int, ...] | None = None
     latent_dim: int = 10
     reconstruction_loss: Literal[
-        "mse", "bce", "gaussian_learned", "laplace", "discretized_logistic"
+        "mse",
+        "bce",
+        "gaussian_learned",
+        "gaussian_heteroscedastic",
+        "laplace",
+        "discretized_logistic",
     ] = "mse"
     preprocessing: Literal["standardize", "minmax"] | None = None
     preprocessing_axes: Literal["feature", "channel"] | None = None
@@ -67,7 +73,8 @@ class BaseAEConfig(BaseConfig):
             )
             self.check(
                 "reconstruction_loss",
-                self.reconstruction_loss not in ("bce", "discretized_logistic"),
+                self.reconstruction_loss
+                not in ("bce", "discretized_logistic", "gaussian_heteroscedastic"),
                 "a real-valued likelihood for the numeric columns of a table "
                 "('mse', 'gaussian_learned', 'laplace')",
             )

@@ -163,6 +163,7 @@ class BaseAE(SharingMixin, LossTermsModel):
                 self.latent_dim,
                 variational=self.variational,
                 output_activation=decoder_activation(self.config),
+                scale_head=self.likelihood.scale_head,
             )
             encoder = encoder if encoder is not None else default_encoder
             decoder = decoder if decoder is not None else default_decoder
@@ -234,6 +235,7 @@ class BaseAE(SharingMixin, LossTermsModel):
         dec = self.decoder(enc["embedding"], training=False)
         if not isinstance(dec, dict) or "reconstruction" not in dec:
             raise ValueError(f"{name}: the decoder must return a dict with key 'reconstruction'")
+        self.likelihood.params_from(dec)  # a likelihood's extra outputs ('log_scale') exist
         if tuple(dec["reconstruction"].shape[1:]) != self.input_shape_:
             raise ValueError(
                 f"{name}: decoder 'reconstruction' has shape "
@@ -373,8 +375,7 @@ class BaseAE(SharingMixin, LossTermsModel):
         z, log_q = self.sample_posterior(
             enc, n_samples, self.noise_seed() if seed is None else seed
         )
-        params = self.decoder(tf.reshape(z, [-1, self.latent_dim]), training=training)
-        params = params["reconstruction"]
+        params = self.decoder_params(tf.reshape(z, [-1, self.latent_dim]), training=training)
         x_rep = tf.reshape(tf.repeat(x[None], n_samples, axis=0), [-1, *self.input_shape_])
         if exact:
             log_px = self.likelihood.log_prob(x_rep, params)
@@ -453,11 +454,17 @@ class BaseAE(SharingMixin, LossTermsModel):
         """Data units -> the space the networks and losses see (the fitted preprocessing)."""
         return self.preprocessing.forward(x)
 
+    def decoder_params(self, z: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """The likelihood's parameters for codes ``z``: the decoder's ``reconstruction``
+        (``[B, *input_shape]``; with ``log_scale`` stacked on a last axis for likelihoods
+        with a scale head), what the likelihood's methods take."""
+        return self.likelihood.params_from(self.decoder(z, training=training))
+
     def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         """Deterministic reconstruction (posterior mean code) of ``x: [B, *input_shape]`` in
         data units, ``[B, *input_shape]`` in data units."""
         z = self.code_of(self.encoder(self.preprocessing.forward(x), training=training))
-        mean = self.likelihood.mean(self.decoder(z, training=training)["reconstruction"])
+        mean = self.likelihood.mean(self.decoder_params(z, training=training))
         return self.preprocessing.inverse(mean)
 
     def encode(self, x: Any) -> tf.Tensor:
@@ -469,8 +476,8 @@ class BaseAE(SharingMixin, LossTermsModel):
     def decode(self, z: Any) -> tf.Tensor:
         """Means ``[B, *input_shape]`` in data units (in [0, 1] for images) for codes
         ``[B, D]``."""
-        params = self.decoder(tf.convert_to_tensor(z, tf.float32), training=False)
-        return self.preprocessing.inverse(self.likelihood.mean(params["reconstruction"]))
+        params = self.decoder_params(tf.convert_to_tensor(z, tf.float32), training=False)
+        return self.preprocessing.inverse(self.likelihood.mean(params))
 
     def adapt(self, data: Any) -> BaseAE:
         """Fit the preprocessing of ``config.preprocessing`` on training data
@@ -582,8 +589,8 @@ class BaseAE(SharingMixin, LossTermsModel):
     def sample_data(self, z: Any, seed: int = 0) -> tf.Tensor:
         """``x ~ p(x|z)`` for codes ``z: [B, *code_shape]``, ``[B, *input_shape]`` in data units
         (a one-hot draw per categorical block of a table)."""
-        params = self.decoder(tf.convert_to_tensor(z, tf.float32), training=False)
-        dist = self.likelihood.distribution(params["reconstruction"])
+        params = self.decoder_params(tf.convert_to_tensor(z, tf.float32), training=False)
+        dist = self.likelihood.distribution(params)
         x = tf.cast(dist.sample(seed=tf.constant([seed, 1], tf.int32)), tf.float32)
         if self.likelihood.discrete:
             x = x / 255.0

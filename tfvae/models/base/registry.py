@@ -7,6 +7,7 @@ from typing import Any
 
 import keras
 
+from tfvae.distributions import get_likelihood
 from tfvae.errors import ConfigError
 from tfvae.models.base.config import decoder_activation
 from tfvae.nn import NETWORK_KINDS, benchmark_networks
@@ -99,5 +100,6 @@ def build_model(
                 variational=cls.variational,
                 output_activation=activation,
                 width=width,
+                scale_head=get_likelihood(config.reconstruction_loss).scale_head,
             )
     return cls(config, encoder=encoder, decoder=decoder, **extra)
