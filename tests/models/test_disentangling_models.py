@@ -74,6 +74,16 @@ def test_stratified_weights_rows_sum_to_one():
     w = np.exp(stratified_log_weights(6, 100).numpy().astype(np.float64))
     np.testing.assert_allclose(w.sum(axis=1), 1.0, rtol=1e-6)
     assert w[5, 5] == pytest.approx(1 / 100) and w[5, 0] == pytest.approx(95 / 500)
+    # Chen et al.'s (and Pythae's) strided assignment, as their docstring says it differs:
+    b, n = 6, 100
+    m = b - 1
+    chen = np.full((b, b), 1 / m)
+    chen.reshape(-1)[:: m + 1] = 1 / n  # stride B: column 0, not the diagonal
+    chen.reshape(-1)[1 :: m + 1] = (n - m) / (n * m)
+    chen[m - 1, 0] = (n - m) / (n * m)
+    assert np.allclose(chen[:, 0][[0, 1, 2, 3, 5]], 1 / n) and chen[3, 3] == pytest.approx(1 / m)
+    sums = chen.sum(axis=1)
+    assert np.allclose(np.delete(sums, m - 1), 1.0) and not np.isclose(sums[m - 1], 1.0)
 
 
 @pytest.mark.parametrize("mss", [True, False])

@@ -113,6 +113,18 @@ def test_rhvae_metric_is_stored_scaled_and_refuses_other_models(digits, seeded):
     codes = model.encode(digits.x_train[64:96]).numpy()  # the last batch's means were stored
     stored = model.metric_centroids.numpy()
     assert np.abs(stored[[(192 - 32 + i) % 100 for i in range(32)]] - codes).max() < 0.5
+    # evaluation: the average batch metric, (B / N) sum_i M_i k_i + lambda I; the manifold
+    # sampler's target: Pythae's sum over every centroid + lambda I (float64, by hand)
+    probe = np.random.default_rng(0).normal(size=(5, 2))
+    mats = model.metric_matrices.numpy().astype(np.float64)
+    kernel = np.exp(-((probe[:, None] - stored[None]) ** 2).sum(-1) / model.config.temperature**2)
+    summed = np.einsum("bn,nij->bij", kernel, mats)
+    lbd = model.config.regularization * np.eye(2)
+    got = model.stored_inverse_metric(tf.constant(probe, tf.float32)).numpy()
+    np.testing.assert_allclose(got, 32 / 100 * summed + lbd, rtol=1e-4, atol=1e-6)
+    sampler = tfvae.build_sampler("rhvae_manifold", model)
+    want = 0.5 * np.linalg.slogdet(summed + lbd)[1]
+    np.testing.assert_allclose(sampler.log_prob(probe), want, rtol=1e-4, atol=1e-4)
     with pytest.raises(ValueError, match="learned metric of an RHVAE"):
         tfvae.build_sampler(
             "rhvae_manifold", tfvae.build_model("vae", input_shape=(4,), latent_dim=2)

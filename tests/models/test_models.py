@@ -208,3 +208,38 @@ def test_named_noise_streams_differ_and_are_step_keyed(digits):
     assert int(posterior[1]) == 0  # the step (no optimizer yet)
     with pytest.raises(TypeError, match="non-empty string"):
         model.noise_seed(1)
+
+
+PYTHAE_FULL_MSE = ("AE", "RAE_L2", "RAE_GP", "WAE_MMD", "VQVAE", "HRQVAE")
+
+
+@pytest.mark.parametrize("name", ["AE", "RAE_L2", "WAE_MMD", "VAE", "BetaVAE"])
+def test_mse_scale_matches_pythaes_formula_per_model(name):
+    """Pythae: ``||x - x'||^2`` summed for its deterministic models, ``0.5 ||x - x'||^2`` for
+    the VAE family (Gaussian likelihood); tfvae's ``"mse"`` term follows each."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    model = tfvae.build_model(name, input_shape=(6,), latent_dim=2, reconstruction_loss="mse")
+    x = np.random.default_rng(0).random((8, 6)).astype(np.float32)
+    enc = model.encoder(x)
+    z = enc["embedding"]  # the VAE's reconstruction term at the posterior mean, by hand
+    recon_x = np.asarray(model.decoder(z)["reconstruction"])
+    factor = 1.0 if name in PYTHAE_FULL_MSE else 0.5
+    want = factor * ((x - recon_x) ** 2).sum(-1)
+    np.testing.assert_allclose(model.reconstruction_term(tf.constant(x), recon_x), want, rtol=1e-5)
+    if name in PYTHAE_FULL_MSE:
+        terms = model.compute_loss_terms(tf.constant(x))
+        assert float(terms["reconstruction"]) == pytest.approx(float(want.mean()), rel=1e-5)
+    bce = tfvae.build_model(name, input_shape=(6,), latent_dim=2, reconstruction_loss="bce")
+    assert bce.mse_scale == model.mse_scale  # the trait; bce itself is never rescaled
+    logits = np.zeros((8, 6), np.float32)
+    np.testing.assert_allclose(
+        bce.reconstruction_term(tf.constant(x), logits), 6 * np.log(2.0), rtol=1e-6
+    )
+
+
+def test_the_full_mse_models_declare_it():
+    for name in tfvae.list_models():
+        expected = 2.0 if name in PYTHAE_FULL_MSE else 1.0
+        assert tfvae.get_model_class(name).mse_scale == expected, name

@@ -78,7 +78,7 @@ class Adversarial_AE(VAE):  # noqa: N801 (Pythae's name)
             z, _ = self.posterior_sample_and_kl(enc, seed)
         z_prior = self.prior_noise(enc["embedding"], "prior")
         params = self.decoder_params(z, training=training)
-        recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
+        recon = tf.reduce_mean(self.reconstruction_term(x, params))
         adversarial = binary_xent(self.discriminator(z, training=training)[:, 0], 1.0)
         autoencoder_loss = (
             cfg.reconstruction_loss_scale * recon + cfg.adversarial_loss_scale * adversarial

@@ -53,9 +53,12 @@ def stratified_log_weights(batch_size: tf.Tensor, dataset_size: tf.Tensor) -> tf
 
     Row ``i`` estimates ``q(z_i)`` from the batch: weight ``1/N`` on its own example,
     ``(N - M) / (N M)`` on the next one (cyclically) and ``1/M`` on the ``M - 1`` others,
-    ``M = B - 1``; every row sums to 1. (The matrix of Chen et al.'s code, which Pythae copies,
-    puts the last row's stratum weight in row ``M - 1`` instead, so its last two rows do not sum
-    to 1; tfvae uses the estimator of the paper.)
+    ``M = B - 1``; every row sums to 1. (Chen et al.'s code, which Pythae copies, assigns the
+    flattened matrix with strides ``M + 1 = B``: that walks down a *column*, not the diagonal,
+    so ``1/N`` and the stratum weight land in columns 0 and 1 of every row. Each ``z_i`` is
+    then weighted ``1/N`` against ``x_0``'s posterior and only ``1/M`` against its own
+    ``q(z_i|x_i)``, the term that dominates the sum; and ``W[M - 1, 0] = (N - M) / (N M)``
+    overwrites a ``1/N``, so row ``M - 1`` does not sum to 1. tfvae uses the paper's estimator.)
     """
     b = tf.cast(batch_size, tf.float32)
     n = tf.cast(dataset_size, tf.float32)
@@ -135,7 +138,7 @@ class BetaTCVAE(VAE):
         enc = self.encoder(x, training=training)
         z, _ = self.posterior_sample_and_kl(enc, self.noise_seed())
         params = self.decoder_params(z, training=training)
-        recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
+        recon = tf.reduce_mean(self.reconstruction_term(x, params))
         parts = self.decomposed_kl(z, enc["embedding"], enc["log_covariance"])
         terms = {name: tf.reduce_mean(value) for name, value in parts.items()}
         cfg = self.config

@@ -118,7 +118,7 @@ class HRQVAE(VQVAE):
             noise = dict(zip(names, drawn, strict=True))
         q = self.quantizer(z, training=training, temperatures=self.temperatures(), noise=noise)
         params = self.decoder_params(q["quantized"], training=training)
-        recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
+        recon = tf.reduce_mean(self.reconstruction_term(x, params))
         kl, norm = tf.reduce_mean(q["kl"]), tf.reduce_mean(q["norm"])
         hrq = cfg.kl_weight * kl + (cfg.norm_loss_weight or 0.0) * norm
         return {

@@ -123,14 +123,23 @@ class RHVAE(HVAE):
             self.metric(tf.zeros((1, *self.input_shape_)))
 
     # -- the metric ----------------------------------------------------------------------
-    def stored_inverse_metric(self, z: tf.Tensor) -> tf.Tensor:
-        """``G^{-1}(z)`` ``[B, D, D]`` from the stored centroids, each weighted by (training
-        batch size) / (stored centroids): the average of the batch metrics training used, so
-        evaluation sees the metric at the scale it was trained with (the starting metric
-        before any training step)."""
+    def stored_inverse_metric(self, z: tf.Tensor, batch_scale: bool = True) -> tf.Tensor:
+        """``G^{-1}(z)`` ``[B, D, D]`` from the stored centroids (the starting metric before
+        any training step).
+
+        Args:
+            batch_scale: weight each centroid by (training batch size) / (stored centroids),
+                ``lambda I`` unchanged: the *average* of the batch metrics training used, so
+                evaluation sees the metric at the scale it was trained with. ``False``:
+                Pythae's ``sum_i M_i exp(-||z - c_i||^2 / T^2) + lambda I`` over every stored
+                centroid, the manifold sampler's target ``sqrt(det G^{-1})`` (scaling only the
+                sum would change that target's shape, not just its normaliser).
+        """
         cfg = self.config
         count = tf.maximum(self.metric_count, 1)
         share = tf.cast(self.metric_batch, z.dtype) / tf.cast(count, z.dtype)
+        if not batch_scale:
+            share = tf.ones_like(share)
         valid = tf.cast(tf.range(cfg.metric_capacity) < self.metric_count, z.dtype) * share
         ginv = inverse_metric(
             z,

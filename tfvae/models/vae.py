@@ -45,7 +45,7 @@ class VAE(BaseAE):
         enc = self.encoder(x, training=training)
         z, kl = self.posterior_sample_and_kl(enc, self.noise_seed())
         params = self.decoder_params(z, training=training)
-        return {"reconstruction": self.likelihood.reconstruction_loss(x, params), "kl": kl, "z": z}
+        return {"reconstruction": self.reconstruction_term(x, params), "kl": kl, "z": z}
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         parts = self.elbo_parts(x, training=training)

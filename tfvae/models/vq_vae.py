@@ -142,7 +142,7 @@ class VQVAE(AE):
         z = self.encoder(x, training=training)["embedding"]
         q = self.quantizer(z, training=training, seed=self.noise_seed("codebook"))
         params = self.decoder_params(q["quantized"], training=training)
-        recon = tf.reduce_mean(self.likelihood.reconstruction_loss(x, params))
+        recon = tf.reduce_mean(self.reconstruction_term(x, params))
         commitment, codebook = tf.reduce_mean(q["commitment"]), tf.reduce_mean(q["codebook"])
         vq_loss = cfg.commitment_loss_factor * commitment + cfg.quantization_loss_factor * codebook
         return {

@@ -39,12 +39,13 @@ class WAE_MMD(BaseAE):  # noqa: N801 (Pythae's name)
 
     config_class = WAE_MMD_Config
     loss_terms = ("loss", "reconstruction", "mmd")
+    mse_scale = 2.0  # Pythae's WAE: ||x - x'||^2 (no 1/2)
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         z = self.encoder(x, training=training)["embedding"]
         params = self.decoder_params(z, training=training)
         recon = self.config.reconstruction_loss_scale * tf.reduce_mean(
-            self.likelihood.reconstruction_loss(x, params)
+            self.reconstruction_term(x, params)
         )
         penalty = mmd_to_prior(self, z)
         return {

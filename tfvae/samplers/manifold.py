@@ -55,8 +55,10 @@ class RHVAEManifoldSampler(BaseSampler):
         self._chain = tf.function(self._run_chain)
 
     def log_prob(self, codes: Any) -> np.ndarray:
-        """``log sqrt(det G^{-1}(z))`` (unnormalised), ``[N]``."""
-        ginv = self.model.stored_inverse_metric(tf.convert_to_tensor(codes, tf.float32))
+        """``log sqrt(det G^{-1}(z))`` (unnormalised), ``[N]``, with Pythae's metric over every
+        stored centroid (``stored_inverse_metric(z, batch_scale=False)``)."""
+        z = tf.convert_to_tensor(codes, tf.float32)
+        ginv = self.model.stored_inverse_metric(z, batch_scale=False)
         return np.asarray(0.5 * tf.linalg.logdet(ginv))
 
     def _run_chain(self, z0: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
@@ -65,7 +67,7 @@ class RHVAEManifoldSampler(BaseSampler):
         cfg = self.config
 
         def log_pi(z: tf.Tensor) -> tf.Tensor:
-            return 0.5 * tf.linalg.logdet(self.model.stored_inverse_metric(z))
+            return 0.5 * tf.linalg.logdet(self.model.stored_inverse_metric(z, batch_scale=False))
 
         grad_u = potential_gradient(log_pi)
         root0 = tf.constant(np.sqrt(cfg.beta_zero), tf.float32)

@@ -73,6 +73,8 @@ class BaseAE(SharingMixin, LossTermsModel):
                                              keywords, attributes, serialised)
     ``code_networks``           {}           extra networks mapping codes to outputs
     ``counts_training_steps``   False        a saved step counter for schedules
+    ``mse_scale``               1.0          multiplies ``"mse"``'s ``0.5 ||x - x'||^2``:
+                                             2.0 for Pythae's deterministic models
     ``supported_ranks``         (1, 2, 3, 4) ranks of ``input_shape`` it models (vectors,
                                              sequences, images, volumes): config, README
     ``optimizer_groups``        None         several optimizers, one per loss term
@@ -130,6 +132,11 @@ class BaseAE(SharingMixin, LossTermsModel):
     #: schedules that must survive save and resume (DisentangledBetaVAE's capacity, HRQVAE's
     #: Gumbel temperatures)
     counts_training_steps: ClassVar[bool] = False
+    #: multiplies the ``"mse"`` term ``0.5 ||x - x'||^2`` (a unit-variance Gaussian's
+    #: ``-log p(x|z)`` without its constant): 2.0 for the deterministic models whose Pythae loss
+    #: is ``||x - x'||^2`` (AE, RAE_L2, RAE_GP, WAE_MMD, VQVAE, HRQVAE), so their published
+    #: regulariser weights transfer; other likelihoods are not rescaled
+    mse_scale: ClassVar[float] = 1.0
     #: ranks of one example the model can model: 1 vectors, 2 sequences, 3 images, 4 volumes
     #: (MSSSIM_VAE: images only); other ranks are refused at construction with the reason
     supported_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
@@ -453,6 +460,14 @@ class BaseAE(SharingMixin, LossTermsModel):
     def model_inputs(self, x: tf.Tensor) -> tf.Tensor:
         """Data units -> the space the networks and losses see (the fitted preprocessing)."""
         return self.preprocessing.forward(x)
+
+    def reconstruction_term(self, x: tf.Tensor, params: tf.Tensor) -> tf.Tensor:
+        """The model's reconstruction term per example ``[B]``: the likelihood's
+        ``reconstruction_loss``, times :attr:`mse_scale` for ``"mse"``."""
+        term = self.likelihood.reconstruction_loss(x, params)
+        if self.config.reconstruction_loss == "mse" and self.mse_scale != 1.0:
+            term = self.mse_scale * term
+        return term
 
     def decoder_params(self, z: tf.Tensor, training: bool = False) -> tf.Tensor:
         """The likelihood's parameters for codes ``z``: the decoder's ``reconstruction``
