@@ -193,7 +193,7 @@ def main() -> None:
                 f"**{est.bits_per_dim:.3f}** |"
             )
     text = "\n".join(lines) + "\n"
-    (out / "figures.md").write_text(text)
+    tfvae.safety.safe_write(out / "figures.md", text)  # never through a link
     print(text)
 
 

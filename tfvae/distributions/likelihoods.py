@@ -139,7 +139,21 @@ class GaussianLikelihood(Likelihood):
         return params
 
 
-class LearnedGaussianLikelihood(Likelihood):
+class LearnedScaleLikelihood(Likelihood):
+    """Independent ``family(loc=params, scale=s_i)`` with a learned scale ``s_i`` per feature
+    (:meth:`Likelihood.scale`); subclasses name the location-scale ``family``."""
+
+    learned_scale = True
+    family: Any = None
+
+    def distribution(self, params: tf.Tensor) -> tfd.Distribution:
+        scale = tf.broadcast_to(self.scale(params), tf.shape(params))
+        return tfd.Independent(
+            self.family(loc=params, scale=scale), reinterpreted_batch_ndims=_event_ndims(params)
+        )
+
+
+class LearnedGaussianLikelihood(LearnedScaleLikelihood):
     """Independent Gaussians with a learned standard deviation per feature (one shared
     ``sigma_i`` for all examples: the sigma-VAE of Rybkin et al. 2021); ``params`` are means.
 
@@ -148,13 +162,7 @@ class LearnedGaussianLikelihood(Likelihood):
     """
 
     name = "gaussian_learned"
-    learned_scale = True
-
-    def distribution(self, params: tf.Tensor) -> tfd.Distribution:
-        scale = tf.broadcast_to(self.scale(params), tf.shape(params))
-        return tfd.Independent(
-            tfd.Normal(loc=params, scale=scale), reinterpreted_batch_ndims=_event_ndims(params)
-        )
+    family = tfd.Normal
 
 
 class HeteroscedasticGaussianLikelihood(Likelihood):
@@ -190,7 +198,7 @@ class HeteroscedasticGaussianLikelihood(Likelihood):
         return params[..., 0]
 
 
-class LaplaceLikelihood(Likelihood):
+class LaplaceLikelihood(LearnedScaleLikelihood):
     """Independent Laplace distributions with a learned scale ``b_i`` per feature (robust to
     outliers: the loss grows as ``|x - mu|``); ``params`` are locations (medians).
 
@@ -198,13 +206,7 @@ class LaplaceLikelihood(Likelihood):
     """
 
     name = "laplace"
-    learned_scale = True
-
-    def distribution(self, params: tf.Tensor) -> tfd.Distribution:
-        scale = tf.broadcast_to(self.scale(params), tf.shape(params))
-        return tfd.Independent(
-            tfd.Laplace(loc=params, scale=scale), reinterpreted_batch_ndims=_event_ndims(params)
-        )
+    family = tfd.Laplace
 
 
 class DiscretizedLogisticLikelihood(Likelihood):

@@ -7,6 +7,17 @@ from typing import Any
 import keras
 
 
+def run_layers(layers: list, h: Any, training: bool = False) -> Any:
+    """Apply ``layers`` in order; batch normalisations get ``training`` (the others take
+    none)."""
+    for layer in layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            h = layer(h, training=training)
+        else:
+            h = layer(h)
+    return h
+
+
 @keras.saving.register_keras_serializable(package="tfvae")
 class ResBlock(keras.layers.Layer):
     """Pythae's residual block: ``x + Conv1x1(ReLU(Conv3x3(ReLU(x))))``.

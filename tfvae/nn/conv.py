@@ -14,7 +14,7 @@ from typing import Any
 import keras
 
 from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int, float32
-from tfvae.nn.blocks import ResBlock
+from tfvae.nn.blocks import ResBlock, run_layers
 
 ConvSpec = Sequence[int]  # (filters, kernel, stride, padding)
 DeconvSpec = Sequence[Any]  # (filters, kernel, stride, output_padding or None)
@@ -208,13 +208,7 @@ class ConvDecoder(Network):
         h = self.reshape(self.fc(z))
         for block in self.res:
             h = block(h)
-        for layer in self.blocks:
-            h = (
-                layer(h, training=training)
-                if isinstance(layer, keras.layers.BatchNormalization)
-                else layer(h)
-            )
-        x = self.out(h)
+        x = self.out(run_layers(self.blocks, h, training))
         if tuple(x.shape[1:]) != self.data_shape:
             raise ValueError(
                 f"{type(self).__name__} produced {tuple(x.shape[1:])}, expected {self.data_shape}:"

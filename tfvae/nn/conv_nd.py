@@ -17,7 +17,7 @@ from typing import Any
 import keras
 
 from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int, float32
-from tfvae.nn.blocks import ResBlock
+from tfvae.nn.blocks import ResBlock, run_layers
 
 _CONV = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}
 _DECONV = {
@@ -32,6 +32,22 @@ def halvings(spatial: Sequence[int], max_blocks: int = 4) -> int:
     ``max_blocks`` (32^3 -> 3 blocks, 64^3 -> 4, 150 steps -> 4)."""
     smallest = max(1, min(int(s) for s in spatial))
     return max(1, min(max_blocks, int(math.floor(math.log2(max(smallest / 4, 1.0))))))
+
+
+def strided_blocks(conv: type, filters: Sequence[int], batch_norm: bool) -> list:
+    """``conv(f, kernel 4, stride 2, "same")`` (+ synchronised batch norm) + ReLU per entry of
+    ``filters``: the encoder's halving blocks (``Conv*D``) or the decoder's doubling ones
+    (``Conv*DTranspose``). No bias before a batch norm: it cancels it, a dead weight Adam
+    would still move."""
+    layers: list = []
+    for f in filters:
+        layers.append(conv(int(f), 4, strides=2, padding="same", use_bias=not batch_norm))
+        if batch_norm:
+            layers.append(
+                keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=True)
+            )
+        layers.append(keras.layers.ReLU())
+    return layers
 
 
 def _spatial_rank(owner: str, data_shape: Sequence[int]) -> int:
@@ -81,29 +97,14 @@ class ConvNDEncoder(Network):
             batch_norm=batch_norm,
             variational=variational,
         )
-        self.blocks = []
-        for f in filters:
-            # no bias before a batch norm (it cancels it: a dead weight Adam would still move)
-            self.blocks.append(
-                _CONV[rank](int(f), 4, strides=2, padding="same", use_bias=not batch_norm)
-            )
-            if batch_norm:
-                self.blocks.append(
-                    keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=True)
-                )
-            self.blocks.append(keras.layers.ReLU())
+        self.blocks = strided_blocks(_CONV[rank], filters, batch_norm)
         self.res = [ResBlock(int(filters[-1]), res_hidden, rank=rank) for _ in range(res_blocks)]
         self.flatten = keras.layers.Flatten()
         self.embedding = keras.layers.Dense(latent_dim, name="embedding")
         self.log_var = keras.layers.Dense(latent_dim, name="log_var") if variational else None
 
     def call(self, x: Any, training: bool = False) -> dict[str, Any]:
-        h = x
-        for layer in self.blocks:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                h = layer(h, training=training)
-            else:
-                h = layer(h)
+        h = run_layers(self.blocks, x, training)
         for block in self.res:
             h = block(h)
         return self.encoder_heads(self.flatten(h))
@@ -158,16 +159,7 @@ class ConvNDDecoder(Network):
         self.fc = keras.layers.Dense(math.prod(self.grid) * first)
         self.reshape = keras.layers.Reshape((*self.grid, first))
         self.res = [ResBlock(first, res_hidden, rank=rank) for _ in range(res_blocks)]
-        self.blocks = []
-        for f in filters:
-            self.blocks.append(
-                _DECONV[rank](int(f), 4, strides=2, padding="same", use_bias=not batch_norm)
-            )
-            if batch_norm:
-                self.blocks.append(
-                    keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=True)
-                )
-            self.blocks.append(keras.layers.ReLU())
+        self.blocks = strided_blocks(_DECONV[rank], filters, batch_norm)
         self.out = _CONV[rank](self.data_shape[-1], 3, padding="same", activation=output_activation)
         self.scale = (
             _CONV[rank](self.data_shape[-1], 3, padding="same", name="log_scale")
@@ -179,11 +171,7 @@ class ConvNDDecoder(Network):
         h = keras.ops.relu(self.reshape(self.fc(z)))
         for block in self.res:
             h = block(h)
-        for layer in self.blocks:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                h = layer(h, training=training)
-            else:
-                h = layer(h)
+        h = run_layers(self.blocks, h, training)
         crop = (slice(None), *(slice(0, s) for s in self.data_shape[:-1]))
         out = {"reconstruction": float32(self.out(h)[crop])}
         if self.scale is not None:
