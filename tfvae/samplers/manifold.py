@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfvae.models.base.hamiltonian import hmc_chain
 from tfvae.samplers.base import BaseSampler, BaseSamplerConfig, register_sampler
 
 
@@ -19,7 +20,10 @@ class RHVAEManifoldSamplerConfig(BaseSamplerConfig):
         mcmc_steps_nbr: HMC iterations (each: K leapfrog steps and a Metropolis test).
         n_lf: leapfrog steps K per iteration.
         eps_lf: leapfrog step size.
-        beta_zero: initial inverse temperature of the momentum (1: no tempering).
+        beta_zero: inverse temperature of the momentum in the middle of each trajectory
+            (1: no tempering). Pythae cools from ``beta_zero`` to 1 along the trajectory and
+            keeps the plain Metropolis test, which is biased when ``beta_zero < 1``; tfvae
+            heats and cools symmetrically (Neal's tempered trajectory), which is exact.
     """
 
     mcmc_steps_nbr: int = 100
@@ -62,35 +66,12 @@ class RHVAEManifoldSampler(BaseSampler):
         return np.asarray(0.5 * tf.linalg.logdet(ginv))
 
     def _run_chain(self, z0: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-        from tfvae.models.base.hamiltonian import leapfrog, potential_gradient, tempered_flow
-
         cfg = self.config
 
         def log_pi(z: tf.Tensor) -> tf.Tensor:
             return 0.5 * tf.linalg.logdet(self.model.stored_inverse_metric(z, batch_scale=False))
 
-        grad_u = potential_gradient(log_pi)
-        root0 = tf.constant(np.sqrt(cfg.beta_zero), tf.float32)
-
-        def iteration(i: tf.Tensor, z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            s1, s2 = tf.unstack(
-                tf.random.experimental.stateless_split(
-                    tf.random.experimental.stateless_fold_in(seed, i), 2
-                )
-            )
-            rho = tf.random.stateless_normal(tf.shape(z), s1) / root0
-            h0 = -log_pi(z) + 0.5 * tf.reduce_sum(rho**2, -1)
-            zk, rho = tempered_flow(
-                z, rho, lambda zz, rr: leapfrog(zz, rr, grad_u, cfg.eps_lf), cfg.n_lf, root0
-            )
-            h = -log_pi(zk) + 0.5 * tf.reduce_sum(rho**2, -1)
-            u = tf.random.stateless_uniform(tf.shape(h), s2)
-            accept = tf.math.log(u) < h0 - h
-            accept &= tf.reduce_all(tf.math.is_finite(zk), axis=-1)
-            return i + 1, tf.where(accept[:, None], zk, z)
-
-        _, z = tf.while_loop(lambda i, z: i < cfg.mcmc_steps_nbr, iteration, (0, z0))
-        return z
+        return hmc_chain(log_pi, z0, seed, cfg.mcmc_steps_nbr, cfg.n_lf, cfg.eps_lf, cfg.beta_zero)
 
     def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
         count = int(self.model.metric_count)
