@@ -61,7 +61,9 @@ def save_image_grid(
     return save_png(image_grid(images, ncols=ncols), path, scale=scale)
 
 
-def interpolation_strip(model: Any, start: Any, end: Any, granularity: int = 10) -> np.ndarray:
+def interpolation_strip(
+    model: Any, start: Any, end: Any, granularity: int = 10, condition: Any = None
+) -> np.ndarray:
     """Rows of decoded interpolations between ``start[i]`` and ``end[i]``.
 
     Args:
@@ -70,12 +72,17 @@ def interpolation_strip(model: Any, start: Any, end: Any, granularity: int = 10)
     Returns:
         grid picture with ``B`` rows of ``granularity`` images.
     """
-    frames = np.asarray(model.interpolate(start, end, granularity=granularity))
+    frames = np.asarray(model.interpolate(start, end, granularity=granularity, condition=condition))
     return image_grid(frames.reshape(-1, *frames.shape[2:]), ncols=granularity)
 
 
 def latent_traversals(
-    model: Any, x: Any, dims: list[int] | None = None, span: float = 3.0, steps: int = 9
+    model: Any,
+    x: Any,
+    dims: list[int] | None = None,
+    span: float = 3.0,
+    steps: int = 9,
+    condition: Any = None,
 ) -> np.ndarray:
     """Decode the code of one example with one latent coordinate swept over ``[-span, span]``.
 
@@ -83,17 +90,34 @@ def latent_traversals(
         model: a tfvae model.
         x: one example ``[H, W, C]`` (or ``[1, H, W, C]``).
         dims: latent dimensions to sweep (default: all, up to 10).
+        condition: a conditional model's condition of ``x`` (one label or attribute vector).
     Returns:
         grid picture, one row per dimension, ``steps`` images per row.
     """
     x = np.asarray(x, np.float32).reshape(1, *model.input_shape_)
-    z = np.asarray(model.encode(x))[0]
+    one = None if condition is None else np.asarray(condition)[None]
+    z = np.asarray(model.encode(x, one))[0]
     dims = dims if dims is not None else list(range(min(model.latent_dim, 10)))
     values = np.linspace(-span, span, steps, dtype=np.float32)
     codes = np.repeat(z[None], len(dims) * steps, axis=0)
     for row, d in enumerate(dims):
         codes[row * steps : (row + 1) * steps, d] = values
-    return image_grid(np.asarray(model.decode(codes)), ncols=steps)
+    repeated = None if one is None else np.repeat(one, len(codes), axis=0)
+    return image_grid(np.asarray(model.decode(codes, repeated)), ncols=steps)
+
+
+def class_grid(model: Any, per_class: int = 8, seed: int = 0, sampler: Any = None) -> np.ndarray:
+    """Samples of a class-conditional model (or of its ``sampler``), one row per class.
+
+    Returns:
+        grid picture of ``num_classes`` rows of ``per_class`` images.
+    """
+    labels = np.repeat(np.arange(int(model.config.num_classes)), per_class)
+    if sampler is not None:
+        images = sampler.sample(len(labels), seed=seed, condition=labels)
+    else:
+        images = model.generate(len(labels), seed=seed, condition=labels)
+    return image_grid(np.asarray(images), ncols=per_class)
 
 
 def latent_scatter(

@@ -183,7 +183,12 @@ def fitted_sampler(
             raise UsageError(f"--sampler {fv.sampler} must be fitted: pass --data")
         limit = limit if limit is not None else info.get("limit")
         data = tfvae.data.load(source, seed=info.get("seed", 0), limit=limit, **read_options(info))
-        sampler.fit(data.x_train)
+        if model.conditional:  # each example encoded with its label
+            if data.y_train is None:
+                raise UsageError(f"{source} has no labels for the conditional model's sampler")
+            sampler.fit(data.x_train, condition=data.y_train)
+        else:
+            sampler.fit(data.x_train)
     return sampler
 
 
@@ -202,19 +207,22 @@ def read_options(info: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def held_out_images(fv: Flags, info: dict[str, Any], limit: int | None) -> tuple[Any, Any]:
-    """``(source, images)``: the test split (else validation) of ``--data`` or of the run's
-    data, at most ``limit`` images."""
+def held_out_images(fv: Flags, info: dict[str, Any], limit: int | None) -> tuple[Any, Any, Any]:
+    """``(source, images, labels or None)``: the test split (else validation) of ``--data``
+    or of the run's data, at most ``limit`` images."""
     import tfvae
 
     source = fv.data or info.get("data")
     if source is None:
         raise UsageError("no data recorded for this model: pass --data")
     data = tfvae.data.load(source, seed=info.get("seed", 0), test_limit=limit, **read_options(info))
-    x = data.x_test if data.x_test is not None else data.x_val
+    test = data.x_test is not None
+    x, y = (data.x_test, data.y_test) if test else (data.x_val, data.y_val)
     if x is None:
         raise UsageError(f"{source} has no test or validation split to evaluate")
-    return source, x if limit is None else x[:limit]
+    if limit is not None:
+        x, y = x[:limit], None if y is None else y[:limit]
+    return source, x, y
 
 
 def write_result(fv: Flags, model_file: Path, result: dict[str, Any]) -> int:

@@ -23,10 +23,13 @@ def define(fv: flags.FlagValues) -> None:
     flags.DEFINE_enum(
         "metric",
         "nll",
-        ["nll", "fid", "mig", "factor_vae", "beta_vae", "dci"],
-        "What to measure: nll (importance-sampled -log p(x), nats per example); fid "
+        ["nll", "fid", "class_accuracy", "mig", "factor_vae", "beta_vae", "dci"],
+        "What to measure: nll (importance-sampled -log p(x), nats per example; -log p(x|y) "
+        "for a conditional model); fid "
         "(FID and precision/recall of --n samples from --sampler and of test "
-        "reconstructions, against test images); or a disentanglement score (mig, "
+        "reconstructions, against test images); class_accuracy (class-conditional models: "
+        "the share of --n samples per class that the --features classifier labels with "
+        "the requested class); or a disentanglement score (mig, "
         "factor_vae, beta_vae, dci) on a dataset with known factors (shapes, or "
         "--dsprites).",
         flag_values=fv,
@@ -85,15 +88,24 @@ def run(fv: Flags) -> int:
     model_file, model, info = load_trained(fv)
     if fv.metric == "fid":
         return _evaluate_fid(fv, model_file, model, info)
+    if fv.metric == "class_accuracy":
+        return _evaluate_class_accuracy(fv, model_file, model, info)
     if fv.metric != "nll":
         return _evaluate_disentanglement(fv, model_file, model)
-    source, x = held_out_images(fv, info, fv.limit)
+    source, x, y = held_out_images(fv, info, fv.limit)
     if fv.binarize:
         x = tfvae.data.binarize(x, seed=fv.seed)
-    estimate = model.nll(x, n_samples=fv.n_samples, batch_size=fv.batch_size, seed=fv.seed)
+    estimate = model.nll(
+        x,
+        n_samples=fv.n_samples,
+        batch_size=fv.batch_size,
+        seed=fv.seed,
+        condition=_labels_of(model, y, source),
+    )
     result = {
         "model": type(model).__name__,
         "metric": "nll",
+        "conditional": model.conditional,
         "data": str(source),
         "binarized": fv.binarize,
         **estimate.to_dict(),
@@ -102,18 +114,39 @@ def run(fv: Flags) -> int:
     return write_result(fv, model_file, result)
 
 
+def _labels_of(model: Any, y: Any, source: Any) -> Any:
+    """The test labels a conditional model needs (``None`` for the others)."""
+    if not model.conditional:
+        return None
+    if y is None:
+        raise UsageError(f"{type(model).__name__} is conditional but {source} has no test labels")
+    return y
+
+
 def _evaluate_fid(fv: Flags, model_file: Path, model: Any, info: dict) -> int:
     import numpy as np
 
     from tfvae.metrics import ClassifierFeatures, fid, precision_recall
 
-    source, real = held_out_images(fv, info, fv.n)
+    source, real, labels = held_out_images(fv, info, fv.n)
+    labels = _labels_of(model, labels, source)
     extractor = ClassifierFeatures(fv.features)
+    # a conditional model generates the test images' own classes, in their proportions
+    condition = None if labels is None else np.resize(labels, fv.n)
     samples = np.asarray(
-        fitted_sampler(fv, model, info, model_file.parent).sample(fv.n, seed=fv.seed)
+        fitted_sampler(fv, model, info, model_file.parent).sample(
+            fv.n, seed=fv.seed, condition=condition
+        )
     )
     recon = np.concatenate(
-        [np.asarray(model.reconstruct(real[i : i + 500])) for i in range(0, len(real), 500)]
+        [
+            np.asarray(
+                model.reconstruct(
+                    real[i : i + 500], None if labels is None else labels[i : i + 500]
+                )
+            )
+            for i in range(0, len(real), 500)
+        ]
     )
     pr = precision_recall(real, samples, extractor)
     record = {
@@ -132,6 +165,32 @@ def _evaluate_fid(fv: Flags, model_file: Path, model: Any, info: dict) -> int:
         f"reconstructions {record['fid_reconstructions']:.2f}, precision "
         f"{pr['precision']:.3f}, recall {pr['recall']:.3f}"
     )
+    return write_result(fv, model_file, record)
+
+
+def _evaluate_class_accuracy(fv: Flags, model_file: Path, model: Any, info: dict) -> int:
+    from tfvae.metrics import ClassifierFeatures, class_accuracy
+
+    if not model.conditional or model.config.condition != "class":
+        raise UsageError(
+            f"--metric class_accuracy needs a class-conditional model; {type(model).__name__} "
+            "was trained without --condition class"
+        )
+    sampler = fitted_sampler(fv, model, info, model_file.parent)
+    per_class = max(1, fv.n // int(model.config.num_classes))
+    score = class_accuracy(
+        sampler, n_per_class=per_class, classifier=ClassifierFeatures(fv.features), seed=fv.seed
+    )
+    record = {
+        "model": type(model).__name__,
+        "metric": "class_accuracy",
+        "sampler": fv.sampler,
+        "n_per_class": per_class,
+        "mean": score.mean,
+        "worst": score.worst,
+        "per_class": {str(k): v for k, v in score.per_class.items()},
+    }
+    print(f"{type(model).__name__} ({fv.sampler}): {score}")
     return write_result(fv, model_file, record)
 
 

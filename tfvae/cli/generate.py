@@ -33,6 +33,13 @@ def define(fv: flags.FlagValues) -> None:
         flag_values=fv,
     )
     flags.DEFINE_integer("seed", 0, "Sampling seed.", flag_values=fv)
+    flags.DEFINE_list(
+        "condition",
+        None,
+        "Class-conditional models: the class to generate (e.g. 3), or a list of classes "
+        "(e.g. 0,1,2: --n samples of each, in that order).",
+        flag_values=fv,
+    )
     flags.DEFINE_bool(
         "noise",
         None,
@@ -59,11 +66,36 @@ def run(fv: Flags) -> int:
     model_file, model, info = load_trained(fv)
     sampler = fitted_sampler(fv, model, info, model_file.parent, fv.limit)
     noise = fv.noise if fv.noise is not None else bool(model.config.table_schema)
-    samples = np.asarray(sampler.sample(fv.n, seed=fv.seed, noise=noise))
+    condition = requested_classes(fv.condition, model, fv.n)
+    n = fv.n if condition is None else len(condition)
+    samples = np.asarray(sampler.sample(n, seed=fv.seed, noise=noise, condition=condition))
     out = Path(fv.out)
     for line in write_samples(samples, out, model, fv.seed):
         print(line)
     return 0
+
+
+def requested_classes(values: list[str] | None, model: object, n: int) -> object:
+    """``--condition K[,K...]`` as labels ``[len * n]`` (``n`` of each class, in order), or
+    ``None`` without the flag; refused for a model without a class condition."""
+    import numpy as np
+
+    from tfvae.cli.common import UsageError
+
+    if not values:
+        if model.conditional:
+            raise UsageError(
+                f"{type(model).__name__} is class-conditional: pass --condition K (the class "
+                f"to generate, 0..{model.config.num_classes - 1}) or a list of classes"
+            )
+        return None
+    if not model.conditional or model.config.condition != "class":
+        raise UsageError(f"--condition: {type(model).__name__} was not trained with classes")
+    try:
+        classes = [int(v) for v in values]
+    except ValueError as err:
+        raise UsageError(f"--condition takes class numbers, got {values}") from err
+    return np.repeat(np.asarray(classes), n)
 
 
 def write_samples(samples: object, out: Path, model: object, seed: int = 0) -> list[str]:

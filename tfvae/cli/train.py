@@ -50,6 +50,20 @@ def define(fv: flags.FlagValues) -> None:
         "standardize (minmax for bce / discretized_logistic).",
         flag_values=fv,
     )
+    flags.DEFINE_enum(
+        "condition",
+        None,
+        ["class"],
+        "Train a class-conditional model p(x | y) on the data's labels (generate a class "
+        "with `tfvae generate --condition K`).",
+        flag_values=fv,
+    )
+    flags.DEFINE_integer(
+        "condition-embedding",
+        None,
+        "With --condition class: a learned label embedding of this size (default: one-hot).",
+        flag_values=fv,
+    )
     flags.DEFINE_string("out", None, "Run folder (default: runs/<model>).", flag_values=fv)
     flags.DEFINE_integer("epochs", 10, "Number of epochs.", flag_values=fv)
     flags.DEFINE_integer("batch-size", 64, "Examples per batch.", flag_values=fv)
@@ -101,6 +115,7 @@ def run(fv: Flags) -> int:
 
     import tfvae
     from tfvae.plots import (
+        class_grid,
         feature_histograms,
         interpolation_strip,
         latent_scatter,
@@ -132,7 +147,10 @@ def run(fv: Flags) -> int:
         label_column=fv.label_column,
         columns=fv.columns,
         categorical=fv.categorical,
+        labels=fv.condition is not None,
     )
+    if fv.condition:
+        fields.update(condition_fields(data, fv.condition_embedding))
     if fv.reconstruction_loss:
         fields.setdefault("reconstruction_loss", fv.reconstruction_loss)
     fields.setdefault("preprocessing", choose_preprocessing(fv.preprocessing, data, fields))
@@ -177,6 +195,7 @@ def run(fv: Flags) -> int:
         "label_column": fv.label_column,
         "columns": fv.columns,
         "categorical": fv.categorical,
+        "condition": fv.condition,
     }
     if pipeline.is_chief:
         # signed with this user's key: generate/evaluate trust its data path for this run only
@@ -187,29 +206,49 @@ def run(fv: Flags) -> int:
     x_eval = data.x_test if data.x_test is not None else data.x_train
     y_eval = data.y_test if data.x_test is not None else data.y_train
     x_eval, y_eval = x_eval[:2000], None if y_eval is None else y_eval[:2000]
+    c_eval = y_eval if model.conditional else None
     if len(model.code_shape) == 1:
         latent_scatter(
-            model.embed(x_eval),
+            model.embed(x_eval, condition=c_eval),
             y_eval,
             out / "latent_scatter.png",
             title=f"{cls.__name__} latent space ({data.name})",
             class_names=data.class_names,
         )
     if data.schema is not None:  # a table: generated rows in the table's own columns
-        rows = tfvae.data.to_frame(model, model.generate(len(x_eval)), sample=True)
+        rows = tfvae.data.to_frame(
+            model, model.generate(len(x_eval), condition=c_eval), sample=True
+        )
         with safety.safe_output(out / "samples.csv", out) as tmp:
             rows.to_csv(tmp, index=False)
         real = data.schema.decode(x_eval)
         feature_histograms(real, rows, out / "samples.png")
     if len(data.input_shape) == 3:
-        save_png(
-            interpolation_strip(model, x_eval[:6], x_eval[6:12]), out / "interpolations.png", 2
+        strip = interpolation_strip(
+            model, x_eval[:6], x_eval[6:12], condition=None if c_eval is None else c_eval[:6]
         )
-        save_png(latent_traversals(model, x_eval[0]), out / "traversals.png", 2)
+        save_png(strip, out / "interpolations.png", 2)
+        first = None if c_eval is None else c_eval[0]
+        save_png(latent_traversals(model, x_eval[0], condition=first), out / "traversals.png", 2)
+        if model.conditional:  # one row per class
+            save_png(class_grid(model, per_class=10), out / "class_samples.png", 2)
     final = {k: round(v[-1], 4) for k, v in history.history.items()}
     print(f"trained {cls.__name__}: {final}")
     print(f"wrote {out}/model.keras, PNGs and TensorBoard logs (tensorboard --logdir {out}/logs)")
     return 0
+
+
+def condition_fields(data: object, embedding: int | None) -> dict:
+    """Model config fields of ``--condition class`` on ``data``'s labels (0 .. C-1)."""
+    labels = data.y_train
+    if labels is None or labels.size == 0:
+        raise UsageError(f"--condition class needs labelled data; {data.name} has no labels")
+    classes = int(labels.max()) + 1
+    if data.class_names:
+        classes = max(classes, len(data.class_names))
+    if classes < 2:
+        raise UsageError(f"--condition class needs at least 2 classes; {data.name} has 1")
+    return {"condition": "class", "num_classes": classes, "condition_embedding_dim": embedding}
 
 
 def choose_preprocessing(choice: str, data: object, fields: dict) -> str | None:

@@ -222,6 +222,7 @@ def load(
     columns: list[str] | None = None,
     categorical: list[str] | None = None,
     volume_shape: tuple[int, int, int] | None = None,
+    labels: bool = False,
 ) -> DataSplits:
     """Load a dataset into train / validation / test ``tf.data`` pipelines.
 
@@ -252,6 +253,8 @@ def load(
             columns (default: all others), the columns to model as categories.
         volume_shape: resample NIfTI volumes to ``(D, H, W)``; the procedural ``"volumes"``
             use ``D`` as their size.
+        labels: the pipelines yield ``(x, y)`` batches (for conditional models); refused for
+            data without labels.
     Returns:
         :class:`DataSplits` with float32 channels-last arrays in data units (8-bit values
         divided by 255); the model's likelihood says whether they must lie in ``[0, 1]``.
@@ -300,6 +303,11 @@ def load(
     x_train, x_val = x[train_idx], (x[val_idx] if n_val else None)
     y_train = None if y is None else y[train_idx]
     y_val = None if (y is None or not n_val) else y[val_idx]
+    if labels and y_train is None:
+        raise DataError(
+            f"{name} has no labels: labels=True needs labelled data (a (x, y) tuple, a "
+            "label_column, a folder of class sub-folders, a labelled named dataset)"
+        )
     epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
     train = make_dataset(
         x_train,
@@ -309,9 +317,16 @@ def load(
         epoch=epoch,
         binarize=binarize,
         dequantize=dequantize,
+        labels=y_train if labels else None,
     )
-    validation = None if x_val is None else make_dataset(x_val, batch_size)
-    test_ds = None if x_test is None else make_dataset(x_test, batch_size)
+    validation = (
+        None if x_val is None else make_dataset(x_val, batch_size, labels=y_val if labels else None)
+    )
+    test_ds = None
+    if x_test is not None:
+        if labels and y_test is None:
+            raise DataError(f"{name}: the test split has no labels (labels=True)")
+        test_ds = make_dataset(x_test, batch_size, labels=y_test if labels else None)
     return DataSplits(
         name,
         x_train,

@@ -34,6 +34,7 @@ def make_dataset(
     binarize: bool = False,
     dequantize: bool = False,
     drop_remainder: bool = False,
+    labels: np.ndarray | None = None,
 ) -> tf.data.Dataset:
     """Batches of ``x`` (``[N, ...]`` float32 in ``[0, 1]``) as a ``tf.data.Dataset``.
 
@@ -48,13 +49,17 @@ def make_dataset(
         binarize: dynamic binarisation, ``x ~ Bernoulli(x)`` drawn anew each epoch.
         dequantize: uniform dequantisation of 8-bit values, ``(255 x + u) / 256``.
         drop_remainder: drop the last incomplete batch.
+        labels: ``[N]`` labels (or ``[N, K]`` attributes) to batch with the examples, in the
+            same shuffled order: the dataset then yields ``(x, y)``, what conditional models
+            train on.
     Returns:
-        dataset of ``[batch, ...]`` float32 tensors.
+        dataset of ``[batch, ...]`` float32 tensors, or of ``(x, y)`` pairs with ``labels``.
     """
     n = int(x.shape[0])
     if epoch is None:
         epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
     data = tf.constant(x, dtype=tf.float32)
+    targets = None if labels is None else tf.constant(np.asarray(labels))
     seed = int(seed)
 
     def start_pass(_: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -79,6 +84,8 @@ def make_dataset(
         if binarize:
             u = tf.random.stateless_uniform(tf.shape(xb), seed=noise_seed + 1)
             xb = tf.cast(u < xb, tf.float32)
+        if targets is not None:
+            return xb, tf.gather(targets, indices)
         return xb
 
     return ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(

@@ -15,6 +15,10 @@ sample        ``num_samples``: int32 scalar, ``seed``: int32  ``samples``: ``[n,
               scalar (``< 0``: a fresh random seed)           ``codes``: ``[n, D]``
 ============  ==============================================  =====================================
 
+A conditional model's signatures also take ``condition``: ``[B]`` int32 labels
+(``condition="class"``) or ``[B, K]`` float32 attributes; ``sample``'s is ``[num_samples]``
+(or ``[num_samples, K]``), the classes or attributes to generate.
+
 Inputs and outputs are in the data's units (any rank: ``[B, D]``, ``[B, T, C]``,
 ``[B, H, W, C]``, ``[B, D, H, W, C]``): a model's fitted preprocessing is part of the graph.
 ``sample`` draws from the model's prior (VampPrior mixtures included) with stateless ops, so
@@ -34,34 +38,51 @@ from tfvae.safety import safe_output
 SIGNATURES = ("serving_default", "encode", "decode", "sample")
 
 
+def condition_spec(model: Any) -> list[tf.TensorSpec]:
+    """``[]``, or the ``condition`` input of a conditional model's signatures: ``[B]`` int32
+    labels or ``[B, K]`` float32 attributes."""
+    if not model.conditional:
+        return []
+    if model.config.condition == "class":
+        return [tf.TensorSpec((None,), tf.int32, name="condition")]
+    k = int(model.config.condition_shape[0])
+    return [tf.TensorSpec((None, k), tf.float32, name="condition")]
+
+
 def serving_functions(model: Any) -> dict[str, tuple[Any, list[tf.TensorSpec]]]:
     """``{signature: (function, input_signature)}`` of a tfvae model (see the module docs)."""
     shape = (None, *model.input_shape_)
-    x_spec = [tf.TensorSpec(shape, tf.float32, name="x")]
-    z_spec = [tf.TensorSpec((None, *model.code_shape), tf.float32, name="z")]
+    c_spec = condition_spec(model)
+    x_spec = [tf.TensorSpec(shape, tf.float32, name="x"), *c_spec]
+    z_spec = [tf.TensorSpec((None, *model.code_shape), tf.float32, name="z"), *c_spec]
     sample_spec = [
         tf.TensorSpec((), tf.int32, name="num_samples"),
         tf.TensorSpec((), tf.int32, name="seed"),
+        *c_spec,
     ]
 
-    def serving_default(x: tf.Tensor) -> dict[str, tf.Tensor]:
-        return {"reconstruction": model(x, training=False)}
+    def serving_default(x: tf.Tensor, condition: Any = None) -> dict[str, tf.Tensor]:
+        inputs = x if condition is None else (x, condition)
+        return {"reconstruction": model(inputs, training=False)}
 
-    def encode(x: tf.Tensor) -> dict[str, tf.Tensor]:
-        codes = {"embedding": model.encode(x)}
+    def encode(x: tf.Tensor, condition: Any = None) -> dict[str, tf.Tensor]:
+        codes = {"embedding": model.encode(x, condition)}
         if model.variational:
-            enc = model.encoder(model.model_inputs(x), training=False)
+            with model.conditioned(condition):
+                enc = model.run_encoder(model.model_inputs(x), training=False)
             codes["log_covariance"] = enc["log_covariance"]
         return codes
 
-    def decode(z: tf.Tensor) -> dict[str, tf.Tensor]:
-        return {"reconstruction": model.decode(z)}
+    def decode(z: tf.Tensor, condition: Any = None) -> dict[str, tf.Tensor]:
+        return {"reconstruction": model.decode(z, condition)}
 
-    def sample(num_samples: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
+    def sample(
+        num_samples: tf.Tensor, seed: tf.Tensor, condition: Any = None
+    ) -> dict[str, tf.Tensor]:
         fresh = tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int32)
         seed = tf.where(seed < 0, fresh, seed)
         codes = model.prior_codes(num_samples, tf.stack([seed, tf.constant(0)]))
-        return {"samples": model.decode(codes), "codes": codes}
+        return {"samples": model.decode(codes, condition), "codes": codes}
 
     return {
         "serving_default": (serving_default, x_spec),

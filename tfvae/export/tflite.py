@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfvae.export.saved_model import condition_spec
 from tfvae.safety import check_output_dir, safe_write
 
 PARTS = ("encoder", "decoder", "sampler")
@@ -29,10 +30,24 @@ def interpreter(content: bytes) -> Any:
     return runner
 
 
-def run_tflite(content: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    """Run a converted model on ``inputs`` (resized to their shapes); outputs in order."""
+def run_tflite(
+    content: bytes, inputs: list[np.ndarray], names: list[str] | None = None
+) -> list[np.ndarray]:
+    """Run a converted model on ``inputs`` (resized to their shapes); outputs in order.
+
+    ``names``: the inputs' signature names (e.g. ``["x", "condition"]``), matched to the
+    converted model's inputs by name (TFLite may order them otherwise); without them the
+    inputs go in the converted model's order."""
     runner = interpreter(content)
     details = runner.get_input_details()
+    if names is not None:
+        order = {name: i for i, name in enumerate(names)}
+
+        def position(detail: dict) -> int:
+            found = [i for name, i in order.items() if detail["name"].endswith(f"_{name}:0")]
+            return found[0] if found else len(order)
+
+        inputs = [inputs[position(d)] for d in details]
     for detail, value in zip(details, inputs, strict=True):
         runner.resize_tensor_input(detail["index"], value.shape)
     runner.allocate_tensors()
@@ -45,22 +60,35 @@ def run_tflite(content: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
 
 def _functions(model: Any) -> dict[str, tuple[Any, list[tf.TensorSpec]]]:
     shape = (None, *model.input_shape_)
+    c_spec = condition_spec(model)  # a conditional model's parts take its condition
 
-    def encoder(x: tf.Tensor) -> tf.Tensor:
-        return model.encode(x)
+    def encoder(x: tf.Tensor, condition: Any = None) -> tf.Tensor:
+        return model.encode(x, condition)
 
-    def decoder(z: tf.Tensor) -> tf.Tensor:
-        return model.decode(z)
+    def decoder(z: tf.Tensor, condition: Any = None) -> tf.Tensor:
+        return model.decode(z, condition)
 
-    def sampler(num_samples: tf.Tensor) -> tf.Tensor:
+    def sampler(num_samples: tf.Tensor, condition: Any = None) -> tf.Tensor:
         # stateful random ops (RANDOM_STANDARD_NORMAL for the standard normal prior)
-        return model.decode(model.random_codes(num_samples[0]))
+        return model.decode(model.random_codes(num_samples[0]), condition)
 
     return {
-        "encoder": (encoder, [tf.TensorSpec(shape, tf.float32, name="x")]),
-        "decoder": (decoder, [tf.TensorSpec((None, *model.code_shape), tf.float32, name="z")]),
-        "sampler": (sampler, [tf.TensorSpec((1,), tf.int32, name="num_samples")]),
+        "encoder": (encoder, [tf.TensorSpec(shape, tf.float32, name="x"), *c_spec]),
+        "decoder": (
+            decoder,
+            [tf.TensorSpec((None, *model.code_shape), tf.float32, name="z"), *c_spec],
+        ),
+        "sampler": (sampler, [tf.TensorSpec((1,), tf.int32, name="num_samples"), *c_spec]),
     }
+
+
+def _check_inputs(model: Any, x: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """``[x]``, with a conditional model's condition for its rows appended."""
+    if not model.conditional:
+        return [x]
+    if model.config.condition == "class":
+        return [x, rng.integers(0, model.config.num_classes, len(x)).astype(np.int32)]
+    return [x, rng.random((len(x), *model.config.condition_shape)).astype(np.float32)]
 
 
 def convert(model: Any, fn: Any, spec: list[tf.TensorSpec], quantize: bool = False) -> bytes:
@@ -119,7 +147,8 @@ def to_tflite(
         content = convert(model, fn, spec, quantize)
         if check:
             if name == "sampler":
-                got = run_tflite(content, [np.array([5], np.int32)])[0]
+                inputs = _check_inputs(model, np.array([5], np.int32), rng)
+                got = run_tflite(content, inputs, [t.name for t in spec])[0]
                 if got.shape != (5, *model.input_shape_) or not np.isfinite(got).all():
                     raise ConversionCheckError(f"TFLite sampler returned {got.shape}")
             else:
@@ -127,8 +156,9 @@ def to_tflite(
                     x = rng.random((4, *model.input_shape_)).astype(np.float32)
                 else:
                     x = rng.normal(size=(4, *model.code_shape)).astype(np.float32)
-                want = np.asarray(fn(tf.constant(x)))
-                got = run_tflite(content, [x])[0]
+                inputs = _check_inputs(model, x, rng)
+                want = np.asarray(fn(*[tf.constant(v) for v in inputs]))
+                got = run_tflite(content, inputs, [t.name for t in spec])[0]
                 err = float(np.max(np.abs(got - want)))
                 if not err <= atol:
                     raise ConversionCheckError(

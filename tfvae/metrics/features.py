@@ -52,16 +52,26 @@ class ClassifierFeatures:
             )
         classifier = keras.models.load_model(path, safe_mode=True, compile=False)
         self.input_shape = tuple(classifier.input_shape[1:])
+        self.classifier = classifier
         self.model = keras.Model(classifier.inputs[0], classifier.get_layer("features").output)
         self.batch_size = batch_size
 
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """The classifier's labels of ``images [N, *input_shape]`` in [0, 1], ``[N]`` int."""
+        self._check(images)
+        logits = _batched(lambda b: self.classifier(b, training=False), images, self.batch_size)
+        return logits.argmax(-1)
+
+    def _check(self, images: np.ndarray) -> None:
+        if np.shape(images)[1:] != self.input_shape:
+            raise ValueError(
+                f"this classifier takes images {self.input_shape}, got {np.shape(images)[1:]}; "
+                "pass extractor= / classifier= for other data (e.g. InceptionFeatures)"
+            )
+
     def __call__(self, images: np.ndarray) -> np.ndarray:
         images = np.asarray(images, np.float32)
-        if images.shape[1:] != self.input_shape:
-            raise ValueError(
-                f"this feature extractor takes images {self.input_shape}, got {images.shape[1:]}; "
-                "pass extractor= for other data (e.g. InceptionFeatures)"
-            )
+        self._check(images)
         return _batched(lambda b: self.model(b, training=False), images, self.batch_size)
 
 

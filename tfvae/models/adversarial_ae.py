@@ -70,7 +70,7 @@ class Adversarial_AE(VAE):  # noqa: N801 (Pythae's name)
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         cfg = self.config
-        enc = self.encoder(x, training=training)
+        enc = self.run_encoder(x, training=training)
         seed = self.noise_seed()
         if cfg.deterministic_posterior:
             z = enc["embedding"]

@@ -33,7 +33,7 @@ class AE(BaseAE):
     mse_scale = 2.0  # Pythae's AE: ||x - x'||^2 (no 1/2)
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
-        z = self.encoder(x, training=training)["embedding"]
+        z = self.run_encoder(x, training=training)["embedding"]
         params = self.decoder_params(z, training=training)
         recon = tf.reduce_mean(self.reconstruction_term(x, params))
         return {"loss": recon, "reconstruction": recon}

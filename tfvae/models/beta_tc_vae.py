@@ -135,7 +135,7 @@ class BetaTCVAE(VAE):
         }
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
-        enc = self.encoder(x, training=training)
+        enc = self.run_encoder(x, training=training)
         z, _ = self.posterior_sample_and_kl(enc, self.noise_seed())
         params = self.decoder_params(z, training=training)
         recon = tf.reduce_mean(self.reconstruction_term(x, params))

@@ -88,13 +88,15 @@ class FactorVAE(VAE):
             tf.shape(x)[0], 2, message="FactorVAE needs at least 2 examples per batch"
         )
         x_vae, x_perm = x[0::2], x[1::2]
-        parts = self.elbo_parts(x_vae, training=training)
+        with self.condition_scope.rows(lambda c: c[0::2]):
+            parts = self.elbo_parts(x_vae, training=training)
         recon, kl = tf.reduce_mean(parts["reconstruction"]), tf.reduce_mean(parts["kl"])
         logits = self.discriminator(parts["z"], training=training)
         tc = tf.reduce_mean(logits[:, 0] - logits[:, 1])
         autoencoder_loss = recon + kl + self.config.gamma * tc
 
-        enc = self.encoder(x_perm, training=training)
+        with self.condition_scope.rows(lambda c: c[1::2]):
+            enc = self.run_encoder(x_perm, training=training)
         z_perm, _ = self.posterior_sample_and_kl(enc, self.noise_seed("permuted_posterior"))
         z_perm = tf.stop_gradient(z_perm)
         everyone = global_batch(z_perm)

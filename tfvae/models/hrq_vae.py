@@ -99,7 +99,7 @@ class HRQVAE(VQVAE):
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         cfg = self.config
-        z = self.encoder(x, training=training)["embedding"]
+        z = self.run_encoder(x, training=training)["embedding"]
         noise = None
         if training:  # drawn for the global batch: N replicas train like one device
             shapes = self.quantizer.noise_shapes(z)

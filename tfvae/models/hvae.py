@@ -152,7 +152,7 @@ class HVAE(VAE):
         }
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
-        enc = self.encoder(x, training=training)
+        enc = self.run_encoder(x, training=training)
         eps = self.prior_noise(enc["embedding"], "hvae_position")
         gamma = self.prior_noise(enc["embedding"], "hvae_momentum")
         t = self.hamiltonian_terms(x, enc, eps, gamma, training=training)
@@ -171,7 +171,7 @@ class HVAE(VAE):
         """Log importance weights of ``n_samples`` flows per example, ``[K, B]`` (the
         augmented weights ``p(x, z_K) N(rho_K) / (q(z_0|x) N(gamma))``)."""
         seed = self.noise_seed() if seed is None else seed
-        enc = self.encoder(x, training=training)
+        enc = self.run_encoder(x, training=training)
         tiled = {k: tf.repeat(v[None], n_samples, axis=0) for k, v in enc.items()}
         flat = {k: tf.reshape(v, [-1, v.shape[-1]]) for k, v in tiled.items()}
         x_rep = tf.reshape(tf.repeat(x[None], n_samples, axis=0), [-1, *self.input_shape_])

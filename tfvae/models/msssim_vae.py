@@ -130,7 +130,7 @@ class MSSSIM_VAE(VAE):  # noqa: N801 (Pythae's name)
         return self.config.beta
 
     def elbo_parts(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
-        enc = self.encoder(x, training=training)
+        enc = self.run_encoder(x, training=training)
         z, kl = self.posterior_sample_and_kl(enc, self.noise_seed())
         images = self.likelihood.mean(self.decoder_params(z, training=training))
         return {"reconstruction": msssim_loss(x, images, self.config.window_size), "kl": kl, "z": z}

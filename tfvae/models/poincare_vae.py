@@ -51,6 +51,12 @@ class PoincareVAE(VAE):
     Codes from ``encode`` are points of the ball; sample with ``poincare_disk`` (the prior).
     """
 
+    conditionable = False
+    condition_reason = (
+        "its decoder starts with gyroplanes of the Poincare ball, whose inputs must be points "
+        "of the ball; a condition appended to the code would leave it"
+    )
+
     config_class = PoincareVAEConfig
     benchmark_networks = False  # hyperbolic layers are part of the model
     latent_geometry = "poincare"

@@ -42,7 +42,7 @@ class VAE(BaseAE):
 
     def elbo_parts(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         """Per-example terms: ``reconstruction`` and ``kl`` ``[B]``, the sample ``z`` ``[B, D]``."""
-        enc = self.encoder(x, training=training)
+        enc = self.run_encoder(x, training=training)
         z, kl = self.posterior_sample_and_kl(enc, self.noise_seed())
         params = self.decoder_params(z, training=training)
         return {"reconstruction": self.reconstruction_term(x, params), "kl": kl, "z": z}

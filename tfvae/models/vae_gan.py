@@ -143,7 +143,7 @@ class VAEGAN(VAE):
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         cfg = self.config
-        enc = self.encoder(x, training=training)
+        enc = self.run_encoder(x, training=training)
         z, kl = self.posterior_sample_and_kl(enc, self.noise_seed())
         z_prior = self.prior_noise(enc["embedding"], "prior")
         recon_x = self.likelihood.mean(self.decoder_params(z, training=training))

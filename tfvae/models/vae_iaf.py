@@ -48,7 +48,7 @@ class VAE_IAF(FlowPosteriorVAE):  # noqa: N801 (Pythae's name)
         cfg = self.config
         context_size = 0
         if cfg.context:
-            probe = self.encoder(tf.zeros((1, *self.input_shape_)), training=False)
+            probe = self.run_encoder(tf.zeros((1, *self.input_shape_)), training=False)
             context_size = int(self.flow_context(probe).shape[-1])
         hidden = [cfg.hidden_size] * cfg.n_hidden_in_made
         self.flows = [

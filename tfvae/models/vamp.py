@@ -42,9 +42,17 @@ class VAMP(VAE):
 
     (a ``tfd.MixtureSameFamily`` rebuilt from the Keras weights at every call, so the
     pseudo-inputs train). The KL term is the one-sample estimate ``log q(z|x) - log p(z)``.
-    The encoder runs on the pseudo-inputs in inference mode (batch-norm statistics are not
-    updated by them). Sample with :class:`~tfvae.samplers.VAMPSampler`.
+    While training, the encoder runs on the pseudo-inputs in training mode, as Pythae's does
+    (batch normalisation on the pseudo-inputs' own statistics, which also update the moving
+    averages); in evaluation and sampling, in inference mode. Sample with
+    :class:`~tfvae.samplers.VAMPSampler`.
     """
+
+    conditionable = False
+    condition_reason = (
+        "its prior encodes its pseudo-inputs; a class-conditional prior (pseudo-inputs per "
+        "class) is not implemented yet"
+    )
 
     config_class = VAMPConfig
     mixture_prior = True
@@ -63,8 +71,21 @@ class VAMP(VAE):
         u = keras.ops.clip(self.pseudo_inputs(tf.eye(c)), 0.0, 1.0)
         return tf.reshape(u, [c, *self.input_shape_])
 
+    def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+        self._prior_training = training  # read by prior() while this step is traced
+        try:
+            return super().compute_loss_terms(x, training=training)
+        finally:
+            self._prior_training = False
+
     def prior(self) -> tfd.Distribution:
-        enc = self.encoder(self.pseudo_input_images(), training=False)
+        # While training, the pseudo-inputs go through the encoder in training mode, as in
+        # Pythae: their batch-norm statistics are their own batch's. In inference mode they
+        # would meet moving statistics that early in training still describe the initial
+        # weights, giving components of extreme variance (KL ~ 1e4 in the first epoch of the
+        # width-128 conv nets, then NaN).
+        training = getattr(self, "_prior_training", False)
+        enc = self.encoder(self.pseudo_input_images(), training=training)
         c = self.config.number_components
         return tfd.MixtureSameFamily(
             mixture_distribution=tfd.Categorical(logits=tf.zeros([c])),

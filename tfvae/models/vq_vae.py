@@ -139,7 +139,7 @@ class VQVAE(AE):
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
         cfg = self.config
-        z = self.encoder(x, training=training)["embedding"]
+        z = self.run_encoder(x, training=training)["embedding"]
         q = self.quantizer(z, training=training, seed=self.noise_seed("codebook"))
         params = self.decoder_params(q["quantized"], training=training)
         recon = tf.reduce_mean(self.reconstruction_term(x, params))
@@ -159,11 +159,12 @@ class VQVAE(AE):
         """The quantized codes ``[B, *code_shape]`` (what ``encode`` returns)."""
         return self.quantizer(encoder_outputs["embedding"], training=False)["quantized"]
 
-    def encode_indices(self, x: Any) -> tf.Tensor:
-        """Codebook indices of the codes of ``x`` (data units), ``[B, *code_shape[:-1]]`` int32
-        (``[B]`` for flat codes)."""
+    def encode_indices(self, x: Any, condition: Any = None) -> tf.Tensor:
+        """Codebook indices of the codes of ``x`` (data units; under ``condition`` for a
+        conditional model), ``[B, *code_shape[:-1]]`` int32 (``[B]`` for flat codes)."""
         x = self.model_inputs(tf.convert_to_tensor(x, tf.float32))
-        return self.quantizer.nearest(self.encoder(x, training=False)["embedding"])
+        with self.conditioned(condition, int(x.shape[0])):
+            return self.quantizer.nearest(self.run_encoder(x, training=False)["embedding"])
 
     def decode_indices(self, indices: Any) -> tf.Tensor:
         """Images for codebook ``indices`` ``[B, *code_shape[:-1]]``."""

@@ -42,7 +42,7 @@ class WAE_MMD(BaseAE):  # noqa: N801 (Pythae's name)
     mse_scale = 2.0  # Pythae's WAE: ||x - x'||^2 (no 1/2)
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
-        z = self.encoder(x, training=training)["embedding"]
+        z = self.run_encoder(x, training=training)["embedding"]
         params = self.decoder_params(z, training=training)
         recon = self.config.reconstruction_loss_scale * tf.reduce_mean(
             self.reconstruction_term(x, params)

@@ -10,6 +10,7 @@ stateless noise seeds keyed by the training step (exact resume).
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from typing import Any, ClassVar
 
@@ -78,6 +79,11 @@ class LossTermsModel(keras.Model):
 
     def after_train_step(self) -> None:
         """Hook run at the end of every training step (update step counters, schedules)."""
+
+    def batch_scope(self, data: Any) -> Any:
+        """Hook: a context around a step's losses made from its whole batch (the condition of
+        ``(x, y)`` batches for conditional models); none by default."""
+        return contextlib.nullcontext()
 
     def seed_key(self) -> int:
         """The integer that keys this model's noise (its config's seed)."""
@@ -159,7 +165,7 @@ class LossTermsModel(keras.Model):
         x = self.model_inputs(unpack_inputs(data))
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         groups = self.optimizer_groups or {"loss": None}
-        with tf.GradientTape(persistent=len(groups) > 1) as tape:
+        with tf.GradientTape(persistent=len(groups) > 1) as tape, self.batch_scope(data):
             terms = self.compute_loss_terms(x, training=True)
             regularization = tf.add_n(self.losses) if self.losses else 0.0
             objectives = {term: (terms[term] + regularization) / replicas for term in groups}
@@ -192,5 +198,6 @@ class LossTermsModel(keras.Model):
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         x = self.model_inputs(unpack_inputs(data))
-        terms = self.compute_loss_terms(x, training=False)
+        with self.batch_scope(data):
+            terms = self.compute_loss_terms(x, training=False)
         return self._record(terms, tf.shape(x)[0])

@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from tfvae.models.base.condition import as_condition
 from tfvae.plots import save_image_grid
+from tfvae.safety import safe_output
 from tfvae.samplers import BaseSampler, NormalSampler
 
 
@@ -30,14 +32,27 @@ class GenerationPipeline:
         seed: int = 0,
         batch_size: int = 256,
         grid_size: int = 100,
+        condition: Any = None,
     ) -> np.ndarray:
         """Generate ``[num_samples, *input_shape]`` in data space; with ``output_dir``, also
-        write ``samples.npz`` (key ``samples``) and ``samples.png`` (the first ``grid_size``)."""
-        samples = self.sampler.sample(num_samples, seed=seed, batch_size=batch_size)
+        write ``samples.npz`` (key ``samples``, and ``conditions`` for a conditional model)
+        and ``samples.png`` (the first ``grid_size``).
+
+        Args:
+            condition: a conditional model's class (one label or ``[num_samples]``) or
+                attributes to generate.
+        """
+        samples = self.sampler.sample(
+            num_samples, seed=seed, batch_size=batch_size, condition=condition
+        )
         if output_dir is not None:
             out = Path(output_dir)
             out.mkdir(parents=True, exist_ok=True)
-            np.savez_compressed(out / "samples.npz", samples=samples)
+            arrays = {"samples": samples}
+            if condition is not None:
+                arrays["conditions"] = as_condition(self.model.config, condition, num_samples)
+            with safe_output(out / "samples.npz", out) as tmp, open(tmp, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
             if samples.ndim == 4:
                 save_image_grid(samples[:grid_size], out / "samples.png")
         return samples

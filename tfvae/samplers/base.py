@@ -13,6 +13,7 @@ import numpy as np
 
 from tfvae.config import BaseConfig
 from tfvae.errors import ConfigError
+from tfvae.models.base.condition import as_condition
 
 _SAMPLERS: dict[str, type] = {}
 _ALIASES: dict[str, str] = {}
@@ -57,6 +58,10 @@ class BaseSampler:
     needs_fit: ClassVar[bool] = False
     #: ``(latent_geometry, the models that have it)`` for samplers of one latent geometry
     requires_geometry: ClassVar[tuple[str, str] | None] = None
+    #: :meth:`sample_codes` takes ``condition=`` (checked labels ``[n]``) and draws codes of
+    #: each class from a density fitted per class (GMM); the others draw one latent density
+    #: for every class and leave the condition to the conditional decoder
+    conditional_codes: ClassVar[bool] = False
 
     def __init__(self, model: Any, config: BaseSamplerConfig | dict | None = None) -> None:
         if self.requires_geometry is not None:
@@ -72,15 +77,28 @@ class BaseSampler:
         self.is_fitted = not self.needs_fit
 
     def fit(self, data: Any = None, **kwargs: Any) -> BaseSampler:
-        """Fit the sampler on training data (an array or a ``tf.data.Dataset``); returns self."""
+        """Fit the sampler on training data (an array or a ``tf.data.Dataset``; for a
+        conditional model, ``condition=y`` with an array or ``(x, y)`` batches); returns
+        self."""
         self.is_fitted = True
         return self
 
-    def training_codes(self, data: Any) -> np.ndarray:
-        """The model's codes of the data a sampler is fitted on, float32 ``[N, D]``."""
+    def training_codes(self, data: Any, condition: Any = None) -> np.ndarray:
+        """The model's codes of the data a sampler is fitted on, float32 ``[N, D]`` (a
+        conditional model encodes each example with its ``condition``)."""
         if data is None:
             raise ValueError(f"{type(self).__name__}.fit needs training data (array or dataset)")
-        return self.model.embed(data).astype(np.float32)
+        return self.model.embed(data, condition=condition).astype(np.float32)
+
+    def probe(self) -> tuple[np.ndarray, Any]:
+        """One zero example ``[1, *input_shape]`` and its condition (``None``, label 0 or a
+        zero attribute vector), to find code shapes."""
+        zero = np.zeros((1, *self.model.input_shape_), np.float32)
+        if not self.model.conditional:
+            return zero, None
+        if self.model.config.condition == "class":
+            return zero, np.zeros([1], np.int32)
+        return zero, np.zeros((1, *self.model.config.condition_shape), np.float32)
 
     def train_on_codes(self, model: Any, codes: np.ndarray, verbose: int | None = None) -> Any:
         """Compile ``model`` (Adam, the config's learning rate) and fit it on ``codes`` with
@@ -111,8 +129,7 @@ class BaseSampler:
     def code_size(self) -> int:
         """Numbers in one latent code of the model (``latent_dim`` for a flat latent), found
         by encoding one zero example; saved states are checked against it."""
-        zero = np.zeros((1, *self.model.input_shape_), np.float32)
-        return int(np.prod(self.training_codes(zero).shape[1:]))
+        return int(np.prod(self.training_codes(*self.probe()).shape[1:]))
 
     def expected_state_shapes(self) -> dict[str, tuple[int, ...]] | None:
         """``{array name: shape}`` that a saved state of this sampler and model must have, or
@@ -155,27 +172,50 @@ class BaseSampler:
         raise NotImplementedError
 
     def sample(
-        self, n: int, seed: int = 0, batch_size: int = 256, noise: bool = False
+        self,
+        n: int,
+        seed: int = 0,
+        batch_size: int = 256,
+        noise: bool = False,
+        condition: Any = None,
     ) -> np.ndarray:
         """``n`` generated examples ``[n, *input_shape]`` in data units (in [0, 1] for images):
-        the decoder's means, or draws ``x ~ p(x|z)`` when ``noise`` (see ``BaseAE.generate``)."""
+        the decoder's means, or draws ``x ~ p(x|z)`` when ``noise`` (see ``BaseAE.generate``).
+
+        ``condition`` (conditional models): the class to generate (one label, or ``[n]``
+        labels) or attributes (``[K]`` or ``[n, K]``). The codes come from the sampler's
+        latent density; the conditional decoder turns them into examples of the condition.
+        """
         if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
             raise ValueError(f"{type(self).__name__}.sample: n must be a positive int, got {n!r}")
         if not self.is_fitted:
             raise RuntimeError(
                 f"{type(self).__name__} must be fitted first: sampler.fit(train_data)"
             )
-        codes = self.sample_codes(n, seed=seed).astype(np.float32)
-        if noise:
-            out = [
-                np.asarray(self.model.sample_data(codes[i : i + batch_size], seed + i))
-                for i in range(0, n, batch_size)
-            ]
+        if condition is not None or self.model.conditional:
+            if condition is None:
+                raise ConfigError(
+                    f"{type(self.model).__name__} is conditional: "
+                    f"{type(self).__name__}.sample(n, condition=...) needs the class or "
+                    "attributes to generate"
+                )
+            if not self.model.conditional:
+                self.model.conditioned(condition)  # raises: the model has no condition
+            condition = as_condition(self.model.config, condition, n)
+        if self.conditional_codes and condition is not None:
+            codes = self.sample_codes(n, seed=seed, condition=condition)
         else:
-            out = [
-                np.asarray(self.model.decode(codes[i : i + batch_size]))
-                for i in range(0, n, batch_size)
-            ]
+            codes = self.sample_codes(n, seed=seed)
+        codes = np.asarray(codes, np.float32)
+        out = []
+        for i in range(0, n, batch_size):
+            c = None if condition is None else condition[i : i + batch_size]
+            if noise:
+                out.append(
+                    np.asarray(self.model.sample_data(codes[i : i + batch_size], seed + i, c))
+                )
+            else:
+                out.append(np.asarray(self.model.decode(codes[i : i + batch_size], c)))
         return np.concatenate(out)
 
 
@@ -249,20 +289,19 @@ class NetworkSampler(BaseSampler):
         setattr(self, self.network_attribute, network)
         self.is_fitted = True
 
-    def network_codes(self, data: Any) -> np.ndarray:
+    def network_codes(self, data: Any, condition: Any = None) -> np.ndarray:
         """What the network is trained on, ``[N, ...]``: the model's codes of ``data``."""
-        return self.training_codes(data)
+        return self.training_codes(data, condition)
 
     def code_size(self) -> int:
         """Numbers in one of :meth:`network_codes` (what ``code_dim`` must equal)."""
-        zero = np.zeros((1, *self.model.input_shape_), np.float32)
-        return int(np.prod(self.network_codes(zero).shape[1:]))
+        return int(np.prod(self.network_codes(*self.probe()).shape[1:]))
 
     def fit(self, data: Any = None, **kwargs: Any) -> NetworkSampler:
         """Build the network (the config's seed) and train it on :meth:`network_codes`."""
         import keras
 
-        codes = self.network_codes(data)
+        codes = self.network_codes(data, kwargs.get("condition"))
         self.code_dim = int(np.prod(codes.shape[1:]))
         keras.utils.set_random_seed(self.config.seed)
         network = self.build_network(self.code_dim)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from tfvae.models.base.condition import as_condition
 from tfvae.samplers.base import BaseSampler, BaseSamplerConfig, register_sampler
 
 
@@ -35,36 +36,84 @@ class GaussianMixtureSampler(BaseSampler):
     """Fits a scikit-learn ``GaussianMixture`` on the codes of the training data, then samples
     codes from it and decodes them (Ghosh et al., 2020; Pythae's ``GaussianMixtureSampler``).
 
+    For a class-conditional model it fits **one mixture per class** on the codes of that
+    class's examples (each encoded with its label), and ``sample(n, condition=k)`` draws
+    codes from class k's mixture: codes where the model put class k, decoded as class k.
+
     Example:
         >>> sampler = GaussianMixtureSampler(model).fit(data.train)
         >>> images = sampler.sample(64)
+        >>> shoes = GaussianMixtureSampler(cvae).fit(x, condition=y).sample(64, condition=7)
     """
 
     config_class = GaussianMixtureSamplerConfig
     needs_fit = True
+    conditional_codes = True
 
-    def fit(self, data: Any = None, **kwargs: Any) -> GaussianMixtureSampler:
+    @property
+    def per_class(self) -> bool:
+        """One mixture per class (the model is class-conditional)."""
+        return self.model.conditional and self.model.config.condition == "class"
+
+    def _mixture(self) -> Any:
         from sklearn.mixture import GaussianMixture
 
-        codes = self.training_codes(data)
-        n_components = self.config.n_components
-        if len(codes) < n_components:
-            raise ValueError(
-                f"GaussianMixtureSampler: {len(codes)} codes cannot fit "
-                f"n_components={n_components}; pass more data or fewer components"
-            )
-        self.gmm = GaussianMixture(
-            n_components=n_components,
+        return GaussianMixture(
+            n_components=self.config.n_components,
             covariance_type=self.config.covariance_type,
             max_iter=self.config.max_iter,
             random_state=self.config.seed,
-        ).fit(codes)
+        )
+
+    def _check_count(self, count: int, what: str) -> None:
+        if count < self.config.n_components:
+            raise ValueError(
+                f"GaussianMixtureSampler: {count} codes{what} cannot fit "
+                f"n_components={self.config.n_components}; pass more data or fewer components"
+            )
+
+    def fit(self, data: Any = None, **kwargs: Any) -> GaussianMixtureSampler:
+        condition = kwargs.get("condition")
+        if not self.per_class:
+            codes = self.training_codes(data, condition)
+            self._check_count(len(codes), "")
+            self.gmm = self._mixture().fit(codes)
+            self.is_fitted = True
+            return self
+        codes, labels = self._codes_and_labels(data, condition)
+        self.gmms = []
+        for k in range(int(self.model.config.num_classes)):
+            mine = codes[labels == k]
+            self._check_count(len(mine), f" of class {k}")
+            self.gmms.append(self._mixture().fit(mine))
         self.is_fitted = True
         return self
+
+    def _codes_and_labels(self, data: Any, condition: Any) -> tuple[np.ndarray, np.ndarray]:
+        import tensorflow as tf
+
+        if isinstance(data, tf.data.Dataset):
+            pairs = [(np.asarray(b[0]), np.asarray(b[1])) for b in data]
+            x = np.concatenate([p[0] for p in pairs])
+            condition = np.concatenate([p[1] for p in pairs])
+        else:
+            x = data
+        if condition is None:
+            raise ValueError(
+                "GaussianMixtureSampler of a class-conditional model fits one mixture per "
+                "class: fit(x, condition=labels) or a dataset of (x, y) batches"
+            )
+        labels = as_condition(self.model.config, condition, len(x))
+        return self.training_codes(x, labels), labels
 
     _STATE = ("weights_", "means_", "covariances_", "precisions_cholesky_")
 
     def get_state(self) -> dict[str, np.ndarray]:
+        if self.per_class:  # each array gains a leading class axis
+            return {
+                key.rstrip("_"): np.stack([np.asarray(getattr(g, key)) for g in self.gmms])
+                for key in self._STATE
+            }
         return {key.rstrip("_"): np.asarray(getattr(self.gmm, key)) for key in self._STATE}
 
     def expected_state_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -72,25 +121,33 @@ class GaussianMixtureSampler(BaseSampler):
         covariance = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[
             self.config.covariance_type
         ]
-        return {
+        shapes = {
             "weights": (k,),
             "means": (k, d),
             "covariances": covariance,
             "precisions_cholesky": covariance,
         }
+        if self.per_class:
+            c = int(self.model.config.num_classes)
+            shapes = {key: (c, *shape) for key, shape in shapes.items()}
+        return shapes
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        from sklearn.mixture import GaussianMixture
 
         # shapes against the config and the model before any O(d^3) work
         self.check_state_shapes({k: np.shape(v) for k, v in state.items()})
+        if self.per_class:
+            self.gmms = [
+                self._restore({key: value[c] for key, value in state.items()})
+                for c in range(int(self.model.config.num_classes))
+            ]
+        else:
+            self.gmm = self._restore(state)
+        self.is_fitted = True
+
+    def _restore(self, state: dict[str, np.ndarray]) -> Any:
         cfg = self.config
-        gmm = GaussianMixture(
-            n_components=cfg.n_components,
-            covariance_type=cfg.covariance_type,
-            max_iter=cfg.max_iter,
-            random_state=cfg.seed,
-        )
+        gmm = self._mixture()
         for key in self._STATE:
             setattr(gmm, key, np.asarray(state[key.rstrip("_")], np.float64))
         if cfg.covariance_type == "full":
@@ -103,12 +160,24 @@ class GaussianMixtureSampler(BaseSampler):
             gmm.precisions_ = gmm.precisions_cholesky_**2
         gmm.converged_, gmm.n_iter_, gmm.lower_bound_ = True, 0, 0.0
         gmm.n_features_in_ = gmm.means_.shape[1]
-        self.gmm = gmm
-        self.is_fitted = True
+        return gmm
 
-    def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
+    def sample_codes(self, n: int, seed: int = 0, condition: Any = None) -> np.ndarray:
+        """``n`` codes ``[n, D]``; per class (``condition``: checked labels ``[n]``) for a
+        class-conditional model, each row drawn from its own class's mixture."""
+        if not self.per_class:
+            return self._draw(self.gmm, n, seed)
+        if condition is None:
+            raise ValueError("a per-class GaussianMixtureSampler samples codes of given labels")
+        codes = np.zeros((n, self.gmms[0].means_.shape[1]))
+        for k in np.unique(condition):
+            rows = np.flatnonzero(condition == k)
+            codes[rows] = self._draw(self.gmms[int(k)], len(rows), seed * 1009 + int(k))
+        return codes
+
+    @staticmethod
+    def _draw(gmm: Any, n: int, seed: int) -> np.ndarray:
         rng = np.random.default_rng(seed)
-        gmm = self.gmm
         counts = rng.multinomial(n, gmm.weights_)
         comps = np.repeat(np.arange(len(counts)), counts)
         d = gmm.means_.shape[1]
@@ -124,5 +193,15 @@ class GaussianMixtureSampler(BaseSampler):
         codes = gmm.means_[comps] + np.einsum("nij,nj->ni", chol, eps)
         return codes[rng.permutation(n)]
 
-    def log_prob(self, codes: Any) -> np.ndarray:
-        return self.gmm.score_samples(np.asarray(codes, np.float64))
+    def log_prob(self, codes: Any, condition: Any = None) -> np.ndarray:
+        """``log q(z)`` of codes ``[N, D]``, ``[N]`` (per class: ``log q(z | y)`` with the
+        codes' labels ``condition``)."""
+        codes = np.asarray(codes, np.float64)
+        if not self.per_class:
+            return self.gmm.score_samples(codes)
+        labels = as_condition(self.model.config, condition, len(codes))
+        out = np.zeros(len(codes))
+        for k in np.unique(labels):
+            rows = labels == k
+            out[rows] = self.gmms[int(k)].score_samples(codes[rows])
+        return out

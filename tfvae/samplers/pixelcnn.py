@@ -65,18 +65,26 @@ class PixelCNNSampler(NetworkSampler):
         self.prior: Any = None
         self._sampler: Any = None
 
-    def _indices(self, data: Any) -> np.ndarray:
+    def _indices(self, data: Any, condition: Any = None) -> np.ndarray:
         if data is None:
             raise ValueError("PixelCNNSampler.fit needs training data (array or dataset)")
+        model = self.model
         if isinstance(data, tf.data.Dataset):
             from tfvae.nn.trainable import unpack_inputs
 
-            parts = [self.model.encode_indices(unpack_inputs(b)).numpy() for b in data]
+            parts = [
+                model.encode_indices(unpack_inputs(b), b[1] if model.conditional else None)
+                for b in data
+            ]
         else:
             arr = np.asarray(data, np.float32)
             parts = [
-                self.model.encode_indices(arr[i : i + 256]).numpy() for i in range(0, len(arr), 256)
+                model.encode_indices(
+                    arr[i : i + 256], None if condition is None else condition[i : i + 256]
+                )
+                for i in range(0, len(arr), 256)
             ]
+        parts = [np.asarray(p) for p in parts]
         return np.concatenate(parts).reshape(-1, *self.grid)
 
     def build_network(self, code_dim: int) -> Any:
@@ -100,9 +108,9 @@ class PixelCNNSampler(NetworkSampler):
         self._sampler = None  # the compiled sampling loop belongs to the previous prior
         return prior
 
-    def network_codes(self, data: Any) -> np.ndarray:
+    def network_codes(self, data: Any, condition: Any = None) -> np.ndarray:
         """The codebook index grids of ``data``, ``[N, h, w]`` (as floats: make_dataset's)."""
-        return self._indices(data).astype(np.float32)
+        return self._indices(data, condition).astype(np.float32)
 
     def sample_indices(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` index grids ``[n, h, w]`` drawn position by position."""

@@ -47,7 +47,9 @@ class SecondStageVAE(BaseAE):
         self.log_gamma = self.add_weight(shape=(), initializer="zeros", name="log_gamma")
 
     def compute_loss_terms(self, u: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
-        v, kl = self.posterior_sample_and_kl(self.encoder(u, training=training), self.noise_seed())
+        v, kl = self.posterior_sample_and_kl(
+            self.run_encoder(u, training=training), self.noise_seed()
+        )
         mean = self.decoder(v, training=training)["reconstruction"]
         d = float(self.latent_dim)
         gamma = tf.exp(self.log_gamma)

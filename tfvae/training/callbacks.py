@@ -133,14 +133,36 @@ class ImageSummaries(keras.callbacks.Callback):
             plots and volumes ``[n, D, H, W, C]`` as orthogonal mid-slices (reconstructions
             and samples only).
         num_samples: prior samples per grid.
+        conditions: a conditional model's conditions of ``examples`` (labels ``[n]`` or
+            attributes ``[n, K]``); a class-conditional model's samples are drawn one row per
+            class.
     """
 
-    def __init__(self, log_dir: str | Path, examples: np.ndarray, num_samples: int = 16) -> None:
+    def __init__(
+        self,
+        log_dir: str | Path,
+        examples: np.ndarray,
+        num_samples: int = 16,
+        conditions: np.ndarray | None = None,
+    ) -> None:
         super().__init__()
         self.log_dir = str(Path(log_dir) / "images")
         self.examples = np.asarray(examples, np.float32)
         self.num_samples = num_samples
+        self.conditions = conditions
         self.writer: tf.summary.SummaryWriter | None = None
+
+    def _samples(self, n: int) -> tuple[np.ndarray, int | None]:
+        """``n`` prior samples (a class-conditional model: 4 per class, a row each) and the
+        grid's columns."""
+        model = self.model
+        if model.conditional and model.config.condition == "class":
+            labels = np.repeat(np.arange(int(model.config.num_classes)), 4)
+            return np.asarray(model.generate(len(labels), seed=0, condition=labels)), 4
+        condition = None
+        if model.conditional:
+            condition = np.resize(self.conditions, (n, *np.shape(self.conditions)[1:]))
+        return np.asarray(model.generate(n, seed=0, condition=condition)), None
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.writer = tf.summary.create_file_writer(self.log_dir)
@@ -148,8 +170,9 @@ class ImageSummaries(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.examples.ndim in (3, 5):  # sequences: line plots; volumes: mid-slices
             shown = self.examples[:4]
-            recon = np.asarray(self.model.reconstruct(shown))
-            samples = np.asarray(self.model.generate(4, seed=0))
+            cond = None if self.conditions is None else self.conditions[:4]
+            recon = np.asarray(self.model.reconstruct(shown, cond))
+            samples, _ = self._samples(4)
             with self.writer.as_default(step=epoch):
                 tf.summary.image("reconstructions", example_picture(shown, recon)[None])
                 tf.summary.image("prior_samples", example_picture(samples)[None])
@@ -157,20 +180,26 @@ class ImageSummaries(keras.callbacks.Callback):
             return
         if self.examples.ndim != 4:
             return
-        recon = np.asarray(self.model.reconstruct(self.examples))
-        samples = np.asarray(self.model.generate(self.num_samples, seed=0))
+        cond = self.conditions
+        recon = np.asarray(self.model.reconstruct(self.examples, cond))
+        samples, ncols = self._samples(self.num_samples)
         pairs = np.concatenate([self.examples, recon])
         half = len(self.examples) // 2
         with self.writer.as_default(step=epoch):
             tf.summary.image("reconstructions", image_grid(pairs, ncols=len(self.examples))[None])
-            tf.summary.image("prior_samples", image_grid(samples)[None])
+            tf.summary.image("prior_samples", image_grid(samples, ncols=ncols)[None])
             if half:
                 strip = interpolation_strip(
-                    self.model, self.examples[:half], self.examples[half : 2 * half]
+                    self.model,
+                    self.examples[:half],
+                    self.examples[half : 2 * half],
+                    condition=None if cond is None else cond[:half],
                 )
                 tf.summary.image("interpolations", strip[None])
+            first = None if cond is None else cond[0]
             tf.summary.image(
-                "latent_traversals", latent_traversals(self.model, self.examples[0])[None]
+                "latent_traversals",
+                latent_traversals(self.model, self.examples[0], condition=first)[None],
             )
         self.writer.flush()
 

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Literal
 
 from tfvae.config import BaseConfig
+from tfvae.models.base.condition import check_condition_config
 
 
 @dataclasses.dataclass
@@ -35,6 +36,14 @@ class BaseAEConfig(BaseConfig):
             preprocessed).
         table_schema: the :class:`~tfvae.data.TableSchema` as a dict, saved with the model so
             generated vectors become DataFrames (:func:`tfvae.data.tables.to_frame`).
+        condition: ``None``, ``"class"`` (labels ``[N]`` in ``[0, num_classes)``) or
+            ``"vector"`` (attributes ``[N, K]``): the model learns ``p(x | y)``; the condition
+            reaches the encoder and the decoder (:mod:`tfvae.models.base.condition`), and
+            ``fit((x, y))``, ``generate(n, condition=...)`` take it.
+        num_classes: the number of classes of ``condition="class"``.
+        condition_shape: ``(K,)`` of ``condition="vector"``.
+        condition_embedding_dim: ``condition="class"``: ``None`` for one-hot labels, else the
+            size of a learned label embedding.
         seed: seeds the model's sampling noise (stateless, keyed by the training step).
     """
 
@@ -52,6 +61,10 @@ class BaseAEConfig(BaseConfig):
     preprocessing_axes: Literal["feature", "channel"] | None = None
     categorical_sizes: tuple[int, ...] = ()
     table_schema: dict | None = None
+    condition: Literal["class", "vector"] | None = None
+    num_classes: int | None = None
+    condition_shape: tuple[int, ...] | None = None
+    condition_embedding_dim: int | None = None
     seed: int = 0
 
     def validate(self) -> None:
@@ -62,6 +75,7 @@ class BaseAEConfig(BaseConfig):
                 "a tuple of 1 to 4 positive ints: (D,), (T, C), (H, W, C) or (D, H, W, C)",
             )
         self.check_positive("latent_dim")
+        check_condition_config(self)
         if self.categorical_sizes:
             self.check(
                 "categorical_sizes",

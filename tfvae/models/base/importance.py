@@ -93,6 +93,7 @@ def estimate_nll(
     batch_size: int = 64,
     chunk_size: int | None = None,
     seed: int = 0,
+    condition: Any = None,
 ) -> NLLEstimate:
     """``-log p(x)`` by importance sampling with ``n_samples`` posterior samples per example.
 
@@ -107,11 +108,13 @@ def estimate_nll(
         batch_size: examples per pass (arrays only).
         chunk_size: samples per pass (default: :func:`default_chunk_size`).
         seed: sampling seed.
+        condition: a conditional model's checked conditions ``[N, ...]`` of an array ``data``
+            (a dataset's batches carry theirs as ``(x, y)``).
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples <= 0:
         raise ValueError(f"nll: n_samples must be a positive int, got {n_samples!r}")
     if isinstance(data, tf.data.Dataset):
-        batches = (unpack_inputs(b) for b in data)
+        pairs = ((unpack_inputs(b), b[1] if model.conditional else None) for b in data)
     else:
         arr = np.asarray(data, np.float32)
         if arr.shape[1:] != tuple(model.input_shape_):
@@ -119,17 +122,20 @@ def estimate_nll(
                 f"nll: data examples have shape {arr.shape[1:]}, the model expects "
                 f"{tuple(model.input_shape_)}"
             )
-        batches = (arr[i : i + batch_size] for i in range(0, len(arr), batch_size))
+        pairs = (
+            (arr[i : i + batch_size], None if condition is None else condition[i : i + batch_size])
+            for i in range(0, len(arr), batch_size)
+        )
     log_weights = model.nll_log_weights_fn()
     estimates = []
-    for b, x in enumerate(batches):
+    for b, (x, y) in enumerate(pairs):
         x = tf.convert_to_tensor(x, tf.float32)
         chunk = chunk_size or default_chunk_size(int(x.shape[0]), model.input_shape_, n_samples)
         pieces = []
         for c, start in enumerate(range(0, n_samples, chunk)):
             k = min(chunk, n_samples - start)
             pieces.append(
-                log_weights(x, tf.constant(k), tf.constant([seed, b * 100_003 + c], tf.int32))
+                log_weights(x, y, tf.constant(k), tf.constant([seed, b * 100_003 + c], tf.int32))
             )
         log_w = tf.concat(pieces, axis=0)  # [K, B]
         estimates.append(-(tf.reduce_logsumexp(log_w, axis=0) - math.log(n_samples)).numpy())

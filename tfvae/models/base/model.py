@@ -11,6 +11,7 @@ groups, stateless step-keyed noise), posterior sampling, importance weights and 
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -23,6 +24,12 @@ import tensorflow_probability as tfp
 from tfvae.config import ConfigError
 from tfvae.distributions import diagonal_gaussian, likelihood_for, standard_normal
 from tfvae.errors import DataError
+from tfvae.models.base.condition import (
+    ConditionEmbedding,
+    ConditionScope,
+    append_condition,
+    as_condition,
+)
 from tfvae.models.base.config import BaseAEConfig, decoder_activation
 from tfvae.models.base.sharing import SharingMixin
 from tfvae.models.base.transform import DataTransform
@@ -77,6 +84,9 @@ class BaseAE(SharingMixin, LossTermsModel):
                                              2.0 for Pythae's deterministic models
     ``supported_ranks``         (1, 2, 3, 4) ranks of ``input_shape`` it models (vectors,
                                              sequences, images, volumes): config, README
+    ``conditionable``           True         ``config.condition`` may be set: the label
+                                             reaches encoder and decoder (False: refused
+                                             with ``condition_reason``)
     ``optimizer_groups``        None         several optimizers, one per loss term
                                              (:class:`~tfvae.nn.trainable.LossTermsModel`)
     ``gated_groups``            {}           groups stepped only when a term says so
@@ -142,6 +152,11 @@ class BaseAE(SharingMixin, LossTermsModel):
     supported_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
     #: why a rank is not supported (the refusal's message)
     rank_reason: ClassVar[str] = ""
+    #: ``config.condition`` may be set (:mod:`tfvae.models.base.condition`: the condition is
+    #: appended to the encoder's input and the decoder's codes)
+    conditionable: ClassVar[bool] = True
+    #: why a model cannot be conditioned (the refusal's message)
+    condition_reason: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -163,6 +178,26 @@ class BaseAE(SharingMixin, LossTermsModel):
                 + (f": {self.rank_reason}" if self.rank_reason else "")
             )
         self.latent_dim = self.config.latent_dim
+        self.condition_scope = ConditionScope()
+        self.condition_embedding = None
+        if self.config.condition is not None:
+            if not self.conditionable:
+                raise ConfigError(
+                    f"{type(self).__name__} cannot be conditioned (config.condition="
+                    f"{self.config.condition!r}): {self.condition_reason}"
+                )
+            with float32_policy():
+                self.condition_embedding = ConditionEmbedding(
+                    self.config.condition,
+                    num_classes=self.config.num_classes,
+                    embedding_dim=self.config.condition_embedding_dim,
+                    size=None
+                    if self.config.condition_shape is None
+                    else int(self.config.condition_shape[0]),
+                    name="condition_embedding",
+                )
+                probe = self.config.condition_shape or ()
+                self.condition_embedding(tf.zeros([1, *probe]))  # built now (Keras checks)
         self.likelihood = likelihood_for(self.config)
         if encoder is None or decoder is None:
             default_encoder, default_decoder = default_networks(
@@ -178,7 +213,7 @@ class BaseAE(SharingMixin, LossTermsModel):
         self.decoder = decoder
         # Under a mixed policy only the encoder and decoder compute in bfloat16 / float16; the
         # model's own layers (quantizers, flows, metrics, discriminators) stay float32.
-        with float32_policy():
+        with float32_policy(), self.condition_scope.active(self._zero_condition()):
             self.likelihood.build(self, self.input_shape_)
             self.preprocessing = DataTransform.for_model(self, self.config)
             for name, network in extra.items():
@@ -225,8 +260,19 @@ class BaseAE(SharingMixin, LossTermsModel):
     def build(self, input_shape: Sequence[int | None]) -> None:
         """Build the networks on a zero batch and check them against the contract."""
         x = tf.zeros((1, *self.input_shape_))
-        enc = self.encoder(x, training=False)
         name = type(self).__name__
+        with self.condition_scope.active(self._zero_condition()):
+            self._check_networks(x, name)
+        # Layers that made their weights in __init__ and are used through methods other than
+        # __call__ (quantizers, flows) count as built, so fit does not trace call(x) to build
+        # them (which a conditional model cannot run without its condition).
+        for layer in self._flatten_layers(include_self=False):
+            if not layer.built and layer.weights:
+                layer.built = True
+        self.built = True
+
+    def _check_networks(self, x: tf.Tensor, name: str) -> None:
+        enc = self.run_encoder(x, training=False)
         if not isinstance(enc, dict) or "embedding" not in enc:
             raise ValueError(
                 f"{name}: the encoder must return a dict with key 'embedding' [B, latent_dim]; "
@@ -239,7 +285,7 @@ class BaseAE(SharingMixin, LossTermsModel):
                 f"{name} is variational: its encoder must also return 'log_covariance' "
                 "[B, latent_dim] (e.g. tfvae.nn.MLPEncoder(..., variational=True))"
             )
-        dec = self.decoder(enc["embedding"], training=False)
+        dec = self.decoder(self.with_condition(enc["embedding"]), training=False)
         if not isinstance(dec, dict) or "reconstruction" not in dec:
             raise ValueError(f"{name}: the decoder must return a dict with key 'reconstruction'")
         self.likelihood.params_from(dec)  # a likelihood's extra outputs ('log_scale') exist
@@ -257,7 +303,76 @@ class BaseAE(SharingMixin, LossTermsModel):
                     f"logit{'s' if outputs > 1 else ''} [B, {outputs}]; got shape "
                     f"{tuple(got.shape)}"
                 )
-        self.built = True
+
+    # -- conditioning ----------------------------------------------------------------------
+    @property
+    def conditional(self) -> bool:
+        """Whether the model learns ``p(x | y)`` (``config.condition`` is set)."""
+        return self.condition_embedding is not None
+
+    def _zero_condition(self) -> tf.Tensor | None:
+        if self.condition_embedding is None:
+            return None
+        return tf.zeros((1, self.condition_embedding.dim))
+
+    def conditioned(self, condition: Any, n: int | None = None) -> Any:
+        """A context in which the networks see ``condition`` (labels ``[B]``, one label, or
+        attribute vectors ``[B, K]``; checked by
+        :func:`~tfvae.models.base.condition.as_condition`). A no-op for ``None`` on an
+        unconditional model."""
+        if condition is None:
+            return contextlib.nullcontext()
+        if not self.conditional:
+            raise ConfigError(
+                f"{type(self).__name__} was built without a condition (config.condition is "
+                "None); rebuild it with condition='class' and num_classes, or drop condition="
+            )
+        y = as_condition(self.config, condition, n)
+        return self.condition_scope.active(self.condition_embedding(y))
+
+    def batch_scope(self, data: Any) -> Any:
+        """The training/test step's condition: ``y`` of an ``(x, y)`` batch for a conditional
+        model (a batch without labels is refused), nothing for the others."""
+        if not self.conditional:
+            return contextlib.nullcontext()
+        if not isinstance(data, tuple | list) or len(data) < 2 or data[1] is None:
+            raise DataError(
+                f"{type(self).__name__} is conditional (config.condition="
+                f"{self.config.condition!r}): train it on (x, y) batches, e.g. fit(x, y) or "
+                "tfvae.data.load(..., labels=True)"
+            )
+        return self.condition_scope.active(self.condition_embedding(data[1]))
+
+    def with_condition(self, h: tf.Tensor) -> tf.Tensor:
+        """``h`` (an encoder input ``[B, *input_shape]`` or codes ``[n * B, *code_shape]``)
+        with the active condition appended on its last axis (unchanged when unconditional)."""
+        if self.condition_embedding is None:
+            return h
+        c = self.condition_scope.for_rows(tf.shape(h)[0], type(self).__name__)
+        return append_condition(h, c)
+
+    @property
+    def _default_save_signature(self) -> Any:
+        """Keras's default SavedModel signature (``self(x)``); a conditional model's takes
+        ``(x, condition)``, as its ``call`` does."""
+        if not self.conditional:
+            return super()._default_save_signature
+        x_spec = tf.TensorSpec((None, *self.input_shape_), tf.float32)
+        if self.config.condition == "class":
+            c_spec = tf.TensorSpec((None,), tf.int32)
+        else:
+            c_spec = tf.TensorSpec((None, *self.config.condition_shape), tf.float32)
+
+        @tf.function(input_signature=((x_spec, c_spec),))
+        def serving_default(inputs: Any) -> tf.Tensor:
+            return self(inputs)
+
+        return serving_default
+
+    def run_encoder(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+        """The encoder's outputs for ``x: [B, *input_shape]`` (model space) under the active
+        condition: what every model calls instead of ``self.encoder`` directly."""
+        return self.encoder(self.with_condition(x), training=training)
 
     def check_code_shape(self, shape: tuple[int, ...]) -> None:
         """Check the encoder's ``embedding`` shape per example (``(latent_dim,)`` here; models
@@ -378,7 +493,7 @@ class BaseAE(SharingMixin, LossTermsModel):
                 f"{type(self).__name__} is not variational: importance weights and NLL need a "
                 "posterior q(z|x)"
             )
-        enc = self.encoder(x, training=training)
+        enc = self.run_encoder(x, training=training)
         z, log_q = self.sample_posterior(
             enc, n_samples, self.noise_seed() if seed is None else seed
         )
@@ -399,16 +514,18 @@ class BaseAE(SharingMixin, LossTermsModel):
         }
 
     def nll_log_weights_fn(self) -> Any:
-        """A traced ``(x, k, seed) -> log_w [k, B]`` with exact likelihoods (cached; ``k`` is a
-        scalar tensor so chunk sizes do not retrace)."""
+        """A traced ``(x, y, k, seed) -> log_w [k, B]`` with exact likelihoods (cached; ``k``
+        is a scalar tensor so chunk sizes do not retrace; ``y``: the batch's condition, or
+        ``None`` for unconditional models)."""
         if self._nll_fn is None:
 
-            def log_weights(x: tf.Tensor, k: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+            def log_weights(x: tf.Tensor, y: Any, k: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
                 # x in data units: the density of the model-space data times the Jacobian
                 # of the preprocessing, so the NLL is in nats of the user's units
-                terms = self.importance_terms(
-                    self.preprocessing.forward(x), k, training=False, exact=True, seed=seed
-                )
+                with self.conditioned(y):
+                    terms = self.importance_terms(
+                        self.preprocessing.forward(x), k, training=False, exact=True, seed=seed
+                    )
                 return terms["log_w"] + self.preprocessing.log_det_jacobian()
 
             self._nll_fn = tf.function(log_weights, reduce_retracing=True)
@@ -421,14 +538,18 @@ class BaseAE(SharingMixin, LossTermsModel):
         batch_size: int = 64,
         chunk_size: int | None = None,
         seed: int = 0,
+        condition: Any = None,
     ) -> Any:
-        """Importance-sampling estimate of ``-log p(x)`` (nats per example, in the data's own
-        units: the preprocessing's Jacobian is included) with its standard error; for 8-bit
-        likelihoods (``discretized_logistic``) also bits/dim; see
-        :func:`tfvae.models.base.importance.estimate_nll`.
+        """Importance-sampling estimate of ``-log p(x)`` (``-log p(x | y)`` for a conditional
+        model; nats per example, in the data's own units: the preprocessing's Jacobian is
+        included) with its standard error; for 8-bit likelihoods (``discretized_logistic``)
+        also bits/dim; see :func:`tfvae.models.base.importance.estimate_nll`.
 
         Args:
-            data: ``[N, *input_shape]`` array or a ``tf.data.Dataset``, in data units.
+            data: ``[N, *input_shape]`` array or a ``tf.data.Dataset`` (of ``(x, y)`` batches
+                for a conditional model), in data units.
+            condition: a conditional model's labels ``[N]`` (or attributes ``[N, K]``) of an
+                array ``data``.
             n_samples: importance samples per example (K).
             batch_size: examples per pass (arrays).
             chunk_size: importance samples per pass (bounds memory).
@@ -446,7 +567,18 @@ class BaseAE(SharingMixin, LossTermsModel):
                 "reconstruction term is not log p(x|z)), so an importance-sampled NLL would be "
                 "the bound of an untrained likelihood; compare it by reconstruction or FID"
             )
-        return estimate_nll(self, data, n_samples, batch_size, chunk_size, seed)
+        if self.conditional and condition is None and not isinstance(data, tf.data.Dataset):
+            raise DataError(
+                f"{type(self).__name__} is conditional: nll(x, condition=y) estimates "
+                "-log p(x | y) and needs the labels"
+            )
+        if condition is not None:
+            if not self.conditional:
+                self.conditioned(condition)  # raises: the model has no condition
+            condition = as_condition(self.config, condition, len(data))
+        return estimate_nll(
+            self, data, n_samples, batch_size, chunk_size, seed, condition=condition
+        )
 
     def seed_key(self) -> int:
         return self.config.seed
@@ -473,25 +605,33 @@ class BaseAE(SharingMixin, LossTermsModel):
         """The likelihood's parameters for codes ``z``: the decoder's ``reconstruction``
         (``[B, *input_shape]``; with ``log_scale`` stacked on a last axis for likelihoods
         with a scale head), what the likelihood's methods take."""
-        return self.likelihood.params_from(self.decoder(z, training=training))
+        return self.likelihood.params_from(self.decoder(self.with_condition(z), training=training))
 
-    def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
+    def call(self, x: Any, training: bool = False) -> tf.Tensor:
         """Deterministic reconstruction (posterior mean code) of ``x: [B, *input_shape]`` in
-        data units, ``[B, *input_shape]`` in data units."""
-        z = self.code_of(self.encoder(self.preprocessing.forward(x), training=training))
-        mean = self.likelihood.mean(self.decoder_params(z, training=training))
+        data units (``(x, y)`` for a conditional model), ``[B, *input_shape]`` in data units."""
+        y = None
+        if self.conditional and isinstance(x, tuple | list):
+            x, y = x[0], x[1]
+        with self.conditioned(y):
+            z = self.code_of(self.run_encoder(self.preprocessing.forward(x), training=training))
+            mean = self.likelihood.mean(self.decoder_params(z, training=training))
         return self.preprocessing.inverse(mean)
 
-    def encode(self, x: Any) -> tf.Tensor:
+    def encode(self, x: Any, condition: Any = None) -> tf.Tensor:
         """Latent codes (the posterior mean for variational models) of ``x: [B, *input_shape]``
-        in data units, ``[B, latent_dim]``."""
+        in data units, ``[B, latent_dim]``; ``condition``: a conditional model's labels
+        ``[B]`` (or one label) or attributes ``[B, K]``."""
         x = self.preprocessing.forward(tf.convert_to_tensor(x, tf.float32))
-        return self.code_of(self.encoder(x, training=False))
+        with self.conditioned(condition, x.shape[0]):
+            return self.code_of(self.run_encoder(x, training=False))
 
-    def decode(self, z: Any) -> tf.Tensor:
+    def decode(self, z: Any, condition: Any = None) -> tf.Tensor:
         """Means ``[B, *input_shape]`` in data units (in [0, 1] for images) for codes
-        ``[B, D]``."""
-        params = self.decoder_params(tf.convert_to_tensor(z, tf.float32), training=False)
+        ``[B, D]``; ``condition`` as in :meth:`encode` (the class or attributes to generate)."""
+        z = tf.convert_to_tensor(z, tf.float32)
+        with self.conditioned(condition, z.shape[0]):
+            params = self.decoder_params(z, training=False)
         return self.preprocessing.inverse(self.likelihood.mean(params))
 
     def adapt(self, data: Any) -> BaseAE:
@@ -537,35 +677,53 @@ class BaseAE(SharingMixin, LossTermsModel):
             self.preprocessing.check_fitted()
         return super().fit(x, *args, **kwargs)
 
-    def reconstruct(self, x: Any) -> tf.Tensor:
-        """``decode(encode(x))``, ``[B, *input_shape]``."""
-        return self.decode(self.encode(x))
+    def reconstruct(self, x: Any, condition: Any = None) -> tf.Tensor:
+        """``decode(encode(x))``, ``[B, *input_shape]`` (under ``condition`` for a conditional
+        model)."""
+        return self.decode(self.encode(x, condition), condition)
 
-    def interpolate(self, start: Any, end: Any, granularity: int = 10) -> tf.Tensor:
+    def interpolate(
+        self, start: Any, end: Any, granularity: int = 10, condition: Any = None
+    ) -> tf.Tensor:
         """Decoded linear interpolations between the codes of ``start`` and ``end``.
 
         Args:
             start, end: ``[B, *input_shape]``.
             granularity: number of points, ends included.
+            condition: a conditional model's condition of each pair, ``[B]`` (or one).
         Returns:
             ``[B, granularity, *input_shape]``.
         """
         if granularity < 2:
             raise ValueError(f"interpolate: granularity must be >= 2, got {granularity}")
-        z0, z1 = self.encode(start), self.encode(end)
+        if condition is not None and self.conditional:
+            condition = as_condition(self.config, condition, len(start))
+        z0, z1 = self.encode(start, condition), self.encode(end, condition)
         t = tf.linspace(0.0, 1.0, granularity)[None, :, None]
         z = (1.0 - t) * z0[:, None, :] + t * z1[:, None, :]
-        flat = self.decode(tf.reshape(z, [-1, self.latent_dim]))
+        if condition is not None:
+            condition = np.repeat(np.asarray(condition), granularity, axis=0)
+        flat = self.decode(tf.reshape(z, [-1, self.latent_dim]), condition)
         return tf.reshape(flat, [-1, granularity, *self.input_shape_])
 
-    def embed(self, data: Any, batch_size: int = 256) -> np.ndarray:
-        """Codes of an array ``[N, *input_shape]`` or a ``tf.data.Dataset`` as numpy ``[N, D]``."""
+    def embed(self, data: Any, batch_size: int = 256, condition: Any = None) -> np.ndarray:
+        """Codes of an array ``[N, *input_shape]`` (with a conditional model's ``condition``
+        ``[N]``) or a ``tf.data.Dataset`` (of ``(x, y)`` batches for a conditional model) as
+        numpy ``[N, D]``."""
         if isinstance(data, tf.data.Dataset):
-            batches = (unpack_inputs(b) for b in data)
+            pairs = ((unpack_inputs(b), b[1] if self.conditional else None) for b in data)
         else:
             arr = np.asarray(data, np.float32)
-            batches = (arr[i : i + batch_size] for i in range(0, len(arr), batch_size))
-        codes = [self.encode(b).numpy() for b in batches]
+            if condition is not None:
+                condition = as_condition(self.config, condition, len(arr))
+            pairs = (
+                (
+                    arr[i : i + batch_size],
+                    None if condition is None else condition[i : i + batch_size],
+                )
+                for i in range(0, len(arr), batch_size)
+            )
+        codes = [self.encode(b, y).numpy() for b, y in pairs]
         if not codes:
             raise ValueError("embed: no data")
         return np.concatenate(codes)
@@ -589,22 +747,29 @@ class BaseAE(SharingMixin, LossTermsModel):
         """``n`` codes from the prior, ``[n, *code_shape]``."""
         return self.prior_codes(n, tf.constant([seed, 0], tf.int32))
 
-    def generate(self, n: int, seed: int = 0, noise: bool = False) -> tf.Tensor:
+    def generate(
+        self, n: int, seed: int = 0, noise: bool = False, condition: Any = None
+    ) -> tf.Tensor:
         """``n`` new examples decoded from prior samples, ``[n, *input_shape]`` in data units.
 
         Args:
             noise: draw ``x ~ p(x|z)`` instead of returning its mean ``E[x|z]`` (Pythae's
                 ``generate``): samples with the likelihood's spread, as tables need for
                 realistic rows (a Bernoulli draw gives binary images).
+            condition: a conditional model's class (one label for all ``n``, or ``[n]``
+                labels) or attributes (``[K]`` or ``[n, K]``): what to generate.
         """
         if not noise:
-            return self.decode(self.sample_prior(n, seed=seed))
-        return self.sample_data(self.sample_prior(n, seed=seed), seed)
+            return self.decode(self.sample_prior(n, seed=seed), condition)
+        return self.sample_data(self.sample_prior(n, seed=seed), seed, condition)
 
-    def sample_data(self, z: Any, seed: int = 0) -> tf.Tensor:
+    def sample_data(self, z: Any, seed: int = 0, condition: Any = None) -> tf.Tensor:
         """``x ~ p(x|z)`` for codes ``z: [B, *code_shape]``, ``[B, *input_shape]`` in data units
-        (a one-hot draw per categorical block of a table)."""
-        params = self.decoder_params(tf.convert_to_tensor(z, tf.float32), training=False)
+        (a one-hot draw per categorical block of a table); ``condition`` as in
+        :meth:`decode`."""
+        z = tf.convert_to_tensor(z, tf.float32)
+        with self.conditioned(condition, z.shape[0]):
+            params = self.decoder_params(z, training=False)
         dist = self.likelihood.distribution(params)
         x = tf.cast(dist.sample(seed=tf.constant([seed, 1], tf.int32)), tf.float32)
         if self.likelihood.discrete:

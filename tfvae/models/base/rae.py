@@ -41,7 +41,7 @@ class RegularizedAE(AE):
         raise NotImplementedError
 
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
-        z = self.encoder(x, training=training)["embedding"]
+        z = self.run_encoder(x, training=training)["embedding"]
         params, penalty = self.decoder_penalty(z, training)
         recon = tf.reduce_mean(self.reconstruction_term(x, params))
         embedding = tf.reduce_mean(0.5 * tf.reduce_sum(tf.square(z), axis=-1))

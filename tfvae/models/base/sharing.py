@@ -83,9 +83,21 @@ def save_pretrained(
         save_sampler(sampler, folder)
     rank = len(model.config.input_shape)
     has_samples = num_samples > 0 and rank in (2, 3, 4)  # vectors: no picture without data
+    # a class-conditional model shows every class (rows of one class); attribute vectors
+    # are the user's to choose, so that model's card has no picture
+    has_samples &= model.config.condition in (None, "class")
     if has_samples:
         count = num_samples if rank == 3 else min(num_samples, 4)
-        images = sampler.sample(count) if sampler is not None else model.generate(count)
+        labels = None
+        if model.config.condition == "class":
+            classes = int(model.config.num_classes)
+            labels = np.repeat(np.arange(classes), max(1, count // classes))[:count]
+            count = len(labels)
+        images = (
+            sampler.sample(count, condition=labels)
+            if sampler is not None
+            else model.generate(count, condition=labels)
+        )
         with safety.safe_output(folder / SAMPLES_FILE, folder) as tmp:
             example_picture(np.asarray(images), None, tmp)
     caption = (

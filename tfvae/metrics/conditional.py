@@ -1,0 +1,105 @@
+"""Metrics of conditional generation: does a sample of class k look like class k?"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tfvae.metrics.features import ClassifierFeatures
+from tfvae.metrics.fid import fid
+from tfvae.samplers.base import BaseSampler
+
+
+@dataclass
+class ClassAccuracy:
+    """Per-class accuracy of generated samples under a classifier.
+
+    Attributes:
+        per_class: ``{class: fraction of its samples the classifier labels with it}``.
+        confusion: ``[C, C]`` counts, row = requested class, column = predicted class.
+    """
+
+    per_class: dict[int, float]
+    confusion: np.ndarray
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(list(self.per_class.values())))
+
+    @property
+    def worst(self) -> float:
+        return float(min(self.per_class.values()))
+
+    def __str__(self) -> str:
+        cells = ", ".join(f"{k}: {v:.0%}" for k, v in self.per_class.items())
+        return f"class accuracy {self.mean:.1%} (worst {self.worst:.1%}; {cells})"
+
+
+def _generator(source: Any) -> Callable[[int, int, Any], np.ndarray]:
+    """``(n, seed, condition) -> samples`` of a conditional model or of a sampler of one."""
+    if isinstance(source, BaseSampler):
+        return lambda n, seed, c: np.asarray(source.sample(n, seed=seed, condition=c))
+    return lambda n, seed, c: np.asarray(source.generate(n, seed=seed, condition=c))
+
+
+def class_accuracy(
+    source: Any,
+    classes: Sequence[int] | None = None,
+    n_per_class: int = 100,
+    classifier: Any = None,
+    seed: int = 0,
+) -> ClassAccuracy:
+    """Generate ``n_per_class`` samples of each requested class and classify them.
+
+    Args:
+        source: a class-conditional model (``generate(n, condition=k)``) or a sampler of one
+            (``sample(n, condition=k)``).
+        classes: the classes to request (default: all ``num_classes``).
+        classifier: ``images -> labels [N]`` (an object with ``predict`` or a callable);
+            default: the shipped Fashion-MNIST classifier (28x28x1 images).
+    """
+    model = getattr(source, "model", source)
+    n_classes = int(model.config.num_classes)
+    classes = list(range(n_classes)) if classes is None else [int(k) for k in classes]
+    classifier = classifier if classifier is not None else ClassifierFeatures()
+    predict = classifier.predict if hasattr(classifier, "predict") else classifier
+    generate = _generator(source)
+    confusion = np.zeros((n_classes, n_classes), np.int64)
+    per_class = {}
+    for k in classes:
+        labels = np.asarray(predict(generate(n_per_class, seed + k, k))).astype(int)
+        confusion[k] += np.bincount(labels, minlength=n_classes)[:n_classes]
+        per_class[k] = float(np.mean(labels == k))
+    return ClassAccuracy(per_class, confusion)
+
+
+def per_class_fid(
+    source: Any,
+    real: np.ndarray,
+    labels: np.ndarray,
+    n_per_class: int = 500,
+    extractor: Any = None,
+    seed: int = 0,
+) -> dict[str, float]:
+    """FID of each class's samples against the real images of that class, and overall (all
+    classes' samples, in the real data's class proportions, against all real images).
+
+    Args:
+        real: ``[N, H, W, C]`` images in [0, 1]; ``labels``: their classes ``[N]``.
+    Returns:
+        ``{"0": ..., "1": ..., ..., "overall": ...}``.
+    """
+    generate = _generator(source)
+    labels = np.asarray(labels).astype(int)
+    out, pooled = {}, []
+    classes = np.unique(labels)
+    for k in classes:
+        samples = generate(n_per_class, seed + int(k), int(k))
+        out[str(int(k))] = fid(real[labels == k], samples, extractor)
+        share = int(round(n_per_class * np.mean(labels == k) * len(classes)))
+        pooled.append(samples[: max(1, share)])
+    out["overall"] = fid(real, np.concatenate(pooled), extractor)
+    return out
