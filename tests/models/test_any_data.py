@@ -206,10 +206,14 @@ def test_discretized_likelihood_reports_bits_per_dim(digits):
     assert "bits/dim" in str(est)
 
 
-def test_bernoulli_refuses_real_values_and_names_the_fix():
+def test_bernoulli_refuses_real_values_and_names_the_fix(seeded):
     model = tfvae.build_model("vae", input_shape=(3,), latent_dim=2, reconstruction_loss="bce")
     with pytest.raises(tfvae.data.DataError, match="values in \\[-2, 5\\].*preprocessing='minmax'"):
         model.fit(np.array([[-2.0, 0.0, 5.0]] * 4, np.float32), epochs=1, verbose=0)
+    late = np.full((5000, 3), 0.5, np.float32)
+    late[4500, 1] = 1.5  # every row is checked, not only the first chunk
+    with pytest.raises(tfvae.data.DataError, match="values in \\[0.5, 1.5\\]"):
+        model.check_data(late)
     minmax = tfvae.build_model(
         "vae", input_shape=(3,), latent_dim=2, reconstruction_loss="bce", preprocessing="minmax"
     )

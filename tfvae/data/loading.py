@@ -43,6 +43,7 @@ class DataSplits:
     Attributes:
         train, validation, test: batched datasets of ``[batch, *input_shape]`` float32
             (``validation``/``test`` may be ``None``); ``train`` reshuffles every epoch.
+            With ``load(..., labels=True)`` they yield ``(x, y)`` pairs (conditional models).
         x_train, x_val, x_test: the validated arrays; ``y_*`` labels or ``None``.
         epoch: the variable keying the train shuffle; see :meth:`callbacks`.
         class_names: names of the label values, when known.

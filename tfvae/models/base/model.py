@@ -653,8 +653,11 @@ class BaseAE(SharingMixin, LossTermsModel):
         bounded = self.likelihood.unit_interval or decoder_activation(self.config) == "sigmoid"
         if not bounded or len(x) == 0:
             return
-        z = np.asarray(self.preprocessing.forward(tf.convert_to_tensor(x[:4096], tf.float32)))
-        lo, hi = float(z.min()), float(z.max())
+        lo, hi = np.inf, -np.inf
+        for start in range(0, len(x), 4096):  # every row, a chunk at a time
+            chunk = tf.convert_to_tensor(x[start : start + 4096], tf.float32)
+            z = np.asarray(self.preprocessing.forward(chunk))
+            lo, hi = min(lo, float(z.min())), max(hi, float(z.max()))
         if lo < -1e-6 or hi > 1 + 1e-6:
             raise DataError(
                 f"{what} has values in [{lo:.4g}, {hi:.4g}] but "
