@@ -172,6 +172,29 @@ def test_shuffle_is_a_function_of_seed_and_epoch():
     np.testing.assert_array_equal(np.concatenate(_batches(replay)), epoch0)
 
 
+def test_pipelines_run_without_the_tf_data_autotuner(seeded):
+    """The autotuner's thread stalls the end of every epoch for seconds on long epochs
+    (tools/bench_paths.py); tfvae's pipelines, and fit on arrays, do without it."""
+    x = np.arange(40, dtype=np.float32).reshape(40, 1) / 40
+    assert make_dataset(x, 8, shuffle=True).options().autotune.enabled is False
+    model = tfvae.build_model("vae", input_shape=(1,), latent_dim=1)
+    seen = []
+    model.compile(optimizer="adam")
+    original = model._array_pipeline
+
+    def spy(*args, **kwargs):
+        ds = original(*args, **kwargs)
+        seen.append(ds.options().autotune.enabled)
+        return ds
+
+    model._array_pipeline = spy
+    model.fit(x, batch_size=8, epochs=1, verbose=0, validation_data=x[:8])
+    assert seen == [False, False]  # the training and the validation arrays
+    # Keras's own array path stays for what only it does
+    model.fit(x, batch_size=8, epochs=1, verbose=0, validation_split=0.25)
+    assert seen == [False, False]
+
+
 def test_binarize_and_dequantize():
     x = np.full((64, 4, 4), 0.5, np.float32)
     data = tfvae.data.load(x, validation_split=0.0, binarize=True, batch_size=64)

@@ -88,6 +88,11 @@ def make_dataset(
             return xb, tf.gather(targets, indices)
         return xb
 
-    return ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
-        tf.data.AUTOTUNE
-    )
+    # A fixed, small parallelism with tf.data's autotuner off: each batch is one gather from
+    # memory, and the end of an epoch (the iterator's teardown) waits for the autotuner's
+    # thread, whose sleep grows with the epoch (8-9 s at batch 100 on the width-128 conv
+    # nets, 2 cores; tools/bench_paths.py).
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    ds = ds.map(gather, num_parallel_calls=2, deterministic=True).prefetch(2)
+    return ds.with_options(options)
