@@ -26,10 +26,11 @@ def test_every_model_trains_with_its_defaults(name, fashion):
 
 
 def test_vamp_with_batch_norm_conv_nets_keeps_a_bounded_kl(fashion):
-    """VAMP on Pythae's width-128 conv nets (batch norm): the pseudo-inputs meet the encoder in
-    training mode while training. In inference mode their moving statistics lag the weights and
-    the prior's components collapse: a first-epoch KL of 329 nats over these 8 steps (46,793
-    over 16 at seed 1 of tools/pythae_parity.py, then NaN), against about 10."""
+    """VAMP on Pythae's width-128 conv nets (batch norm). Pseudo-inputs encoded in inference
+    mode while training meet moving statistics that lag the weights: a first-epoch KL of
+    31,785 nats over these 8 steps (then NaN). Encoded in training mode in a pass of their own
+    (Pythae's way) they train, but pull the moving statistics away: the validation KL then
+    reaches thousands (Pythae's 1e22). One joint pass with the data keeps both near 10."""
     keras.utils.set_random_seed(1)
     model = tfvae.build_model(
         "vamp",
@@ -41,5 +42,5 @@ def test_vamp_with_batch_norm_conv_nets_keeps_a_bounded_kl(fashion):
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     x = tfvae.data.binarize(fashion.x_train[:512], seed=0)
-    history = model.fit(x, batch_size=64, epochs=1, verbose=0).history
-    assert history["kl"][0] < 50, history
+    history = model.fit(x, batch_size=64, epochs=2, verbose=0, validation_data=x[:128]).history
+    assert max(history["kl"]) < 50 and max(history["val_kl"]) < 50, history

@@ -194,8 +194,12 @@ def test_build_model_networks_by_kind_or_pair(digits):
     own = tfvae.build_model("vae", input_shape=(8, 8, 1), latent_dim=3, networks=(enc, dec))
     assert own.encoder is enc and own.decoder is dec
     assert own(x).shape == (2, 8, 8, 1)
-    vq = tfvae.build_model("vqvae", input_shape=(8, 8, 1), latent_dim=3, networks="mlp", width=8)
-    assert not type(vq).benchmark_networks
+    # VQVAE takes the benchmark nets (flat codes); HRQVAE keeps its own
+    vq = tfvae.build_model("vqvae", input_shape=(28, 28, 1), latent_dim=3, networks="conv", width=4)
+    assert type(vq.encoder).__name__ == "ConvEncoder28" and vq.code_shape == (3,)
+    hrq = tfvae.build_model("hrqvae", input_shape=(8, 8, 1), latent_dim=3, networks="mlp", width=8)
+    assert not type(hrq).benchmark_networks
+    assert hrq.encoder.get_config()["hidden"] != [8]
     with pytest.raises(tfvae.ConfigError, match="networks must be one of"):
         tfvae.build_model("vae", input_shape=(8, 8, 1), latent_dim=3, networks="transformer")
 

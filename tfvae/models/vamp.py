@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import keras
 import numpy as np
@@ -42,9 +43,8 @@ class VAMP(VAE):
 
     (a ``tfd.MixtureSameFamily`` rebuilt from the Keras weights at every call, so the
     pseudo-inputs train). The KL term is the one-sample estimate ``log q(z|x) - log p(z)``.
-    While training, the encoder runs on the pseudo-inputs in training mode, as Pythae's does
-    (batch normalisation on the pseudo-inputs' own statistics, which also update the moving
-    averages); in evaluation and sampling, in inference mode. Sample with
+    While training, the pseudo-inputs go through the encoder in one batch with the data (see
+    :meth:`run_encoder`); in evaluation and sampling, in inference mode. Sample with
     :class:`~tfvae.samplers.VAMPSampler`.
     """
 
@@ -71,21 +71,38 @@ class VAMP(VAE):
         u = keras.ops.clip(self.pseudo_inputs(tf.eye(c)), 0.0, 1.0)
         return tf.reshape(u, [c, *self.input_shape_])
 
+    def run_encoder(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+        """While training, the data and the pseudo-inputs go through the encoder as one batch:
+        its batch-norm statistics (and their moving averages) are those of the joint batch,
+        the same the prior meets in inference mode later. Separate passes (Pythae's, in
+        training mode) let the pseudo-inputs' statistics pull the moving averages away from
+        both: at evaluation the prior's components then collapse (validation KL ~ 5e3 on the
+        width-128 conv nets; Pythae's reaches 1e22). The pseudo-inputs' outputs are kept for
+        :meth:`prior` of this step."""
+        if not training:
+            return super().run_encoder(x, training=False)
+        n = tf.shape(x)[0]
+        enc = super().run_encoder(tf.concat([x, self.pseudo_input_images()], 0), training=True)
+        self._step.prior_outputs = {key: value[n:] for key, value in enc.items()}
+        return {key: value[:n] for key, value in enc.items()}
+
     def compute_loss_terms(self, x: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
-        self._prior_training = training  # read by prior() while this step is traced
         try:
             return super().compute_loss_terms(x, training=training)
         finally:
-            self._prior_training = False
+            self._step.prior_outputs = None
+
+    @property
+    def _step(self) -> threading.local:
+        """This thread's step state (replicas of a strategy trace in threads of their own)."""
+        if "_vamp_step" not in self.__dict__:
+            self.__dict__["_vamp_step"] = threading.local()
+        return self.__dict__["_vamp_step"]
 
     def prior(self) -> tfd.Distribution:
-        # While training, the pseudo-inputs go through the encoder in training mode, as in
-        # Pythae: their batch-norm statistics are their own batch's. In inference mode they
-        # would meet moving statistics that early in training still describe the initial
-        # weights, giving components of extreme variance (KL ~ 1e4 in the first epoch of the
-        # width-128 conv nets, then NaN).
-        training = getattr(self, "_prior_training", False)
-        enc = self.encoder(self.pseudo_input_images(), training=training)
+        enc = getattr(self._step, "prior_outputs", None)
+        if enc is None:  # outside a training step: inference mode
+            enc = self.encoder(self.pseudo_input_images(), training=False)
         c = self.config.number_components
         return tfd.MixtureSameFamily(
             mixture_distribution=tfd.Categorical(logits=tf.zeros([c])),

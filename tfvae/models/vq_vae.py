@@ -83,7 +83,7 @@ class VQVAE(AE):
 
     config_class = VQVAEConfig
     discrete_codes = True
-    benchmark_networks = False  # its spatial encoder/decoder are part of the model
+    benchmark_networks = True  # flat codes [B, D] from the benchmark nets, or a grid from yours
     loss_terms = (
         "loss",
         "reconstruction",

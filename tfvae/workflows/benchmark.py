@@ -200,7 +200,7 @@ class BenchmarkResult:
 def _build(name: str, cfg: BenchmarkConfig, input_shape: tuple[int, ...], n_train: int) -> Any:
     cls = get_model_class(name)
     fields = {"reconstruction_loss": "bce", **cfg.model_fields.get(cls.__name__, {})}
-    # models that declare benchmark_networks=False (VQVAE, HRQVAE, PoincareVAE) keep theirs
+    # models that declare benchmark_networks=False (HRQVAE, PoincareVAE) keep theirs
     model = build_model(
         name,
         input_shape=input_shape,

@@ -62,7 +62,7 @@ def build_model(
             the likelihood: logits for ``"bce"``, means for ``"mse"``); an
             ``(encoder, decoder)`` pair of your own; or ``None`` for the model's default
             networks (an MLP of ``width`` hidden units when ``width`` is given). Models
-            whose trait ``benchmark_networks`` is False (VQVAE, HRQVAE, PoincareVAE) keep
+            whose trait ``benchmark_networks`` is False (HRQVAE, PoincareVAE) keep
             their own networks whatever ``networks`` says.
         width: channel multiplier of conv/resnet networks, hidden units of the MLP.
         encoder, decoder: the same as ``networks=(encoder, decoder)``.
