@@ -193,6 +193,7 @@ class _PythaeChild:
             [sys.executable, __file__, "--pythae_worker", json.dumps(spec)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # Pythae's trainer draws progress bars
             text=True,
         )
         if self.worker.stdout.readline().strip() != "ready":
