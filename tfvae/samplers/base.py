@@ -13,7 +13,6 @@ import numpy as np
 
 from tfvae.config import BaseConfig
 from tfvae.errors import ConfigError
-from tfvae.models.base.condition import as_condition
 
 _SAMPLERS: dict[str, type] = {}
 _ALIASES: dict[str, str] = {}
@@ -199,9 +198,7 @@ class BaseSampler:
                     f"{type(self).__name__}.sample(n, condition=...) needs the class or "
                     "attributes to generate"
                 )
-            if not self.model.conditional:
-                self.model.conditioned(condition)  # raises: the model has no condition
-            condition = as_condition(self.model.config, condition, n)
+            condition = self.model.checked_condition(condition, n)
         if self.conditional_codes and condition is not None:
             codes = self.sample_codes(n, seed=seed, condition=condition)
         else:

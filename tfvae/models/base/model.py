@@ -323,13 +323,18 @@ class BaseAE(SharingMixin, LossTermsModel):
         unconditional model."""
         if condition is None:
             return contextlib.nullcontext()
+        y = self.checked_condition(condition, n)
+        return self.condition_scope.active(self.condition_embedding(y))
+
+    def checked_condition(self, condition: Any, n: int | None = None) -> Any:
+        """``condition`` checked for this model (:func:`as_condition`: labels ``[n]`` or
+        attributes ``[n, K]``); refused for a model built without a condition."""
         if not self.conditional:
             raise ConfigError(
                 f"{type(self).__name__} was built without a condition (config.condition is "
                 "None); rebuild it with condition='class' and num_classes, or drop condition="
             )
-        y = as_condition(self.config, condition, n)
-        return self.condition_scope.active(self.condition_embedding(y))
+        return as_condition(self.config, condition, n)
 
     def batch_scope(self, data: Any) -> Any:
         """The training/test step's condition: ``y`` of an ``(x, y)`` batch for a conditional
@@ -574,9 +579,7 @@ class BaseAE(SharingMixin, LossTermsModel):
                 "-log p(x | y) and needs the labels"
             )
         if condition is not None:
-            if not self.conditional:
-                self.conditioned(condition)  # raises: the model has no condition
-            condition = as_condition(self.config, condition, len(data))
+            condition = self.checked_condition(condition, len(data))
         return estimate_nll(
             self, data, n_samples, batch_size, chunk_size, seed, condition=condition
         )
@@ -760,7 +763,7 @@ class BaseAE(SharingMixin, LossTermsModel):
         else:
             arr = np.asarray(data, np.float32)
             if condition is not None:
-                condition = as_condition(self.config, condition, len(arr))
+                condition = self.checked_condition(condition, len(arr))
             pairs = (
                 (
                     arr[i : i + batch_size],
