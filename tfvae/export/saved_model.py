@@ -12,7 +12,9 @@ encode        ``x``: ``[B, *input_shape]``                    ``embedding``: ``[
                                                               models)
 decode        ``z``: ``[B, D]``                               ``reconstruction``: ``[B, *input_shape]``
 sample        ``num_samples``: int32 scalar, ``seed``: int32  ``samples``: ``[n, *input_shape]``,
-              scalar (``< 0``: a fresh random seed)           ``codes``: ``[n, D]``
+              scalar (``< 0``: a fresh random seed); and      ``codes``: ``[n, D]``
+              ``temperature``: float32 scalar for
+              hierarchical models (1: the prior)
 ============  ==============================================  =====================================
 
 A conditional model's signatures also take ``condition``: ``[B]`` int32 labels
@@ -55,9 +57,12 @@ def serving_functions(model: Any) -> dict[str, tuple[Any, list[tf.TensorSpec]]]:
     c_spec = condition_spec(model)
     x_spec = [tf.TensorSpec(shape, tf.float32, name="x"), *c_spec]
     z_spec = [tf.TensorSpec((None, *model.code_shape), tf.float32, name="z"), *c_spec]
+    # a hierarchical model's ancestral draw takes a temperature (float32 scalar; 1: the prior)
+    t_spec = [tf.TensorSpec((), tf.float32, name="temperature")] if model.hierarchical else []
     sample_spec = [
         tf.TensorSpec((), tf.int32, name="num_samples"),
         tf.TensorSpec((), tf.int32, name="seed"),
+        *t_spec,
         *c_spec,
     ]
 
@@ -66,22 +71,24 @@ def serving_functions(model: Any) -> dict[str, tuple[Any, list[tf.TensorSpec]]]:
         return {"reconstruction": model(inputs, training=False)}
 
     def encode(x: tf.Tensor, condition: Any = None) -> dict[str, tf.Tensor]:
-        codes = {"embedding": model.encode(x, condition)}
-        if model.variational:
-            with model.conditioned(condition):
-                enc = model.run_encoder(model.model_inputs(x), training=False)
-            codes["log_covariance"] = enc["log_covariance"]
-        return codes
+        if not model.variational:
+            return {"embedding": model.encode(x, condition)}
+        with model.conditioned(condition):
+            mean, log_covariance = model.posterior_moments(model.model_inputs(x))
+        return {"embedding": mean, "log_covariance": log_covariance}
 
     def decode(z: tf.Tensor, condition: Any = None) -> dict[str, tf.Tensor]:
         return {"reconstruction": model.decode(z, condition)}
 
-    def sample(
-        num_samples: tf.Tensor, seed: tf.Tensor, condition: Any = None
-    ) -> dict[str, tf.Tensor]:
+    def sample(num_samples: tf.Tensor, seed: tf.Tensor, *rest: Any) -> dict[str, tf.Tensor]:
+        condition = rest[-1] if c_spec else None
         fresh = tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int32)
         seed = tf.where(seed < 0, fresh, seed)
-        codes = model.prior_codes(num_samples, tf.stack([seed, tf.constant(0)]))
+        seeds = tf.stack([seed, tf.constant(0)])
+        if model.hierarchical:
+            codes = model.prior_codes(num_samples, seeds, temperature=rest[0])
+        else:
+            codes = model.prior_codes(num_samples, seeds)
         return {"samples": model.decode(codes, condition), "codes": codes}
 
     return {

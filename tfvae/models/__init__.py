@@ -16,8 +16,10 @@ from tfvae.models.hrq_vae import HRQVAE, HRQVAEConfig
 from tfvae.models.hvae import HVAE, HVAEConfig
 from tfvae.models.info_vae import InfoVAE_MMD, InfoVAE_MMD_Config
 from tfvae.models.iwae import IWAE, IWAEConfig
+from tfvae.models.ladder_vae import LadderVAE, LadderVAEConfig
 from tfvae.models.miwae import MIWAE, MIWAEConfig
 from tfvae.models.msssim_vae import MSSSIM_VAE, MSSSIM_VAE_Config
+from tfvae.models.nvae import NVAE, NVAEConfig
 from tfvae.models.piwae import PIWAE, PIWAEConfig
 from tfvae.models.poincare_vae import PoincareVAE, PoincareVAEConfig
 from tfvae.models.rae_gp import RAE_GP, RAE_GP_Config
@@ -35,6 +37,10 @@ from tfvae.models.wae_mmd import WAE_MMD, WAE_MMD_Config
 __all__ = [
     "AE",
     "AEConfig",
+    "LadderVAE",
+    "LadderVAEConfig",
+    "NVAE",
+    "NVAEConfig",
     "PoincareVAE",
     "PoincareVAEConfig",
     "RHVAE",

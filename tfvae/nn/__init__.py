@@ -23,6 +23,7 @@ from tfvae.nn.conv import (
     ResNetEncoder64,
 )
 from tfvae.nn.conv_nd import ConvNDDecoder, ConvNDEncoder, conv_nd_networks
+from tfvae.nn.hierarchical import HierarchicalDecoder, HierarchicalEncoder
 from tfvae.nn.hyperbolic import Gyroplane, GyroplaneMLPDecoder
 from tfvae.nn.metric import MLPMetric
 from tfvae.nn.mlp import MLPDecoder, MLPDiscriminator, MLPEncoder
@@ -149,6 +150,8 @@ def benchmark_networks(
 __all__ = [
     "NETWORK_KINDS",
     "benchmark_networks",
+    "HierarchicalDecoder",
+    "HierarchicalEncoder",
     "ConvDecoder",
     "ConvDecoder28",
     "ConvDecoder32",

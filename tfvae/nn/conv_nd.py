@@ -26,6 +26,11 @@ _DECONV = {
     3: keras.layers.Conv3DTranspose,
 }
 
+#: the convolution and transposed convolution of each spatial rank (1 sequences, 2 images,
+#: 3 volumes)
+CONV_BY_RANK = _CONV
+DECONV_BY_RANK = _DECONV
+
 
 def halvings(spatial: Sequence[int], max_blocks: int = 4) -> int:
     """Stride-2 blocks for a spatial shape: down to a grid of about 4 per axis, 1 to

@@ -161,6 +161,42 @@ class LossTermsModel(keras.Model):
             variables += getattr(self, attr).trainable_variables
         return variables
 
+    def gradient_limits(self) -> tuple[float | None, float | None]:
+        """Hook: ``(clip_norm, skip_norm)`` of the update (single-optimizer models; ``None``
+        each: off). With either set, the gradient's global norm is measured (of the global
+        batch under a strategy), the gradient is clipped to ``clip_norm``, and on one device
+        a step whose norm is above ``skip_norm`` or not finite is skipped (weights, slots and
+        iterations untouched, VDVAE's rule). Under several replicas every step is applied: a
+        skip cannot be synchronised over the replicas' optimizers. The step's ``skipped``
+        term says whether it was skipped."""
+        return None, None
+
+    def _limited_step(
+        self,
+        optimizer: keras.optimizers.Optimizer,
+        grads: list,
+        variables: list,
+        clip: float | None,
+        skip: float | None,
+    ) -> tuple[list, tf.Tensor]:
+        """Clip and maybe skip one update (see :meth:`gradient_limits`); returns the grads
+        and whether the update was applied."""
+        ctx = tf.distribute.get_replica_context()
+        replicas = 1 if ctx is None else ctx.num_replicas_in_sync
+        total = grads if replicas == 1 else [ctx.all_reduce("sum", g) for g in grads]
+        norm = tf.linalg.global_norm(total)
+        if clip is not None:
+            factor = tf.minimum(1.0, clip / tf.maximum(norm, 1e-12))
+            grads = [g * tf.cast(factor, g.dtype) for g in grads]
+        if replicas > 1:
+            optimizer.apply_gradients(zip(grads, variables, strict=True))
+            return grads, tf.constant(True)
+        ok = tf.math.is_finite(norm)
+        if skip is not None:
+            ok = tf.logical_and(ok, norm <= skip)
+        applied = tf.cond(ok, _stepper(optimizer, grads, variables), lambda: tf.constant(False))
+        return grads, applied
+
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         x = self.model_inputs(unpack_inputs(data))
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -184,7 +220,11 @@ class LossTermsModel(keras.Model):
                 variables = self.group_variables(term)
             optimizer = self.optimizer if i == 0 else self.group_optimizers[term]
             grads = tape.gradient(objectives[term], variables)
-            if term in self.gated_groups:
+            clip, skip = self.gradient_limits() if len(groups) == 1 else (None, None)
+            if clip is not None or skip is not None:
+                grads, applied = self._limited_step(optimizer, grads, variables, clip, skip)
+                terms = {**terms, "skipped": 1.0 - tf.cast(applied, tf.float32)}
+            elif term in self.gated_groups:
                 tf.cond(
                     terms[self.gated_groups[term]] > 0.5,
                     _stepper(optimizer, grads, variables),

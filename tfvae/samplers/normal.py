@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
 
 from tfvae.samplers.base import BaseSampler, register_sampler
 
@@ -22,4 +21,4 @@ class NormalSampler(BaseSampler):
         return np.asarray(self.model.sample_prior(n, seed=seed))
 
     def log_prob(self, codes: Any) -> np.ndarray:
-        return np.asarray(self.model.prior().log_prob(tf.convert_to_tensor(codes, tf.float32)))
+        return np.asarray(self.model.prior_log_prob(codes))

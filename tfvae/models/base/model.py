@@ -83,6 +83,8 @@ class BaseAE(SharingMixin, LossTermsModel):
     ``counts_training_steps``   False        a saved step counter for schedules
     ``mse_scale``               1.0          multiplies ``"mse"``'s ``0.5 ||x - x'||^2``:
                                              2.0 for Pythae's deterministic models
+    ``hierarchical``            False        latent groups z_0..z_L-1 walked top-down: per-
+                                             group KL, ``temperature``, ancestral prior
     ``supported_ranks``         (1, 2, 3, 4) ranks of ``input_shape`` it models (vectors,
                                              sequences, images, volumes): config, README
     ``conditionable``           True         ``config.condition`` may be set: the label
@@ -148,6 +150,10 @@ class BaseAE(SharingMixin, LossTermsModel):
     #: is ``||x - x'||^2`` (AE, RAE_L2, RAE_GP, WAE_MMD, VQVAE, HRQVAE), so their published
     #: regulariser weights transfer; other likelihoods are not rescaled
     mse_scale: ClassVar[float] = 1.0
+    #: latent groups walked top-down (:mod:`tfvae.models.base.hierarchy`): codes are every
+    #: group concatenated, the prior is ancestral (``prior_log_prob``, ``temperature`` in
+    #: ``generate`` and the ``sample`` export), one KL term per group in the history
+    hierarchical: ClassVar[bool] = False
     #: ranks of one example the model can model: 1 vectors, 2 sequences, 3 images, 4 volumes
     #: (MSSSIM_VAE: images only); other ranks are refused at construction with the reason
     supported_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
@@ -417,6 +423,16 @@ class BaseAE(SharingMixin, LossTermsModel):
     def prior(self) -> tfd.Distribution:
         """``p(z)``: standard normal with event shape ``[latent_dim]``."""
         return standard_normal(self.latent_dim)
+
+    def prior_log_prob(self, codes: Any) -> tf.Tensor:
+        """``log p(z)`` of codes ``[B, *code_shape]``, ``[B]`` (samplers' held-out scores)."""
+        return self.prior().log_prob(tf.convert_to_tensor(codes, tf.float32))
+
+    def posterior_moments(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """``(mean, log_covariance)`` of ``q(z|x)``, each ``[B, latent_dim]``, for model-space
+        ``x`` under the active condition (variational models; the export's ``encode``)."""
+        enc = self.run_encoder(x, training=False)
+        return self.code_of(enc), enc["log_covariance"]
 
     def posterior(self, encoder_outputs: dict[str, tf.Tensor]) -> tfd.Distribution:
         """``q(z|x)`` from the encoder's outputs: diagonal Gaussian, batch shape ``[B]``."""
@@ -751,7 +767,7 @@ class BaseAE(SharingMixin, LossTermsModel):
         z = (1.0 - t) * z0[:, None, :] + t * z1[:, None, :]
         if condition is not None:
             condition = np.repeat(np.asarray(condition), granularity, axis=0)
-        flat = self.decode(tf.reshape(z, [-1, self.latent_dim]), condition)
+        flat = self.decode(tf.reshape(z, [-1, *self.code_shape]), condition)
         return tf.reshape(flat, [-1, granularity, *self.input_shape_])
 
     def embed(self, data: Any, batch_size: int = 256, condition: Any = None) -> np.ndarray:
