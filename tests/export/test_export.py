@@ -46,13 +46,14 @@ def exported(tmp_path_factory):
     """All models exported, then evaluated in ONE fresh process (tf.saved_model.load only)."""
     root = tmp_path_factory.mktemp("export")
     rng = np.random.default_rng(1)
-    z = rng.normal(size=(4, LATENT)).astype("float32")
-    models, xs = {}, {}
+    models, xs, zs = {}, {}, {}
     for name in tfvae.list_models():
         xs[name] = rng.random((5, *shape_of(name))).astype("float32")
-        np.savez(root / f"{name}_inputs.npz", x=xs[name], z=z)
         models[name] = _model(name)
+        zs[name] = rng.normal(size=(4, *models[name].code_shape)).astype("float32")
+        np.savez(root / f"{name}_inputs.npz", x=xs[name], z=zs[name])
         saved_model(models[name], root / name)
+    hierarchical = [n for n in tfvae.list_models() if models[n].hierarchical]
     script = textwrap.dedent(f"""
         import json, numpy as np, tensorflow as tf
         out = {{}}
@@ -63,10 +64,14 @@ def exported(tmp_path_factory):
             res["serving_default"] = sigs["serving_default"](x=tf.constant(inputs["x"]))["reconstruction"].numpy().tolist()
             res["encode"] = {{k: v.numpy().tolist() for k, v in sigs["encode"](x=tf.constant(inputs["x"])).items()}}
             res["decode"] = sigs["decode"](z=tf.constant(inputs["z"]))["reconstruction"].numpy().tolist()
-            s = sigs["sample"](num_samples=tf.constant(6), seed=tf.constant(11))
+            t = {{"temperature": tf.constant(1.0)}} if name in {hierarchical!r} else {{}}
+            s = sigs["sample"](num_samples=tf.constant(6), seed=tf.constant(11), **t)
             res["sample"] = s["samples"].numpy().tolist()
             res["codes"] = s["codes"].numpy().tolist()
-            res["fresh"] = sigs["sample"](num_samples=tf.constant(2), seed=tf.constant(-1))["samples"].numpy().shape[0]
+            res["fresh"] = sigs["sample"](num_samples=tf.constant(2), seed=tf.constant(-1), **t)["samples"].numpy().shape[0]
+            if t:  # a colder draw: the same seed, a smaller spread of codes
+                cold = sigs["sample"](num_samples=tf.constant(6), seed=tf.constant(11), temperature=tf.constant(0.5))
+                res["cold_codes"] = cold["codes"].numpy().tolist()
             out[name] = res
         print(json.dumps(out))
     """)
@@ -78,7 +83,7 @@ def exported(tmp_path_factory):
         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return root, models, xs, z, json.loads(proc.stdout.strip().splitlines()[-1])
+    return root, models, xs, zs, json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def test_the_models_export_every_rank():
@@ -88,14 +93,14 @@ def test_the_models_export_every_rank():
 
 @pytest.mark.parametrize("name", tfvae.list_models())
 def test_saved_model_signatures_match_keras_in_a_fresh_process(name, exported):
-    root, models, xs, z, results = exported
-    model, res, x = models[name], results[name], xs[name]
+    root, models, xs, zs, results = exported
+    model, res, x, z = models[name], results[name], xs[name], zs[name]
     assert res["signatures"] == sorted(SIGNATURES)
     np.testing.assert_allclose(res["serving_default"], model(x), atol=1e-5)
     np.testing.assert_allclose(res["encode"]["embedding"], model.encode(x), atol=1e-5)
     if model.variational:
         np.testing.assert_allclose(
-            res["encode"]["log_covariance"], model.encoder(x)["log_covariance"], atol=1e-5
+            res["encode"]["log_covariance"], model.posterior_moments(x)[1], atol=1e-5
         )
     np.testing.assert_allclose(res["decode"], model.decode(z), atol=1e-5)
     import tensorflow as tf
@@ -104,6 +109,10 @@ def test_saved_model_signatures_match_keras_in_a_fresh_process(name, exported):
     np.testing.assert_allclose(res["codes"], codes, atol=1e-5)
     np.testing.assert_allclose(res["sample"], model.decode(codes), atol=1e-5)
     assert res["fresh"] == 2
+    if model.hierarchical:
+        cold = model.prior_codes(6, tf.constant([11, 0], tf.int32), temperature=0.5)
+        np.testing.assert_allclose(res["cold_codes"], cold, atol=1e-5)
+        assert np.std(res["cold_codes"]) < np.std(res["codes"])
 
 
 def test_saved_model_cli_lists_the_signatures(exported):
@@ -137,7 +146,7 @@ def test_saved_model_refuses_to_overwrite(exported):
 
 @pytest.mark.parametrize("name", tfvae.list_models())
 def test_tflite_encoder_decoder_sampler(name, exported, tmp_path):
-    model, x, z = exported[1][name], exported[2][name], exported[3]
+    model, x, z = exported[1][name], exported[2][name], exported[3][name]
     parts = ("encoder", "decoder") if name == "VAMP" else ("encoder", "decoder", "sampler")
     written = to_tflite(model, tmp_path, parts=parts)
     assert set(written) == set(parts)

@@ -50,7 +50,7 @@ def _build(name, shape, **fields):
 def test_every_model_trains_on_labels_or_says_why(name, three_digits, tmp_path):
     cls = tfvae.get_model_class(name)
     x, y = three_digits
-    if cls.supported_ranks != (3,):
+    if 1 in cls.supported_ranks:  # vectors where a model takes them (fast), else images
         x = x.reshape(len(x), -1)
     if not cls.conditionable:
         with pytest.raises(tfvae.ConfigError, match="cannot be conditioned"):

@@ -14,9 +14,11 @@ MODELS = ["AE", "VAE", "BetaVAE"]
 @pytest.mark.parametrize("name", tfvae.list_models())
 def test_build_model_with_default_networks_trains_a_step(name, digits, seeded):
     model = tfvae.build_model(name, input_shape=digits.input_shape, latent_dim=4)
-    # PoincareVAE's default decoder starts with a gyroplane layer (Mathieu et al.)
-    decoders = (nn.MLPDecoder, nn.GyroplaneMLPDecoder)
-    assert isinstance(model.encoder, nn.MLPEncoder) and isinstance(model.decoder, decoders)
+    # PoincareVAE's default decoder starts with a gyroplane layer (Mathieu et al.); NVAE's
+    # networks are its bottom-up cells and output head
+    encoders = (nn.MLPEncoder, nn.HierarchicalEncoder)
+    decoders = (nn.MLPDecoder, nn.GyroplaneMLPDecoder, nn.HierarchicalDecoder)
+    assert isinstance(model.encoder, encoders) and isinstance(model.decoder, decoders)
     model.compile(optimizer="adam")
     logs = model.train_on_batch(digits.x_train[:32], return_dict=True)
     assert set(logs) == set(model.loss_terms)

@@ -96,5 +96,6 @@ def test_readme_model_table_states_each_models_ranks():
     assert set(rows) == set(tfvae.list_models())
     for name, ranks in rows.items():
         declared = tfvae.get_model_class(name).supported_ranks
-        expected = "1-4" if declared == (1, 2, 3, 4) else "3 (images)"
+        expected = "3 (images)" if declared == (3,) else f"{min(declared)}-{max(declared)}"
+        assert declared == tuple(range(min(declared), max(declared) + 1)), declared
         assert ranks == expected, (name, ranks, declared)

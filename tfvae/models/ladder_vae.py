@@ -20,23 +20,31 @@ class LadderVAEConfig(HierarchicalVAEConfig):
     Attributes:
         latent_dim: the total number of latent variables, split over the groups (the top
             group the smallest, as the paper's 64-32-16-8-4 stack).
-        num_groups: L, the number of latent groups.
+        num_groups: L, the number of latent groups (``None``: 3, or ``latent_dim`` when it is
+            smaller).
         hidden_units: width of each top-down MLP ``z_{i-1} -> p(z_i | z_{i-1})``.
         hidden_layers: hidden layers of each top-down MLP.
     """
 
-    num_groups: int = 3
+    num_groups: int | None = None
     hidden_units: int = 64
     hidden_layers: int = 2
 
     def validate(self) -> None:
         super().validate()
-        self.check_positive("num_groups", "hidden_units", "hidden_layers")
-        self.check(
-            "num_groups",
-            self.num_groups <= self.latent_dim,
-            f"at most latent_dim={self.latent_dim} (every group needs a latent variable)",
-        )
+        self.check_positive("hidden_units", "hidden_layers")
+        if self.num_groups is not None:
+            self.check_positive("num_groups")
+            self.check(
+                "num_groups",
+                self.num_groups <= self.latent_dim,
+                f"at most latent_dim={self.latent_dim} (every group needs a latent variable)",
+            )
+
+    @property
+    def groups(self) -> int:
+        """L: ``num_groups``, or 3 (``latent_dim`` when smaller)."""
+        return self.num_groups if self.num_groups is not None else min(3, self.latent_dim)
 
 
 def split_sizes(total: int, groups: int) -> list[int]:
@@ -74,10 +82,10 @@ class LadderVAE(HierarchicalVAE):
 
     @classmethod
     def group_count(cls, config: Any) -> int:
-        return config.num_groups
+        return config.groups
 
     def make_layers(self) -> None:
-        sizes = split_sizes(self.latent_dim, self.config.num_groups)
+        sizes = split_sizes(self.latent_dim, self.config.groups)
         self.group_shapes = [(s,) for s in sizes]
         cfg = self.config
         self.top_down = [

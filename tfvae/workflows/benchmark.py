@@ -86,16 +86,15 @@ def default_sampler(model: Any) -> str:
     RHVAE, the sphere, the Poincare ball), a GMM on the codes for deterministic autoencoders,
     else the prior."""
     geometry = model.latent_geometry
-    name = type(model).__name__
     if geometry == "sphere":
         return "hypersphere_uniform"
     if geometry == "poincare":
         return "poincare_disk"
     if model.riemannian_metric:
         return "rhvae_manifold"
-    if name == "VAMP":
+    if model.mixture_prior:
         return "vamp"
-    if name in ("VQVAE", "HRQVAE"):
+    if model.discrete_codes:
         return "pixelcnn" if len(model.code_shape) == 3 else "gmm"
     return "normal" if model.variational else "gmm"
 
