@@ -168,7 +168,9 @@ def test_gradient_skipping_leaves_weights_and_optimizer_untouched(digits):
     history = _train_a_little(model, digits.x_train[:64], epochs=1)
     assert history["skipped"] == [1.0]
     assert int(model.optimizer.iterations.numpy()) == 0
-    assert all(np.array_equal(a, b.numpy()) for a, b in zip(before, model.trainable_weights))
+    assert all(
+        np.array_equal(a, b.numpy()) for a, b in zip(before, model.trainable_weights, strict=True)
+    )
 
 
 def test_gradient_clipping_bounds_the_update(digits):
@@ -178,7 +180,10 @@ def test_gradient_clipping_bounds_the_update(digits):
     logs = model.train_on_batch(digits.x_train[:32], return_dict=True)
     assert logs["skipped"] == 0.0
     step = np.sqrt(
-        sum(np.sum((a - b.numpy()) ** 2) for a, b in zip(before, model.trainable_weights))
+        sum(
+            np.sum((a - b.numpy()) ** 2)
+            for a, b in zip(before, model.trainable_weights, strict=True)
+        )
     )
     np.testing.assert_allclose(step, 1e-3, rtol=1e-3)  # SGD(1): the update is the clipped gradient
 
