@@ -22,9 +22,8 @@ HIER = ["LadderVAE", "NVAE"]
 def _model(name, shape=(8, 8, 1), **fields):
     keras.utils.set_random_seed(0)
     defaults = {"latent_dim": 5} if name == "LadderVAE" else {"latent_dim": 2, "channels": 8}
-    return tfvae.build_model(
-        name, input_shape=shape, reconstruction_loss="bce", **{**defaults, **fields}
-    )
+    fields = {"reconstruction_loss": "bce", **defaults, **fields}
+    return tfvae.build_model(name, input_shape=shape, **fields)
 
 
 def _train_a_little(model, x, epochs=2):
@@ -234,3 +233,18 @@ def test_nvae_trains_under_mixed_bfloat16_with_float32_top_down_layers(digits):
     assert all(np.isfinite(v) for v in logs.values()), logs
     assert model.encoder.compute_dtype == "bfloat16"
     assert model.prior_heads[0].compute_dtype == "float32"
+
+
+def test_nvae_on_8_bit_images_reports_bits_per_dim_and_shares_through_a_folder(tmp_path):
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = (np.round(rng.random((64, 8, 8, 1)) * 255) / 255).astype(np.float32)
+    model = _model("NVAE", reconstruction_loss="discretized_logistic")
+    model.compile(optimizer="adam")
+    model.fit(x, epochs=1, batch_size=32, verbose=0)
+    est = model.nll(x[:8], n_samples=20)
+    assert est.bits_per_dim is not None
+    np.testing.assert_allclose(est.bits_per_dim, est.nll / (64 * np.log(2)), rtol=1e-6)
+    model.save_pretrained(tmp_path / "shared")
+    again = tfvae.AutoModel.load(tmp_path / "shared")
+    assert max_abs_diff(again.generate(3, temperature=0.6), model.generate(3, temperature=0.6)) == 0
