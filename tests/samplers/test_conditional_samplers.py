@@ -102,5 +102,8 @@ def test_geometric_and_discrete_samplers_follow_the_condition(model, sampler, fi
     s = tfvae.build_sampler(sampler, trained, **extra)
     if s.needs_fit:
         s.fit(x, condition=y, verbose=0)
+    if sampler == "rhvae_manifold":  # the chains start at the requested class's codes
+        s.fit(x, condition=y)
+        assert sorted(s.class_codes) == [0, 1, 2]
     accuracy = _accuracy(s, judge, n=30)
     assert accuracy.min() > 0.6, (model, sampler, accuracy)

@@ -79,6 +79,36 @@ def test_augment_runs_tiny_and_the_classifier_sees_the_synthetic_images(
     assert (tmp_path / "synthetic_samples.png").is_file()
 
 
+def test_conditional_augment_trains_one_model_for_every_class(digits, tmp_path, monkeypatch):
+    calls = []
+    original = augment_module._generator
+
+    def spy(x, cfg, seed, fields, labels=None, num_classes=None):
+        calls.append((len(x), None if labels is None else sorted(set(labels.tolist()))))
+        return original(x, cfg, seed, fields, labels, num_classes)
+
+    monkeypatch.setattr(augment_module, "_generator", spy)
+    config = AugmentConfig(
+        model="vae",
+        per_class=10,
+        synthetic=[5],
+        seeds=1,
+        classes=[3, 7],
+        latent_dim=2,
+        width=32,
+        epochs=2,
+        classifier_steps=3,
+        classifier_batch=16,
+        test_limit=60,
+        conditional=True,
+    )
+    result = augment(digits, config, out=tmp_path, verbose=False)
+    # one model on the 20 labelled images, labels mapped to the classifier's 0..K-1
+    assert calls == [(20, [0, 1])]
+    assert [r["train images"] for r in result.rows] == [20, 30, 10]
+    assert "one conditional model" in (tmp_path / "augment.md").read_text()
+
+
 def test_bad_requests_are_named(digits):
     with pytest.raises(tfvae.ConfigError, match="synthetic"):
         AugmentConfig(synthetic=[0])

@@ -18,7 +18,9 @@ def define(fv: flags.FlagValues) -> None:
         "Labelled data with a test split: a name or an image folder with one sub-folder per class.",
         flag_values=fv,
     )
-    flags.DEFINE_string("model", "vae", "The generative model (one per class).", flag_values=fv)
+    flags.DEFINE_string(
+        "model", "vae", "The generative model (one per class, or --conditional).", flag_values=fv
+    )
     flags.DEFINE_integer(
         "per-class", 50, "Real labelled training images per class.", flag_values=fv
     )
@@ -47,6 +49,12 @@ def define(fv: flags.FlagValues) -> None:
     )
     flags.DEFINE_multi_string(
         "set", [], "Model config field, key=value (repeatable).", flag_values=fv
+    )
+    flags.DEFINE_bool(
+        "conditional",
+        False,
+        "One class-conditional model on all labelled images instead of one model per class.",
+        flag_values=fv,
     )
     flags.DEFINE_string(
         "out",
@@ -80,6 +88,7 @@ def run(fv: Flags) -> int:
         classifier_steps=fv.classifier_steps,
         test_limit=fv.test_limit,
         model_fields=parse_fields(fv.set, "set"),
+        conditional=fv.conditional,
     )
     result = augment(fv.data, config, out=fv.out)
     print(result.markdown())

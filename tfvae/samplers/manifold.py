@@ -43,11 +43,17 @@ class RHVAEManifoldSampler(BaseSampler):
     training codes) by Hamiltonian Monte Carlo started at stored centroids, then decodes
     (Chadebec et al.; Pythae's ``RHVAESampler``). The chain runs as one traced graph.
 
+    A class-conditional RHVAE: ``fit(x, condition=y)`` keeps each class's codes, and
+    ``sample(n, condition=k)`` starts the chains at codes of class ``k`` (the metric is the
+    whole latent space's; short chains stay near their class), then decodes under ``k``.
+
     Example:
         >>> images = RHVAEManifoldSampler(rhvae, {"mcmc_steps_nbr": 50}).sample(64)
+        >>> shirts = RHVAEManifoldSampler(cond_rhvae).fit(x, condition=y).sample(64, condition=6)
     """
 
     config_class = RHVAEManifoldSamplerConfig
+    conditional_codes = True
 
     def __init__(self, model: Any, config: BaseSamplerConfig | dict | None = None) -> None:
         if not model.riemannian_metric:
@@ -57,6 +63,23 @@ class RHVAEManifoldSampler(BaseSampler):
             )
         super().__init__(model, config)
         self._chain = tf.function(self._run_chain)
+        self.class_codes: dict[int, np.ndarray] = {}
+
+    def fit(self, data: Any = None, **kwargs: Any) -> RHVAEManifoldSampler:
+        """A conditional model's starting points: the codes of ``data`` per class of
+        ``condition`` (labels ``[N]``); nothing to fit for an unconditional one."""
+        condition = kwargs.get("condition")
+        if self.model.conditional and self.model.config.condition == "class":
+            if condition is None:
+                raise ValueError(
+                    "RHVAEManifoldSampler.fit(x, condition=y): a class-conditional RHVAE's "
+                    "chains start at the codes of the class asked for"
+                )
+            labels = np.asarray(self.model.checked_condition(condition, len(data)))
+            codes = self.training_codes(data, labels)
+            self.class_codes = {int(k): codes[labels == k] for k in np.unique(labels)}
+        self.is_fitted = True
+        return self
 
     def log_prob(self, codes: Any) -> np.ndarray:
         """``log sqrt(det G^{-1}(z))`` (unnormalised), ``[N]``, with Pythae's metric over every
@@ -73,11 +96,21 @@ class RHVAEManifoldSampler(BaseSampler):
 
         return hmc_chain(log_pi, z0, seed, cfg.mcmc_steps_nbr, cfg.n_lf, cfg.eps_lf, cfg.beta_zero)
 
-    def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
-        count = int(self.model.metric_count)
-        if count == 0:
-            raise RuntimeError("the RHVAE has no stored centroids yet: train it first")
+    def sample_codes(self, n: int, seed: int = 0, condition: Any = None) -> np.ndarray:
         rng = np.random.default_rng(seed)
-        start = self.model.metric_centroids.numpy()[rng.integers(0, count, n)]
+        if condition is not None and self.class_codes:
+            start = np.empty((n, self.model.latent_dim), np.float32)
+            labels = np.asarray(condition).reshape(-1)
+            for k in np.unique(labels):
+                pool = self.class_codes.get(int(k))
+                if pool is None or len(pool) == 0:
+                    raise ValueError(f"RHVAEManifoldSampler was not fitted on class {int(k)}")
+                rows = np.flatnonzero(labels == k)
+                start[rows] = pool[rng.integers(0, len(pool), len(rows))]
+        else:
+            count = int(self.model.metric_count)
+            if count == 0:
+                raise RuntimeError("the RHVAE has no stored centroids yet: train it first")
+            start = self.model.metric_centroids.numpy()[rng.integers(0, count, n)]
         z = self._chain(tf.constant(start), tf.constant([seed, 1], tf.int32))
         return np.asarray(z)

@@ -9,7 +9,9 @@ labelled training images per class, train one generative model per class on them
 synthetic images per class, then train the same small CNN on real images, on real +
 synthetic images (for each requested number) and on synthetic images only, and score each on
 the full test set (balanced accuracy, macro sensitivity and specificity). Results are
-mean +- std over seeds, written as Markdown and CSV with a PNG of synthetic samples per class::
+mean +- std over seeds, written as Markdown and CSV with a PNG of synthetic samples per class.
+With ``conditional=True`` one class-conditional model is trained on all the labelled images
+instead (it learns what the classes share) and generates each class on demand::
 
     result = tfvae.workflows.augment("fashion_mnist", AugmentConfig(model="vae", seeds=3))
     print(result.markdown())
@@ -56,6 +58,9 @@ class AugmentConfig(BaseConfig):
             training set, so a larger set is not also a longer training).
         classifier_batch: the classifier's batch size.
         test_limit: score on at most this many test images (``None``: all).
+        conditional: train ONE class-conditional model (``condition="class"``) on all the
+            labelled images and generate each class from it, instead of one model per class
+            on that class's images; the same epochs, so about the same gradient steps.
     """
 
     model: str = "vae"
@@ -74,6 +79,7 @@ class AugmentConfig(BaseConfig):
     classifier_steps: int = 600
     classifier_batch: int = 64
     test_limit: int | None = None
+    conditional: bool = False
 
     def validate(self) -> None:
         self.check_positive(
@@ -118,8 +124,9 @@ class AugmentResult:
     def write(self, out: str | Path) -> None:
         """``augment.md``, ``augment.csv``, ``runs.json`` and ``config.json`` in ``out``."""
         cfg = self.config
+        kind = "one conditional model" if cfg.conditional else "one model per class"
         caption = (
-            f"{cfg.model}, {cfg.per_class} real images per class, {cfg.seeds} seeds; "
+            f"{cfg.model} ({kind}), {cfg.per_class} real images per class, {cfg.seeds} seeds; "
             "percent on the test set, mean +- std over seeds"
         )
         out = write_table(out, "augment", caption, self.markdown(), self.rows, list(self.rows[0]))
@@ -222,9 +229,19 @@ def likelihood_fields(x: np.ndarray) -> dict[str, Any]:
     return {"reconstruction_loss": "gaussian_learned", "preprocessing": "standardize"}
 
 
-def _generator(x: np.ndarray, cfg: AugmentConfig, seed: int, fields: dict[str, Any]) -> Any:
-    """One generative model trained on the examples of one class, and its fitted sampler."""
+def _generator(
+    x: np.ndarray,
+    cfg: AugmentConfig,
+    seed: int,
+    fields: dict[str, Any],
+    labels: np.ndarray | None = None,
+    num_classes: int | None = None,
+) -> Any:
+    """A generative model trained on ``x`` (one class's examples; or every class's, with
+    their ``labels`` in ``0..num_classes-1``, for a class-conditional model) and its fitted
+    sampler."""
     keras.utils.set_random_seed(seed)
+    condition = {} if labels is None else {"condition": "class", "num_classes": num_classes}
     model = build_model(
         cfg.model,
         input_shape=x.shape[1:],
@@ -232,14 +249,15 @@ def _generator(x: np.ndarray, cfg: AugmentConfig, seed: int, fields: dict[str, A
         networks=cfg.net,
         width=cfg.width,
         seed=seed,
-        **{**fields, **cfg.model_fields},
+        **{**fields, **cfg.model_fields, **condition},
     )
     model.prepare_for_data(len(x))
     model.adapt(x)
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate))
-    ds = make_dataset(x, min(len(x), 64), shuffle=True, seed=seed)
+    ds = make_dataset(x, min(len(x), 64), shuffle=True, seed=seed, labels=labels)
     model.fit(ds, epochs=cfg.epochs, verbose=0)
-    return build_sampler(cfg.sampler, model, **cfg.sampler_fields).fit(x)
+    sampler = build_sampler(cfg.sampler, model, **cfg.sampler_fields)
+    return sampler.fit(x) if labels is None else sampler.fit(x, condition=labels)
 
 
 def _subset(
@@ -311,9 +329,17 @@ def augment(
         synthetic = {}
         fields = likelihood_fields(x_all)
         noise = "preprocessing" in fields  # real-valued rows: draws of p(x|z), not means
+        shared = None
+        if cfg.conditional:  # one model of p(x | class) on every labelled image
+            shared = _generator(
+                x_real, cfg, 1000 * seed, fields, to_idx(y_real).astype(np.int32), len(classes)
+            )
         for c in classes:
-            sampler = _generator(x_real[y_real == c], cfg, 1000 * seed + int(c), fields)
-            synthetic[c] = sampler.sample(most, seed=seed, noise=noise)
+            if shared is not None:
+                synthetic[c] = shared.sample(most, seed=seed, noise=noise, condition=index[c])
+            else:
+                sampler = _generator(x_real[y_real == c], cfg, 1000 * seed + int(c), fields)
+                synthetic[c] = sampler.sample(most, seed=seed, noise=noise)
             if seed == 0:
                 grid.append(synthetic[c][:10])
             if verbose:
