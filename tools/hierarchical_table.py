@@ -64,6 +64,7 @@ def main() -> None:
 
     import tfvae
     from tfvae import plots
+    from tfvae.safety import safe_write
 
     out = Path(args.out) if args.out else None
     if out is not None:
@@ -154,8 +155,8 @@ def main() -> None:
     table = "\n".join(lines)
     print("\n" + table)
     if out is not None:
-        (out / "table.md").write_text(table + "\n")
-        (out / "runs.json").write_text(json.dumps(runs) + "\n")
+        safe_write(out / "table.md", table + "\n")  # temp + rename: never through a link
+        safe_write(out / "runs.json", json.dumps(runs) + "\n")
         plot_kl(runs, out / "kl_per_group.png")
 
 

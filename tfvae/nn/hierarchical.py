@@ -16,7 +16,7 @@ import keras
 
 from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int, float32
 from tfvae.nn.blocks import ResBlock
-from tfvae.nn.conv_nd import CONV_BY_RANK, DECONV_BY_RANK
+from tfvae.nn.conv_nd import CONV_BY_RANK, DECONV_BY_RANK, _spatial_rank
 
 
 def scale_grids(spatial: Sequence[int], num_scales: int) -> list[tuple[int, ...]]:
@@ -30,16 +30,6 @@ def scale_grids(spatial: Sequence[int], num_scales: int) -> list[tuple[int, ...]
 def crop(h: Any, grid: Sequence[int]) -> Any:
     """``h: [B, *spatial, C]`` cropped to ``grid`` (what a stride-2 transpose overshoots)."""
     return h[(slice(None), *(slice(0, int(s)) for s in grid))]
-
-
-def _check_shape(owner: str, data_shape: Sequence[int]) -> int:
-    rank = len(data_shape) - 1
-    if rank not in CONV_BY_RANK:
-        raise ValueError(
-            f"{owner}: data_shape must be (T, C), (H, W, C) or (D, H, W, C). Received: "
-            f"{tuple(data_shape)!r}"
-        )
-    return rank
 
 
 @keras.saving.register_keras_serializable(package="tfvae")
@@ -60,7 +50,7 @@ class HierarchicalEncoder(Network):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        rank = _check_shape(type(self).__name__, data_shape)
+        rank = _spatial_rank(type(self).__name__, data_shape)
         for name, value in (
             ("channels", channels),
             ("num_scales", num_scales),
@@ -123,7 +113,7 @@ class HierarchicalDecoder(Network):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        rank = _check_shape(type(self).__name__, data_shape)
+        rank = _spatial_rank(type(self).__name__, data_shape)
         check_positive_int(type(self).__name__, "channels", channels)
         if output_activation not in ACTIVATIONS:
             raise ValueError(

@@ -274,18 +274,13 @@ class HierarchicalVAE(BaseAE):
             raise ValueError(f"{name}: the encoder must return a dict; got {type(enc).__name__}")
         walked = self.walk(tf.constant(1), self.bottom_up(enc), mode="mean")
         self.check_code_shape(tuple(walked["codes"].shape[1:]))
-        dec = self.decoder(
-            self.with_condition(self.decoder_input(walked["h"], walked["codes"])), training=False
+        self.check_decoder_outputs(
+            self.decoder(
+                self.with_condition(self.decoder_input(walked["h"], walked["codes"])),
+                training=False,
+            ),
+            name,
         )
-        if not isinstance(dec, dict) or "reconstruction" not in dec:
-            raise ValueError(f"{name}: the decoder must return a dict with key 'reconstruction'")
-        self.likelihood.params_from(dec)
-        if tuple(dec["reconstruction"].shape[1:]) != self.input_shape_:
-            raise ValueError(
-                f"{name}: decoder 'reconstruction' has shape "
-                f"{tuple(dec['reconstruction'].shape[1:])} per example, expected "
-                f"{self.input_shape_} (config.input_shape)"
-            )
         self.walk(tf.constant(1), mode="random")  # the prior path is built too
 
     # -- training --------------------------------------------------------------------------
@@ -419,14 +414,8 @@ class HierarchicalVAE(BaseAE):
             seed=self.noise_seed() if seed is None else seed,
             training=training,
         )
-        params = self.output_params(walked, training)
-        x_rep = tf.reshape(tf.repeat(x[None], n_samples, axis=0), [-1, *self.input_shape_])
-        if exact:
-            log_px = self.likelihood.log_prob(x_rep, params)
-        else:
-            log_px = -self.likelihood.reconstruction_loss(x_rep, params)
+        log_px = self.repeated_log_px(x, self.output_params(walked, training), n_samples, exact)
         shape = [n_samples, -1]
-        log_px = tf.reshape(log_px, shape)
         log_pz = tf.reshape(tf.add_n(walked["log_p"]), shape)
         log_q = tf.reshape(tf.add_n(walked["log_q"]), shape)
         return {

@@ -292,7 +292,21 @@ class BaseAE(SharingMixin, LossTermsModel):
                 f"{name} is variational: its encoder must also return 'log_covariance' "
                 "[B, latent_dim] (e.g. tfvae.nn.MLPEncoder(..., variational=True))"
             )
-        dec = self.decoder(self.with_condition(enc["embedding"]), training=False)
+        self.check_decoder_outputs(
+            self.decoder(self.with_condition(enc["embedding"]), training=False), name
+        )
+        for net, outputs in self.code_networks.items():
+            got = getattr(self, net)(tf.zeros((1, self.latent_dim)), training=False)
+            if tuple(got.shape) != (1, outputs):
+                raise ValueError(
+                    f"{name}: the {net} must map codes [B, {self.latent_dim}] to {outputs} "
+                    f"logit{'s' if outputs > 1 else ''} [B, {outputs}]; got shape "
+                    f"{tuple(got.shape)}"
+                )
+
+    def check_decoder_outputs(self, dec: Any, name: str) -> None:
+        """The decoder contract on one output: a dict with ``reconstruction`` ``[B,
+        *input_shape]`` and the likelihood's extra outputs (``log_scale``)."""
         if not isinstance(dec, dict) or "reconstruction" not in dec:
             raise ValueError(f"{name}: the decoder must return a dict with key 'reconstruction'")
         self.likelihood.params_from(dec)  # a likelihood's extra outputs ('log_scale') exist
@@ -302,14 +316,6 @@ class BaseAE(SharingMixin, LossTermsModel):
                 f"{tuple(dec['reconstruction'].shape[1:])} per example, expected "
                 f"{self.input_shape_} (config.input_shape)"
             )
-        for net, outputs in self.code_networks.items():
-            got = getattr(self, net)(tf.zeros((1, self.latent_dim)), training=False)
-            if tuple(got.shape) != (1, outputs):
-                raise ValueError(
-                    f"{name}: the {net} must map codes [B, {self.latent_dim}] to {outputs} "
-                    f"logit{'s' if outputs > 1 else ''} [B, {outputs}]; got shape "
-                    f"{tuple(got.shape)}"
-                )
 
     # -- conditioning ----------------------------------------------------------------------
     @property
@@ -520,12 +526,7 @@ class BaseAE(SharingMixin, LossTermsModel):
             enc, n_samples, self.noise_seed() if seed is None else seed
         )
         params = self.decoder_params(tf.reshape(z, [-1, self.latent_dim]), training=training)
-        x_rep = tf.reshape(tf.repeat(x[None], n_samples, axis=0), [-1, *self.input_shape_])
-        if exact:
-            log_px = self.likelihood.log_prob(x_rep, params)
-        else:
-            log_px = -self.likelihood.reconstruction_loss(x_rep, params)
-        log_px = tf.reshape(log_px, [n_samples, -1])
+        log_px = self.repeated_log_px(x, params, n_samples, exact)
         log_pz = self.prior().log_prob(z)
         return {
             "log_w": log_px + log_pz - log_q,
@@ -534,6 +535,19 @@ class BaseAE(SharingMixin, LossTermsModel):
             "log_q": log_q,
             "z": z,
         }
+
+    def repeated_log_px(
+        self, x: tf.Tensor, params: tf.Tensor, n_samples: Any, exact: bool
+    ) -> tf.Tensor:
+        """``log p(x|z_k)`` ``[K, B]`` of ``x: [B, *input_shape]`` under the likelihood
+        parameters of ``K * B`` codes (sample-major): the normalised ``log_prob`` when
+        ``exact``, else minus the reconstruction term (no Gaussian constant)."""
+        x_rep = tf.reshape(tf.repeat(x[None], n_samples, axis=0), [-1, *self.input_shape_])
+        if exact:
+            log_px = self.likelihood.log_prob(x_rep, params)
+        else:
+            log_px = -self.likelihood.reconstruction_loss(x_rep, params)
+        return tf.reshape(log_px, [n_samples, -1])
 
     def nll_log_weights_fn(self) -> Any:
         """A traced ``(x, y, k, seed) -> log_w [k, B]`` with exact likelihoods (cached; ``k``
