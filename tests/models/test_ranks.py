@@ -1,9 +1,10 @@
-"""The model contract on every rank a model declares (``supported_ranks``): for every
-registered model, vectors and volumes train a step with finite terms, save and reload with
-identical outputs, generate in the data's shape; other ranks are refused with the model's
-reason. Sequences: tests/export (the models take turns at the ranks there), the two-replica
-test below and tests/models/test_any_data.py. Two replicas train like one device on sequences
-and volumes (Conv1D / Conv3D networks)."""
+"""The model contract on every rank a model declares (``supported_ranks``), beyond images
+(tests/training/test_distributed.py, tests/export and the other model tests cover images):
+for every registered model, vectors, sequences and volumes each train one step on two
+replicas exactly as on one device, save and reload with identical outputs, export a
+SavedModel whose signatures take ``[B, *event_shape]`` and match Keras, and generate in the
+data's shape; other ranks are refused with the model's reason. The export of every model in
+a fresh process and to TFLite, on one rank each, is tests/export's."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import tensorflow as tf
 
 import tfvae
 from tests.conftest import max_abs_diff
+from tfvae.export import saved_model
 from tfvae.training.strategies import in_strategy_scope, make_strategy
 
 SHAPES = {1: (6,), 2: (10, 2), 4: (4, 4, 4, 1)}
@@ -24,41 +26,87 @@ EXTRA = {
     "RHVAE": {"metric_capacity": 16, "metric_hidden": 8, "n_lf": 1},
     "HRQVAE": {"num_embeddings": 8},
     "VQVAE": {"num_embeddings": 8},
+    "VAEGAN": {"use_equilibrium": False},  # a skipped step needs one replica (test_distributed)
 }
+# see tests/training/test_distributed.py: Adam turns FactorVAE's near-zero decoder gradients,
+# whose rounding differs across replicas, into full-size steps; SGD keeps them near zero
+OPTIMIZER = {"FactorVAE": lambda: keras.optimizers.SGD(0.05)}
 
 
 def _data(shape, n=16, seed=0):
     return np.random.default_rng(seed).random((n, *shape)).astype(np.float32)
 
 
+def _build(name, shape):
+    return tfvae.build_model(
+        name, input_shape=shape, latent_dim=2, reconstruction_loss="bce", **EXTRA.get(name, {})
+    )
+
+
+def _two_replicas_like_one(name, single, x, eager=True, state=True):
+    """An epoch of global batches of 16 on one device and on two replicas."""
+    strategy = make_strategy("mirrored")
+    assert strategy.num_replicas_in_sync == 2
+    multi = in_strategy_scope(single, strategy)
+    make_optimizer = OPTIMIZER.get(name, lambda: keras.optimizers.Adam(1e-3))
+    single.compile(optimizer=make_optimizer())
+    with strategy.scope():
+        # eagerly: the replicas' step without its tf.function trace (6x cheaper for RHVAE),
+        # compared with the traced step on one device
+        multi.compile(optimizer=make_optimizer(), run_eagerly=eager)
+    ds = tf.data.Dataset.from_tensor_slices(x).batch(16)
+    h1 = single.fit(ds, epochs=1, verbose=0).history
+    h2 = multi.fit(ds, epochs=1, verbose=0).history
+    assert all(np.isfinite(v).all() for v in h1.values()), h1
+    for a, b in zip(single.trainable_weights, multi.trainable_weights, strict=True):
+        assert float(np.max(np.abs(a.numpy() - b.numpy()))) < 1e-5, a.name
+    for a, b in zip(single.non_trainable_weights, multi.non_trainable_weights, strict=True):
+        if not state:
+            break
+        a, b = a.numpy(), b.numpy()
+        assert float(np.max(np.abs(a - b))) < 1e-4 * max(1.0, float(np.max(np.abs(a)))), a
+    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
+
+
+def _exports(model, x, path):
+    """The SavedModel's signatures take the data's shape and give Keras's outputs."""
+    saved_model(model, path)
+    sigs = tf.saved_model.load(str(path)).signatures
+    assert sigs["serving_default"].structured_input_signature[1]["x"].shape[1:] == x.shape[1:]
+    served = sigs["serving_default"](x=tf.constant(x))["reconstruction"]
+    assert max_abs_diff(served, model(x)) < 1e-5
+    z = np.random.default_rng(3).normal(size=(3, *model.code_shape)).astype(np.float32)
+    assert max_abs_diff(sigs["decode"](z=tf.constant(z))["reconstruction"], model.decode(z)) < 1e-5
+    assert max_abs_diff(sigs["encode"](x=tf.constant(x))["embedding"], model.encode(x)) < 1e-5
+    t = {"temperature": tf.constant(1.0)} if model.hierarchical else {}
+    drawn = sigs["sample"](num_samples=tf.constant(2), seed=tf.constant(5), **t)["samples"]
+    assert tuple(drawn.shape) == (2, *x.shape[1:])
+
+
 @pytest.mark.parametrize("name", tfvae.list_models())
-def test_every_rank_trains_saves_and_generates(name, tmp_path):
+def test_every_rank_trains_on_two_replicas_saves_and_exports(name, tmp_path):
     cls = tfvae.get_model_class(name)
-    for rank in (1, 4) if cls.supported_ranks != (3,) else SWEEP:
+    for rank in SWEEP:
         shape = SHAPES[rank]
         keras.utils.set_random_seed(rank)
-        build = lambda shape=shape: tfvae.build_model(  # noqa: E731
-            name, input_shape=shape, latent_dim=2, reconstruction_loss="bce", **EXTRA.get(name, {})
-        )
         if rank not in cls.supported_ranks:
             with pytest.raises(tfvae.ConfigError, match=f"of rank {rank}"):
-                build()
+                _build(name, shape)
             continue
-        model = build()
+        model = _build(name, shape)
         x = _data(shape)
-        model.compile(optimizer="adam")
-        logs = model.train_on_batch(x, return_dict=True)
-        assert all(np.isfinite(v) for v in logs.values()), (rank, logs)
+        _two_replicas_like_one(name, model, x)
         model.save(tmp_path / f"{rank}.keras")
         again = keras.saving.load_model(tmp_path / f"{rank}.keras", safe_mode=True)
         assert max_abs_diff(again.reconstruct(x[:3]), model.reconstruct(x[:3])) == 0.0, rank
         assert tuple(np.shape(again.generate(2))) == (2, *shape)
+        _exports(model, x[:5], tmp_path / f"saved_{rank}")
 
 
 @pytest.mark.parametrize("rank", [2, 4])
-@pytest.mark.parametrize("name", ["VAE", "IWAE", "VQVAE"])
-def test_two_replicas_train_like_one_device_on_sequences_and_volumes(name, rank):
-    strategy = make_strategy("mirrored")
+@pytest.mark.parametrize("name", ["VAE", "VQVAE"])
+def test_two_replicas_train_like_one_device_on_conv_sequences_and_volumes(name, rank):
+    """The Conv1D / Conv3D presets (batch norm included) under two replicas."""
     keras.utils.set_random_seed(0)
     single = tfvae.build_model(
         name,
@@ -68,16 +116,11 @@ def test_two_replicas_train_like_one_device_on_sequences_and_volumes(name, rank)
         width=4,
         **EXTRA.get(name, {}),
     )
-    multi = in_strategy_scope(single, strategy)
-    single.compile(optimizer=keras.optimizers.Adam(1e-3))
-    with strategy.scope():
-        multi.compile(optimizer=keras.optimizers.Adam(1e-3))
-    ds = tf.data.Dataset.from_tensor_slices(_data(SHAPES[rank], 40)).batch(16)
-    h1 = single.fit(ds, epochs=1, verbose=0).history
-    h2 = multi.fit(ds, epochs=1, verbose=0).history
-    for a, b in zip(single.trainable_weights, multi.trainable_weights, strict=True):
-        assert float(np.max(np.abs(a.numpy() - b.numpy()))) < 1e-5, a.name
-    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
+    # an uneven last batch. VQVAE's EMA codebook follows argmin assignments, which the
+    # convolutions' float rounding (other kernels for half-batches) can flip at a near tie
+    # (seen: one example moved from code 2 to code 4 in 3 steps); trained weights agree to 1e-5
+    x = _data(SHAPES[rank], 40)
+    _two_replicas_like_one(name, single, x, eager=False, state=name != "VQVAE")
 
 
 def test_readme_model_table_states_each_models_ranks():

@@ -67,9 +67,85 @@ def test_ms_ssim_equals_tensorflows_and_fits_every_image_size():
         (0.0448, 0.2856, 0.3001) / np.float64(0.6305)
     )
     assert msssim_settings(8, 8) == (7, (1.0,))
-    for shape, rank in (((10,), 1), ((16, 2), 2), ((8, 8, 8, 1), 4)):
-        with pytest.raises(ValueError, match=f"images \\(rank 3\\).*of rank {rank}: its MS-SSIM"):
-            tfvae.build_model("MSSSIM_VAE", input_shape=shape, latent_dim=2)
+    assert msssim_settings(64, 64, 8) == msssim_settings(8, 8)  # the smallest side sets it
+    with pytest.raises(ValueError, match="of rank 1: its MS-SSIM compares windows along spatial"):
+        tfvae.build_model("MSSSIM_VAE", input_shape=(10,), latent_dim=2)
+    with pytest.raises(ValueError, match="at least 3 steps/pixels/voxels"):
+        tfvae.build_model("MSSSIM_VAE", input_shape=(16, 2, 1), latent_dim=2).build(None)
+
+
+def _ms_ssim_float64(x, y):
+    """Wang et al.'s MS-SSIM in numpy float64 for [B, *spatial, C] of any spatial rank: the
+    outer-product Gaussian window applied as a full N-d VALID correlation (no separability),
+    2x mean pooling, the weights of msssim_settings, averaged over channels."""
+    size, weights = msssim_settings(*x.shape[1:-1])
+    g = np.exp(-((np.arange(size) - (size - 1) / 2) ** 2) / (2 * 1.5**2))
+    g /= g.sum()
+    window = g
+    for _ in range(x.ndim - 3):
+        window = np.multiply.outer(window, g)
+
+    def blur(t):
+        view = np.lib.stride_tricks.sliding_window_view(t, window.shape, axis=range(1, t.ndim - 1))
+        return np.einsum(
+            view,
+            [0, *range(1, t.ndim), *range(t.ndim, 2 * t.ndim - 2)],
+            window,
+            list(range(t.ndim, 2 * t.ndim - 2)),
+            list(range(t.ndim)),
+        )
+
+    def pool(t):
+        for axis in range(1, t.ndim - 1):
+            n = t.shape[axis] // 2 * 2
+            t = np.take(t, range(n), axis=axis)
+            t = 0.5 * (
+                np.take(t, range(0, n, 2), axis=axis) + np.take(t, range(1, n, 2), axis=axis)
+            )
+        return t
+
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    out = np.ones((x.shape[0], x.shape[-1]))
+    for level, w in enumerate(weights):
+        mx, my = blur(x), blur(y)
+        cs = (2 * (blur(x * y) - mx * my) + 0.03**2) / (
+            blur(x * x + y * y) - mx**2 - my**2 + 0.03**2
+        )
+        if level == len(weights) - 1:
+            cs = cs * (2 * mx * my + 0.01**2) / (mx**2 + my**2 + 0.01**2)
+        term = cs.mean(axis=tuple(range(1, x.ndim - 1)))
+        out *= np.maximum(term, 0) ** w
+        x, y = pool(x), pool(y)
+    return out.mean(axis=-1)
+
+
+@pytest.mark.parametrize("shape", [(3, 40, 2), (2, 24, 20, 1), (2, 16, 18, 24, 2)])
+def test_ms_ssim_on_sequences_images_and_volumes_matches_a_float64_reference(shape):
+    rng = np.random.default_rng(1)
+    x = rng.random(shape).astype("float32")
+    y = np.clip(x + rng.normal(scale=0.2, size=shape), 0, 1).astype("float32")
+    ref = _ms_ssim_float64(x, y)
+    assert max_abs_diff(ms_ssim(x, y, normalize=False), ref) < 1e-5
+    assert 0.0 < float(np.min(ref)) < 0.99  # the noise is seen, the terms are not clipped
+    assert max_abs_diff(msssim_loss(x, x), 0.0) < 1e-6
+
+
+def test_ms_ssim_of_a_volume_constant_along_depth_is_that_of_its_image():
+    """A 3-D window over a volume whose slices are one image sees only that image, and 1-D
+    windows over an image's columns (constant along the rows) see those columns: each equals
+    tf.image.ssim_multiscale of the 2-D image (the same settings: all sides equal)."""
+    rng = np.random.default_rng(2)
+    img = rng.random((2, 32, 32, 1)).astype("float32")
+    noisy = np.clip(img + rng.normal(scale=0.1, size=img.shape), 0, 1).astype("float32")
+    size, weights = msssim_settings(32, 32)
+    ref = tf.image.ssim_multiscale(img, noisy, 1.0, power_factors=weights, filter_size=size)
+    vol = lambda t: np.repeat(t[:, None], 32, axis=1)  # noqa: E731
+    assert max_abs_diff(ms_ssim(vol(img), vol(noisy), normalize=False), ref) < 1e-5
+    col, col_noisy = img[:, :, :1, :], noisy[:, :, :1, :]
+    rows = lambda t: np.repeat(t, 32, axis=2)  # noqa: E731
+    seq = ms_ssim(col[:, :, 0], col_noisy[:, :, 0], normalize=False)
+    image = tf.image.ssim_multiscale(rows(col), rows(col_noisy), 1.0, weights, filter_size=size)
+    assert max_abs_diff(seq, image) < 1e-5
 
 
 MODELS = {

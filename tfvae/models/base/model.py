@@ -155,7 +155,7 @@ class BaseAE(SharingMixin, LossTermsModel):
     #: ``generate`` and the ``sample`` export), one KL term per group in the history
     hierarchical: ClassVar[bool] = False
     #: ranks of one example the model can model: 1 vectors, 2 sequences, 3 images, 4 volumes
-    #: (MSSSIM_VAE: images only); other ranks are refused at construction with the reason
+    #: (MSSSIM_VAE, NVAE: no vectors); other ranks are refused at construction with the reason
     supported_ranks: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
     #: why a rank is not supported (the refusal's message)
     rank_reason: ClassVar[str] = ""
