@@ -61,9 +61,8 @@ def _two_replicas_like_one(name, single, x, eager=True, state=True):
     assert all(np.isfinite(v).all() for v in h1.values()), h1
     for a, b in zip(single.trainable_weights, multi.trainable_weights, strict=True):
         assert float(np.max(np.abs(a.numpy() - b.numpy()))) < 1e-5, a.name
-    for a, b in zip(single.non_trainable_weights, multi.non_trainable_weights, strict=True):
-        if not state:
-            break
+    pairs = zip(single.non_trainable_weights, multi.non_trainable_weights, strict=True)
+    for a, b in pairs if state else ():
         a, b = a.numpy(), b.numpy()
         assert float(np.max(np.abs(a - b))) < 1e-4 * max(1.0, float(np.max(np.abs(a)))), a
     np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
