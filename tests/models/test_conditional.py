@@ -1,8 +1,9 @@
-"""Conditional generation (``config.condition``) over the registry: every model either trains
-on ``(x, y)`` with a falling reconstruction term, saves and reloads with identical conditional outputs, and
-lets the condition reach its decoder, or refuses ``condition`` with its reason (stated in the
-README). Two replicas train like one device on conditional batches. The Fashion-MNIST class
-accuracy is measured by ``tools/conditional_table.py`` (README)."""
+"""Conditional generation (``config.condition``) over the registry: every model either refuses
+``condition`` with its reason (stated in the README) or trains on ``(x, y)`` with a falling
+reconstruction term, saves and reloads with identical conditional outputs, lets the condition
+reach its decoder, exports SavedModel signatures that take the condition and give Keras's
+outputs, and trains on two replicas like one device on labelled batches. The Fashion-MNIST
+class accuracy is measured by ``tools/conditional_table.py`` (README)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ import pytest
 import tensorflow as tf
 
 import tfvae
-from tests.conftest import max_abs_diff
-from tfvae.training.strategies import in_strategy_scope, make_strategy
+from tests.conftest import (
+    REPLICA_FIELDS,
+    assert_exports_match,
+    assert_two_replicas_like_one,
+    max_abs_diff,
+)
 
 EXTRA = {
     "VAMP": {"number_components": 3},
@@ -23,6 +28,7 @@ EXTRA = {
     "RHVAE": {"metric_capacity": 64, "metric_hidden": 16, "n_lf": 1},
     "HRQVAE": {"num_embeddings": 16},
     "VQVAE": {"num_embeddings": 16},
+    "NVAE": {"channels": 8},
 }
 
 
@@ -59,7 +65,7 @@ def test_every_model_trains_on_labels_or_says_why(name, three_digits, tmp_path):
     keras.utils.set_random_seed(0)
     model = _build(name, x.shape[1:])
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    history = model.fit(x, y, batch_size=64, epochs=4, verbose=0).history
+    history = model.fit(x[:320], y[:320], batch_size=64, epochs=4, verbose=0).history
     assert all(np.isfinite(v).all() for v in history.values()), history
     # the reconstruction term: InfoVAE_MMD's total swings with its lambda=1000 x MMD estimate
     # (unconditional too); every model's reconstruction falls
@@ -74,6 +80,13 @@ def test_every_model_trains_on_labels_or_says_why(name, three_digits, tmp_path):
     z = model.sample_prior(4, seed=1)
     # the condition reaches the decoder: the same codes decode differently per class
     assert max_abs_diff(model.decode(z, 0), model.decode(z, 2)) > 1e-3
+    # the SavedModel's signatures take the condition and give Keras's conditional outputs
+    assert_exports_match(model, x[:4], tmp_path / "saved", condition=labels.astype(np.int32))
+    # labelled batches on two replicas (eagerly, as in tests/models/test_ranks), from the start
+    keras.utils.set_random_seed(1)
+    fresh = _build(name, x.shape[1:], **REPLICA_FIELDS.get(name, {}))
+    ds = tf.data.Dataset.from_tensor_slices((x[:64], y[:64])).batch(32)
+    assert_two_replicas_like_one(fresh, ds, eager=True)
 
 
 def test_readme_names_each_model_that_cannot_be_conditioned():
@@ -85,23 +98,13 @@ def test_readme_names_each_model_that_cannot_be_conditioned():
             assert f"`{cls.__name__}`" in section, name
 
 
-@pytest.mark.parametrize("name", ["VAE", "FactorVAE", "VQVAE"])
-def test_two_replicas_train_like_one_device_on_labelled_batches(name, three_digits):
+def test_two_replicas_train_like_one_device_on_labelled_batches(three_digits):
+    """The traced step (the registry test above runs both sides eagerly)."""
     x, y = three_digits
-    x = x.reshape(len(x), -1)[:96]
-    strategy = make_strategy("mirrored")
     keras.utils.set_random_seed(0)
-    single = _build(name, x.shape[1:])
-    multi = in_strategy_scope(single, strategy)
-    single.compile(optimizer=keras.optimizers.Adam(1e-3))
-    with strategy.scope():
-        multi.compile(optimizer=keras.optimizers.Adam(1e-3))
-    ds = tf.data.Dataset.from_tensor_slices((x, y[:96])).batch(32)
-    h1 = single.fit(ds, epochs=1, verbose=0).history
-    h2 = multi.fit(ds, epochs=1, verbose=0).history
-    for a, b in zip(single.trainable_weights, multi.trainable_weights, strict=True):
-        assert float(np.max(np.abs(a.numpy() - b.numpy()))) < 1e-5, a.name
-    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
+    single = _build("VAE", x.shape[1:])
+    ds = tf.data.Dataset.from_tensor_slices((x[:96], y[:96])).batch(32)
+    assert_two_replicas_like_one(single, ds)
 
 
 def test_bad_conditions_are_refused_with_the_reason(three_digits):
@@ -173,26 +176,15 @@ def test_conditional_nll_is_below_the_unconditional_one_on_the_same_images(three
 
 
 @pytest.mark.parametrize("name", ["VAE", "VQVAE"])
-def test_exports_take_the_condition(name, three_digits, tmp_path):
-    from tfvae.export import saved_model, to_tflite
+def test_tflite_parts_take_the_condition(name, three_digits, tmp_path):
+    """SavedModel signatures with the condition: the registry test above, for every model."""
+    from tfvae.export import to_tflite
 
     x, y = three_digits
     keras.utils.set_random_seed(0)
     model = _build(name, x.shape[1:])
     model.compile(optimizer="adam")
     model.fit(x[:128], y[:128], batch_size=64, epochs=1, verbose=0)
-    loaded = tf.saved_model.load(str(saved_model(model, tmp_path / "sm")))
-    labels = tf.constant([2, 0, 1], tf.int32)
-    got = loaded.signatures["serving_default"](x=tf.constant(x[:3]), condition=labels)
-    want = model.reconstruct(x[:3], labels.numpy())
-    assert max_abs_diff(got["reconstruction"], want) < 1e-5
-    z = model.sample_prior(3, seed=0)
-    got = loaded.signatures["decode"](z=z, condition=labels)["reconstruction"]
-    assert max_abs_diff(got, model.decode(z, labels.numpy())) < 1e-5
-    drawn = loaded.signatures["sample"](
-        num_samples=tf.constant(3), seed=tf.constant(4), condition=labels
-    )
-    assert max_abs_diff(drawn["samples"], model.decode(drawn["codes"], labels.numpy())) < 1e-5
     # TFLite: each converted part is checked against Keras (with conditions) before writing
     assert set(to_tflite(model, tmp_path / "lite", parts=("encoder", "decoder"))) == {
         "encoder",

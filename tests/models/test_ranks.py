@@ -14,9 +14,12 @@ import pytest
 import tensorflow as tf
 
 import tfvae
-from tests.conftest import max_abs_diff
-from tfvae.export import saved_model
-from tfvae.training.strategies import in_strategy_scope, make_strategy
+from tests.conftest import (
+    REPLICA_FIELDS,
+    assert_exports_match,
+    assert_two_replicas_like_one,
+    max_abs_diff,
+)
 
 SHAPES = {1: (6,), 2: (10, 2), 4: (4, 4, 4, 1)}
 EXTRA = {
@@ -25,62 +28,25 @@ EXTRA = {
     "RHVAE": {"metric_capacity": 16, "metric_hidden": 8, "n_lf": 1},
     "HRQVAE": {"num_embeddings": 8},
     "VQVAE": {"num_embeddings": 8},
-    "VAEGAN": {"use_equilibrium": False},  # a skipped step needs one replica (test_distributed)
+    "HVAE": {"n_lf": 1},
+    "NVAE": {"channels": 8},
 }
-# see tests/training/test_distributed.py: Adam turns FactorVAE's near-zero decoder gradients,
-# whose rounding differs across replicas, into full-size steps; SGD keeps them near zero
-OPTIMIZER = {"FactorVAE": lambda: keras.optimizers.SGD(0.05)}
 
 
 def _data(shape, n=16, seed=0):
     return np.random.default_rng(seed).random((n, *shape)).astype(np.float32)
 
 
+def _batches(x):
+    """Global batches of 16 (one step for 16 examples)."""
+    return tf.data.Dataset.from_tensor_slices(x).batch(16)
+
+
 def _build(name, shape):
+    fields = {**EXTRA.get(name, {}), **REPLICA_FIELDS.get(name, {})}
     return tfvae.build_model(
-        name, input_shape=shape, latent_dim=2, reconstruction_loss="bce", **EXTRA.get(name, {})
+        name, input_shape=shape, latent_dim=2, reconstruction_loss="bce", **fields
     )
-
-
-def _two_replicas_like_one(name, single, x, eager=True, state=True):
-    """An epoch of global batches of 16 on one device and on two replicas (``eager``: both
-    without tf.function)."""
-    strategy = make_strategy("mirrored")
-    assert strategy.num_replicas_in_sync == 2
-    multi = in_strategy_scope(single, strategy)
-    make_optimizer = OPTIMIZER.get(name, lambda: keras.optimizers.Adam(1e-3))
-    # eagerly: the step without its tf.function traces (RHVAE: 1.3 s for both fits, not 23 s),
-    # which keeps the registry x rank product in the suite's budget; the traced step runs on
-    # every rank in tests/export (each model on one rank in turn) and below for conv presets
-    single.compile(optimizer=make_optimizer(), run_eagerly=eager)
-    with strategy.scope():
-        multi.compile(optimizer=make_optimizer(), run_eagerly=eager)
-    ds = tf.data.Dataset.from_tensor_slices(x).batch(16)
-    h1 = single.fit(ds, epochs=1, verbose=0).history
-    h2 = multi.fit(ds, epochs=1, verbose=0).history
-    assert all(np.isfinite(v).all() for v in h1.values()), h1
-    for a, b in zip(single.trainable_weights, multi.trainable_weights, strict=True):
-        assert float(np.max(np.abs(a.numpy() - b.numpy()))) < 1e-5, a.name
-    pairs = zip(single.non_trainable_weights, multi.non_trainable_weights, strict=True)
-    for a, b in pairs if state else ():
-        a, b = a.numpy(), b.numpy()
-        assert float(np.max(np.abs(a - b))) < 1e-4 * max(1.0, float(np.max(np.abs(a)))), a
-    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
-
-
-def _exports(model, x, path):
-    """The SavedModel's signatures take the data's shape and give Keras's outputs."""
-    saved_model(model, path)
-    sigs = tf.saved_model.load(str(path)).signatures
-    assert sigs["serving_default"].structured_input_signature[1]["x"].shape[1:] == x.shape[1:]
-    served = sigs["serving_default"](x=tf.constant(x))["reconstruction"]
-    assert max_abs_diff(served, model(x)) < 1e-5
-    z = np.random.default_rng(3).normal(size=(3, *model.code_shape)).astype(np.float32)
-    assert max_abs_diff(sigs["decode"](z=tf.constant(z))["reconstruction"], model.decode(z)) < 1e-5
-    assert max_abs_diff(sigs["encode"](x=tf.constant(x))["embedding"], model.encode(x)) < 1e-5
-    t = {"temperature": tf.constant(1.0)} if model.hierarchical else {}
-    drawn = sigs["sample"](num_samples=tf.constant(2), seed=tf.constant(5), **t)["samples"]
-    assert tuple(drawn.shape) == (2, *x.shape[1:])
 
 
 def check_rank(name, rank, tmp_path):
@@ -93,12 +59,15 @@ def check_rank(name, rank, tmp_path):
         return
     model = _build(name, shape)
     x = _data(shape)
-    _two_replicas_like_one(name, model, x)
+    # eagerly: the step without its tf.function traces (RHVAE: 1.3 s for both fits, not 23 s),
+    # which keeps the registry x rank product in the suite's budget; the traced step runs on
+    # every rank in tests/export (each model on one rank in turn) and below for conv presets
+    assert_two_replicas_like_one(model, _batches(x), eager=True)
     model.save(tmp_path / f"{rank}.keras")
     again = keras.saving.load_model(tmp_path / f"{rank}.keras", safe_mode=True)
     assert max_abs_diff(again.reconstruct(x[:3]), model.reconstruct(x[:3])) == 0.0, rank
     assert tuple(np.shape(again.generate(2))) == (2, *shape)
-    _exports(model, x[:5], tmp_path / f"saved_{rank}")
+    assert_exports_match(model, x[:5], tmp_path / f"saved_{rank}")
 
 
 @pytest.mark.parametrize("name", tfvae.list_models())
@@ -126,7 +95,7 @@ def test_two_replicas_train_like_one_device_on_conv_sequences_and_volumes(name, 
     # convolutions' float rounding (other kernels for half-batches) can flip at a near tie
     # (seen: one example moved from code 2 to code 4 in 3 steps); trained weights agree to 1e-5
     x = _data(SHAPES[rank], 40)
-    _two_replicas_like_one(name, single, x, eager=False, state=name != "VQVAE")
+    assert_two_replicas_like_one(single, _batches(x), state=name != "VQVAE")
 
 
 def test_readme_model_table_states_each_models_ranks():

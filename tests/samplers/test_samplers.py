@@ -43,6 +43,21 @@ def test_gmm_codes_follow_the_fitted_mixture(trained_vae, fashion):
     np.testing.assert_allclose(codes.mean(0), expected_mean, atol=0.05)
 
 
+def test_gmm_temperature_scales_each_draw_around_its_components_mean(trained_vae, fashion):
+    warm = GaussianMixtureSampler(trained_vae, {"n_components": 1}).fit(fashion.x_train)
+    cold = GaussianMixtureSampler(trained_vae, {"n_components": 1, "temperature": 0.5})
+    cold.set_state(warm.get_state())
+    mean, cov = warm.gmm.means_[0], warm.gmm.covariances_[0]
+    a, b = warm.sample_codes(4000, seed=3), cold.sample_codes(4000, seed=3)
+    np.testing.assert_allclose(b - mean, 0.5 * (a - mean), atol=1e-6)  # the same draws, halved
+    np.testing.assert_allclose(np.cov(b.T), 0.25 * cov, atol=0.1 * 0.25 * np.abs(cov).max())
+    frozen = GaussianMixtureSampler(trained_vae, {"n_components": 1, "temperature": 0.0})
+    frozen.set_state(warm.get_state())
+    np.testing.assert_allclose(frozen.sample_codes(5, seed=0), np.tile(mean, (5, 1)), atol=1e-6)
+    with pytest.raises(tfvae.ConfigError, match="temperature"):
+        GaussianMixtureSampler(trained_vae, {"temperature": -1.0})
+
+
 def test_sampler_errors_and_registry(trained_vae):
     with pytest.raises(RuntimeError, match="must be fitted first"):
         GaussianMixtureSampler(trained_vae).sample(4)

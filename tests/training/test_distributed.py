@@ -9,43 +9,25 @@ import pytest
 import tensorflow as tf
 
 import tfvae
-from tfvae.training.strategies import in_strategy_scope, make_strategy
+from tests.conftest import REPLICA_FIELDS, assert_two_replicas_like_one
 
 EXTRA = {
     "VAMP": {"number_components": 4},
     "VAE_IAF": {"hidden_size": 16},
-    "VAEGAN": {"use_equilibrium": False},
-    "RHVAE": {"metric_capacity": 128, "metric_hidden": 32},
-}  # skipped steps need one replica (see VAEGAN)
-# FactorVAE's adversarial game leaves near-zero gradients in the decoder whose float rounding
-# (summation order differs across replicas) Adam normalises into full-size steps; with SGD the
-# two runs agree to 1e-8 per step, which is what this test is about.
-OPTIMIZER = {"FactorVAE": lambda: keras.optimizers.SGD(0.05)}
+    "RHVAE": {"metric_capacity": 16, "metric_hidden": 8, "n_lf": 1},
+    "HVAE": {"n_lf": 1},
+    "NVAE": {"channels": 8},
+    **REPLICA_FIELDS,
+}
 
 
 @pytest.mark.parametrize("name", tfvae.list_models())
 def test_two_replicas_train_like_one_device(name, digits):
-    strategy = make_strategy("mirrored")
-    assert strategy.num_replicas_in_sync == 2
     keras.utils.set_random_seed(0)
     single = tfvae.build_model(name, input_shape=(8, 8, 1), latent_dim=3, **EXTRA.get(name, {}))
-    multi = in_strategy_scope(single, strategy)
-    make_optimizer = OPTIMIZER.get(name, lambda: keras.optimizers.Adam(1e-3))
-    single.compile(optimizer=make_optimizer())
-    with strategy.scope():
-        multi.compile(optimizer=make_optimizer())
     x = digits.x_train[:120]  # 4 batches of 32: the last is uneven (24 = 12 + 12)
     ds = tf.data.Dataset.from_tensor_slices(x).batch(32)
-    h1 = single.fit(ds, epochs=2, verbose=0).history
-    h2 = multi.fit(ds, epochs=2, verbose=0).history
-    for a, b in zip(single.trainable_weights, multi.trainable_weights, strict=True):
-        assert float(np.max(np.abs(a.numpy() - b.numpy()))) < 1e-5, a.name
-    for a, b in zip(single.non_trainable_weights, multi.non_trainable_weights, strict=True):
-        # state computed from the weights (BN statistics, RHVAE's stored metric L L^T, whose
-        # exponentiated diagonal amplifies the 1e-6 differences of the weights)
-        a, b = a.numpy(), b.numpy()
-        assert float(np.max(np.abs(a - b))) < 1e-4 * max(1.0, float(np.max(np.abs(a))))
-    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
+    multi = assert_two_replicas_like_one(single, ds, epochs=2)  # traced steps
     assert int(multi.optimizer.iterations.numpy()) == 8
 
 

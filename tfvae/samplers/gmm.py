@@ -20,15 +20,21 @@ class GaussianMixtureSamplerConfig(BaseSamplerConfig):
         covariance_type: scikit-learn's ``covariance_type``.
         max_iter: EM iterations.
         seed: seeds EM's initialisation.
+        temperature: draws ``mean + temperature * L eps`` around the drawn component's mean
+            (``L L^T`` its covariance): 1 samples the fitted mixture; below 1 keeps codes
+            nearer the components' means, where the model put its most typical examples
+            (fewer odd samples, less variety).
     """
 
     n_components: int = 10
     covariance_type: Literal["full", "tied", "diag", "spherical"] = "full"
     max_iter: int = 200
     seed: int = 0
+    temperature: float = 1.0
 
     def validate(self) -> None:
         self.check_positive("n_components", "max_iter")
+        self.check_non_negative("temperature")
 
 
 @register_sampler("gmm")
@@ -165,18 +171,19 @@ class GaussianMixtureSampler(BaseSampler):
     def sample_codes(self, n: int, seed: int = 0, condition: Any = None) -> np.ndarray:
         """``n`` codes ``[n, D]``; per class (``condition``: checked labels ``[n]``) for a
         class-conditional model, each row drawn from its own class's mixture."""
+        t = self.config.temperature
         if not self.per_class:
-            return self._draw(self.gmm, n, seed)
+            return self._draw(self.gmm, n, seed, t)
         if condition is None:
             raise ValueError("a per-class GaussianMixtureSampler samples codes of given labels")
         codes = np.zeros((n, self.gmms[0].means_.shape[1]))
         for k in np.unique(condition):
             rows = np.flatnonzero(condition == k)
-            codes[rows] = self._draw(self.gmms[int(k)], len(rows), seed * 1009 + int(k))
+            codes[rows] = self._draw(self.gmms[int(k)], len(rows), seed * 1009 + int(k), t)
         return codes
 
     @staticmethod
-    def _draw(gmm: Any, n: int, seed: int) -> np.ndarray:
+    def _draw(gmm: Any, n: int, seed: int, temperature: float = 1.0) -> np.ndarray:
         rng = np.random.default_rng(seed)
         counts = rng.multinomial(n, gmm.weights_)
         comps = np.repeat(np.arange(len(counts)), counts)
@@ -190,12 +197,12 @@ class GaussianMixtureSampler(BaseSampler):
             chol = np.sqrt(gmm.covariances_)[comps][:, :, None] * np.eye(d)
         else:
             chol = np.sqrt(gmm.covariances_)[comps][:, None, None] * np.eye(d)
-        codes = gmm.means_[comps] + np.einsum("nij,nj->ni", chol, eps)
+        codes = gmm.means_[comps] + temperature * np.einsum("nij,nj->ni", chol, eps)
         return codes[rng.permutation(n)]
 
     def log_prob(self, codes: Any, condition: Any = None) -> np.ndarray:
-        """``log q(z)`` of codes ``[N, D]``, ``[N]`` (per class: ``log q(z | y)`` with the
-        codes' labels ``condition``)."""
+        """``log q(z)`` of codes ``[N, D]`` under the fitted mixture (``temperature`` 1),
+        ``[N]`` (per class: ``log q(z | y)`` with the codes' labels ``condition``)."""
         codes = np.asarray(codes, np.float64)
         if not self.per_class:
             return self.gmm.score_samples(codes)
