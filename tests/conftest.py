@@ -16,6 +16,8 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import tfvae  # noqa: E402
+from tfvae.export import saved_model  # noqa: E402
+from tfvae.training.strategies import in_strategy_scope, make_strategy  # noqa: E402
 
 tf.config.experimental.enable_op_determinism()
 # Two logical CPU devices, so MirroredStrategy runs with 2 replicas on this CPU (the default
@@ -100,8 +102,6 @@ def assert_two_replicas_like_one(
     RHVAE's metric, whose exponentiated diagonal amplifies weight differences) to 1e-4
     relative when ``state``, and the losses to rtol 1e-5. ``eager``: both without
     tf.function. Returns the two-replica copy."""
-    from tfvae.training.strategies import in_strategy_scope, make_strategy
-
     strategy = make_strategy("mirrored")
     assert strategy.num_replicas_in_sync == 2
     multi = in_strategy_scope(single, strategy)
@@ -132,8 +132,6 @@ def assert_exports_match(
     labels or ``[B, K]`` attributes) and give Keras's outputs within 1e-5; ``sample`` draws in
     the data's shape (with ``temperature`` for hierarchical models), and its samples are the
     decoded codes it returns."""
-    from tfvae.export import saved_model
-
     saved_model(model, path)
     sigs = tf.saved_model.load(str(path)).signatures
     c = {} if condition is None else {"condition": tf.constant(condition)}

@@ -2,8 +2,8 @@
 the sampling temperature: one conditional conv model on Fashion-MNIST, then the per-class GMM
 sampler at each temperature, scored by the shipped classifier (``tfvae.metrics.class_accuracy``).
 
-It trains and samples exactly as ``tools/conditional_table.py`` does (same seed, networks,
-optimizer and batches; the table's "per-class GMM samples" column is this script's temperature
+It trains with ``tools/conditional_table.py``'s ``train_vae`` and samples as that table does
+(same seed, networks, optimizer and batches; the table's "per-class GMM samples" column is this script's temperature
 1 row), without the unconditional model and the NLLs, so a larger budget fits in minutes:
 
     python tools/conditional_sweep.py                                  # 10,000 images, 8 epochs
@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
+
+from conditional_table import train_vae
 
 
 def main() -> None:
@@ -34,31 +35,24 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
     import tfvae
 
     data = tfvae.data.load(
         "fashion_mnist", limit=args.train, validation_split=0.0, seed=args.seed, labels=True
     )
     x, y = data.x_train, data.y_train
-    keras.utils.set_random_seed(args.seed)
     fields = {} if args.beta is None else {"beta": args.beta}
-    model = tfvae.build_model(
-        args.model,
-        input_shape=(28, 28, 1),
+    model, seconds = train_vae(
+        x,
+        y,
+        model=args.model,
         latent_dim=args.latent_dim,
-        networks="conv",
         width=args.width,
-        reconstruction_loss="bce",
-        condition="class",
-        num_classes=10,
+        batch_size=64,
+        epochs=args.epochs,
+        seed=args.seed,
         **fields,
     )
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=64, epochs=args.epochs, shuffle=True, verbose=0)
-    seconds = time.perf_counter() - start
     gmm = tfvae.build_sampler("gmm", model).fit(x, condition=y)
     names = data.class_names or [str(k) for k in range(10)]
     setting = (

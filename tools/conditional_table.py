@@ -28,6 +28,44 @@ import time
 import numpy as np
 
 
+def train_vae(
+    x: np.ndarray,
+    y: np.ndarray | None,
+    *,
+    latent_dim: int,
+    width: int,
+    batch_size: int,
+    epochs: int,
+    seed: int,
+    model: str = "vae",
+    **fields: object,
+) -> tuple[object, float]:
+    """A conv ``model`` (Pythae's 28x28 nets at ``width``, Bernoulli likelihood, Adam 1e-3)
+    fitted on images ``x: [N, 28, 28, 1]`` in [0, 1], class-conditional on labels ``y: [N]``
+    in 0..9 when given; returns it and the training seconds. ``tools/conditional_sweep.py``
+    trains with it too, so that its rows and this table's are the same models."""
+    import keras
+
+    import tfvae
+
+    keras.utils.set_random_seed(seed)
+    condition = {} if y is None else {"condition": "class", "num_classes": 10}
+    vae = tfvae.build_model(
+        model,
+        input_shape=(28, 28, 1),
+        latent_dim=latent_dim,
+        networks="conv",
+        width=width,
+        reconstruction_loss="bce",
+        **condition,
+        **fields,
+    )
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    start = time.perf_counter()
+    vae.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)
+    return vae, time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=int, default=10000, help="training images")
@@ -46,7 +84,6 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
 
     import tfvae
     from tfvae import safety
@@ -61,28 +98,15 @@ def main() -> None:
     classifier = tfvae.metrics.ClassifierFeatures()
     models, seconds = {}, {}
     for condition in ("class", None):
-        keras.utils.set_random_seed(args.seed)
-        fields = {"condition": "class", "num_classes": 10} if condition else {}
-        model = tfvae.build_model(
-            "vae",
-            input_shape=(28, 28, 1),
-            latent_dim=args.latent_dim,
-            networks="conv",
-            width=args.width,
-            reconstruction_loss="bce",
-            **fields,
-        )
-        model.compile(optimizer=keras.optimizers.Adam(1e-3))
-        start = time.perf_counter()
-        model.fit(
+        model, seconds[condition] = train_vae(
             x,
             y if condition else None,
+            latent_dim=args.latent_dim,
+            width=args.width,
             batch_size=args.batch_size,
             epochs=args.epochs,
-            shuffle=True,
-            verbose=0,
+            seed=args.seed,
         )
-        seconds[condition] = time.perf_counter() - start
         models[condition] = model
         print(f"trained {'conditional' if condition else 'unconditional'} VAE", flush=True)
     cvae = models["class"]
