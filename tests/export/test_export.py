@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import tfvae
+from tests.conftest import SMALL_FIELDS
 from tfvae.export import SIGNATURES, run_tflite, saved_model, to_tflite
 
 KIND_SHAPES = [(8, 8, 1), (6,), (10, 2), (4, 4, 4, 1)]
@@ -31,7 +32,7 @@ def shape_of(name):
 def _model(name):
     keras.utils.set_random_seed(0)
     cls = tfvae.get_model_class(name)
-    extra = {"number_components": 4} if name == "VAMP" else {}
+    extra = SMALL_FIELDS.get(name, {})
     shape = shape_of(name)
     model = tfvae.build_model(name, input_shape=shape, latent_dim=LATENT, **extra)
     model.compile(optimizer="adam")

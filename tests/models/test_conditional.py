@@ -17,18 +17,17 @@ import tensorflow as tf
 import tfvae
 from tests.conftest import (
     REPLICA_FIELDS,
+    SMALL_FIELDS,
     assert_exports_match,
     assert_two_replicas_like_one,
     max_abs_diff,
 )
 
 EXTRA = {
-    "VAMP": {"number_components": 3},
-    "VAE_IAF": {"hidden_size": 16},
+    **SMALL_FIELDS,
     "RHVAE": {"metric_capacity": 64, "metric_hidden": 16, "n_lf": 1},
     "HRQVAE": {"num_embeddings": 16},
     "VQVAE": {"num_embeddings": 16},
-    "NVAE": {"channels": 8},
 }
 
 

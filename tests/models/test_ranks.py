@@ -16,6 +16,7 @@ import tensorflow as tf
 import tfvae
 from tests.conftest import (
     REPLICA_FIELDS,
+    SMALL_FIELDS,
     assert_exports_match,
     assert_two_replicas_like_one,
     max_abs_diff,
@@ -23,13 +24,10 @@ from tests.conftest import (
 
 SHAPES = {1: (6,), 2: (10, 2), 4: (4, 4, 4, 1)}
 EXTRA = {
-    "VAMP": {"number_components": 3},
-    "VAE_IAF": {"hidden_size": 8},
-    "RHVAE": {"metric_capacity": 16, "metric_hidden": 8, "n_lf": 1},
+    **SMALL_FIELDS,
+    "VAE_IAF": {"n_made_blocks": 1, "hidden_size": 8},
     "HRQVAE": {"num_embeddings": 8},
     "VQVAE": {"num_embeddings": 8},
-    "HVAE": {"n_lf": 1},
-    "NVAE": {"channels": 8},
 }
 
 

@@ -9,16 +9,9 @@ import pytest
 import tensorflow as tf
 
 import tfvae
-from tests.conftest import REPLICA_FIELDS, assert_two_replicas_like_one
+from tests.conftest import REPLICA_FIELDS, SMALL_FIELDS, assert_two_replicas_like_one
 
-EXTRA = {
-    "VAMP": {"number_components": 4},
-    "VAE_IAF": {"hidden_size": 16},
-    "RHVAE": {"metric_capacity": 16, "metric_hidden": 8, "n_lf": 1},
-    "HVAE": {"n_lf": 1},
-    "NVAE": {"channels": 8},
-    **REPLICA_FIELDS,
-}
+EXTRA = {**SMALL_FIELDS, **REPLICA_FIELDS}
 
 
 @pytest.mark.parametrize("name", tfvae.list_models())

@@ -26,6 +26,8 @@ def _command(out):
         "vae",
         "--data",
         "digits",
+        "--limit",  # 480 digits: 54 steps an epoch, time to kill the run mid-way
+        "480",
         "--epochs",
         str(EPOCHS),
         "--batch_size",
