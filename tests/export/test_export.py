@@ -1,7 +1,9 @@
-"""Every registered model exports to a SavedModel whose signatures, loaded in a fresh process,
-match Keras; and to TFLite encoder/decoder (within 1e-5) and sampler. A new model joins these
-tests by registering. The models take turns at the data kinds (images, vectors, sequences,
-volumes: every rank is exported by several models), each on a rank it declares."""
+"""Every registered model trains its traced step on two replicas exactly as on one device, then
+exports to a SavedModel whose signatures, loaded in a fresh process, match Keras; and to TFLite
+encoder/decoder (within 1e-5) and sampler. A new model joins these tests by registering. The
+models take turns at the data kinds (images, vectors, sequences, volumes: every rank is trained
+traced on two replicas and exported by several models), each on a rank it declares; every model
+on every rank trains on two replicas eagerly in tests/models/test_ranks*.py."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ import textwrap
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import tfvae
-from tests.conftest import SMALL_FIELDS
+from tests.conftest import REPLICA_FIELDS, SMALL_FIELDS, assert_two_replicas_like_one
 from tfvae.export import SIGNATURES, run_tflite, saved_model, to_tflite
 
 KIND_SHAPES = [(8, 8, 1), (6,), (10, 2), (4, 4, 4, 1)]
@@ -30,16 +33,23 @@ def shape_of(name):
 
 
 def _model(name):
+    """The model ``name`` after its traced step ran on one device and on two replicas (the
+    MirroredStrategy of tests/conftest), over 20 examples in batches of 8: the last, 4, is
+    uneven. Returns the one-device model and the two-replica check's failure, if any."""
     keras.utils.set_random_seed(0)
     cls = tfvae.get_model_class(name)
-    extra = SMALL_FIELDS.get(name, {})
+    extra = {**SMALL_FIELDS.get(name, {}), **REPLICA_FIELDS.get(name, {})}
     shape = shape_of(name)
     model = tfvae.build_model(name, input_shape=shape, latent_dim=LATENT, **extra)
-    model.compile(optimizer="adam")
-    x = np.random.default_rng(0).random((16, *shape)).astype("float32")
-    model.fit(x, epochs=1, batch_size=8, verbose=0)
+    x = np.random.default_rng(0).random((20, *shape)).astype("float32")
+    failure = None
+    try:
+        multi = assert_two_replicas_like_one(model, tf.data.Dataset.from_tensor_slices(x).batch(8))
+        assert int(multi.optimizer.iterations.numpy()) == 3
+    except AssertionError as err:  # reported by its own test below, not as every test's error
+        failure = f"{type(err).__name__}: {err}"
     assert isinstance(model, cls)
-    return model
+    return model, failure
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +57,10 @@ def exported(tmp_path_factory):
     """All models exported, then evaluated in ONE fresh process (tf.saved_model.load only)."""
     root = tmp_path_factory.mktemp("export")
     rng = np.random.default_rng(1)
-    models, xs, zs = {}, {}, {}
+    models, xs, zs, failures = {}, {}, {}, {}
     for name in tfvae.list_models():
         xs[name] = rng.random((5, *shape_of(name))).astype("float32")
-        models[name] = _model(name)
+        models[name], failures[name] = _model(name)
         zs[name] = rng.normal(size=(4, *models[name].code_shape)).astype("float32")
         np.savez(root / f"{name}_inputs.npz", x=xs[name], z=zs[name])
         saved_model(models[name], root / name)
@@ -84,7 +94,8 @@ def exported(tmp_path_factory):
         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return root, models, xs, zs, json.loads(proc.stdout.strip().splitlines()[-1])
+    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    return root, models, xs, zs, results, failures
 
 
 def test_the_models_export_every_rank():
@@ -93,8 +104,15 @@ def test_the_models_export_every_rank():
 
 
 @pytest.mark.parametrize("name", tfvae.list_models())
+def test_two_replicas_train_like_one_device(name, exported):
+    """The traced train step (each model's own: VAEGAN's three optimizers, VQVAE's EMA
+    codebook, RHVAE's metric) under MirroredStrategy, checked when the fixture trained it."""
+    assert exported[5][name] is None, exported[5][name]
+
+
+@pytest.mark.parametrize("name", tfvae.list_models())
 def test_saved_model_signatures_match_keras_in_a_fresh_process(name, exported):
-    root, models, xs, zs, results = exported
+    root, models, xs, zs, results, _ = exported
     model, res, x, z = models[name], results[name], xs[name], zs[name]
     assert res["signatures"] == sorted(SIGNATURES)
     np.testing.assert_allclose(res["serving_default"], model(x), atol=1e-5)
