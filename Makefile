@@ -34,12 +34,11 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Three pytest workers (pytest-xdist) on the 2 cores: much of a test is one Python thread
-# tracing graphs, so two workers left a fifth of the CPU idle (35 CPU-min in a 21-min run).
+# Two pytest workers (pytest-xdist): most tests are bound by one Python thread, not by compute.
 # --dist loadfile keeps each file on one worker, so module fixtures (an export of every model,
 # a trained model) are built once.
 test: setup data lint
-	$(PY) -m pytest -q -n 3 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: setup data
 	$(PY) tools/bench_train.py

@@ -28,7 +28,7 @@ tf.config.set_logical_device_configuration(
 )
 
 
-# The suite's workers (pytest-xdist, --dist loadfile) take whole files in collection
+# The suite's two workers (pytest-xdist, --dist loadfile) take whole files in collection
 # order, one at a time as each finishes its last: the longest files (seconds of one worker,
 # measured with --durations) go first, so that short files, not a two-minute one, end the run.
 LONGEST_FIRST = [
