@@ -6,7 +6,8 @@ batch 64, 4 epochs) twice per seed: with Keras's initialisers (Glorot-uniform ke
 biases) and with PyTorch's defaults (kernels and biases uniform in +-1/sqrt(fan_in)), then
 reports the validation loss, the reconstruction error (SSE per image) on 200 test images, the
 FID of 1,000 N(0, I) prior samples and the spread of the test codes (mean per-dimension std,
-mean |per-dimension mean|). One JSON line per run.
+mean |per-dimension mean|). One JSON line per run. The data and the training are
+pythae_parity's own (load_split, fit_tfvae).
 
     python tools/parity_initialisers.py --models WAE_MMD,RAE_L2 --seeds 0,1
 """
@@ -19,6 +20,7 @@ import os
 import time
 
 import numpy as np
+from pythae_parity import fit_tfvae, load_split
 
 
 def torch_initialise(model, seed: int) -> None:  # noqa: ANN001
@@ -48,33 +50,18 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
     import tfvae
 
-    data = tfvae.data.load("fashion_mnist", limit=1300, validation_split=0.0)
-    pool = tfvae.data.binarize(data.x_train, seed=0)
-    x_train, x_val = pool[:1000], pool[1000:1300]
-    x_test = tfvae.data.binarize(data.x_test[:200], seed=1)
-    real = data.x_test[:200]
+    x_train, x_val, x_test, real = load_split(tfvae, 1000, 300, 200)
+    table = argparse.Namespace(latent_dim=16, batch_size=64, epochs=4)  # pythae_parity's
     for name in args.models.split(","):
         for init in ("keras", "torch"):
             for seed in (int(s) for s in args.seeds.split(",")):
                 start = time.perf_counter()
-                keras.utils.set_random_seed(seed)
-                model = tfvae.build_model(
-                    name,
-                    input_shape=(28, 28, 1),
-                    latent_dim=16,
-                    networks="conv",
-                    width=128,
-                    reconstruction_loss="mse",
+                initialise = torch_initialise if init == "torch" else None
+                model, history = fit_tfvae(
+                    tfvae, name, seed, x_train, x_val, table, initialise=initialise
                 )
-                model(x_train[:2])
-                if init == "torch":
-                    torch_initialise(model, seed)
-                model.compile(optimizer=keras.optimizers.Adam(1e-3))
-                fit = model.fit(x_train, batch_size=64, epochs=4, validation_data=x_val, verbose=0)
                 codes = np.asarray(model.encode(x_test))
                 samples = np.asarray(model.generate(1000, seed=seed))
                 recon = np.asarray(model.reconstruct(x_test))
@@ -82,7 +69,7 @@ def main() -> None:
                     "model": name,
                     "init": init,
                     "seed": seed,
-                    "val_loss": float(fit.history["val_loss"][-1]),
+                    "val_loss": float(history["val_loss"][-1]),
                     "recon_sse": float(np.mean(np.sum((recon - x_test) ** 2, axis=(1, 2, 3)))),
                     "fid_prior": float(tfvae.metrics.fid(real, np.clip(samples, 0, 1))),
                     "code_std": float(codes.std(0).mean()),

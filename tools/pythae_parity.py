@@ -88,11 +88,7 @@ def main() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     import tfvae
 
-    data = tfvae.data.load("fashion_mnist", limit=args.train + args.val, validation_split=0.0)
-    pool = tfvae.data.binarize(data.x_train, seed=0)
-    x_train, x_val = pool[: args.train], pool[args.train : args.train + args.val]
-    x_test = tfvae.data.binarize(data.x_test[: args.test], seed=1)
-    real = data.x_test[: args.test]  # FID's reference: the grey-level test images
+    x_train, x_val, x_test, real = load_split(tfvae, args.train, args.val, args.test)
     done = _finished_runs(args.runs)
     results: dict[str, dict[str, list[float]]] = {}
     for name in names:
@@ -142,7 +138,21 @@ def _canonical(name: str) -> str:
     raise SystemExit(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
 
 
-def _run_tfvae(tfvae, name, seed, x_train, x_val, x_test, args) -> dict:  # noqa: ANN001
+def load_split(tfvae, n_train: int, n_val: int, n_test: int) -> tuple[np.ndarray, ...]:  # noqa: ANN001
+    """The table's data: ``(x_train, x_val, x_test, real)``, binarised Fashion-MNIST
+    ``[N, 28, 28, 1]`` (one fixed binarisation for train/val, another for test) and ``real``,
+    the grey-level test images that FID compares against."""
+    data = tfvae.data.load("fashion_mnist", limit=n_train + n_val, validation_split=0.0)
+    pool = tfvae.data.binarize(data.x_train, seed=0)
+    x_train, x_val = pool[:n_train], pool[n_train : n_train + n_val]
+    x_test = tfvae.data.binarize(data.x_test[:n_test], seed=1)
+    return x_train, x_val, x_test, data.x_test[:n_test]
+
+
+def fit_tfvae(tfvae, name, seed, x_train, x_val, args, initialise=None):  # noqa: ANN001, ANN201
+    """tfvae's side of a row: the model on Pythae's conv networks, trained with Keras's Adam.
+    ``initialise(model, seed)``, when given, resets the built weights before training.
+    Returns ``(model, history)``."""
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -158,6 +168,9 @@ def _run_tfvae(tfvae, name, seed, x_train, x_val, x_test, args) -> dict:  # noqa
         reconstruction_loss="mse" if name in MSE_ONLY else "bce",
         **extra,
     )
+    if initialise is not None:
+        model(x_train[:2])
+        initialise(model, seed)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     history = model.fit(
         x_train,
@@ -167,6 +180,11 @@ def _run_tfvae(tfvae, name, seed, x_train, x_val, x_test, args) -> dict:  # noqa
         validation_data=x_val,
         verbose=0,
     ).history
+    return model, history
+
+
+def _run_tfvae(tfvae, name, seed, x_train, x_val, x_test, args) -> dict:  # noqa: ANN001
+    model, history = fit_tfvae(tfvae, name, seed, x_train, x_val, args)
     recon = np.asarray(model.reconstruct(x_test))
     out = {
         "train_loss": float(history["loss"][-1]),
