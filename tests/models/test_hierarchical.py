@@ -248,3 +248,22 @@ def test_nvae_on_8_bit_images_reports_bits_per_dim_and_shares_through_a_folder(t
     model.save_pretrained(tmp_path / "shared")
     again = tfvae.AutoModel.load(tmp_path / "shared")
     assert max_abs_diff(again.generate(3, temperature=0.6), model.generate(3, temperature=0.6)) == 0
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (37, 3), (9, 10, 11, 1)])
+def test_nvae_preprocessing_moves_every_latent_grid_one_halving_down(shape, tmp_path):
+    base = _model("NVAE", shape)
+    lower = _model("NVAE", shape, num_preprocess=1)
+    halved = tfvae.nn.hierarchical.scale_grids(shape[:-1], 3)
+    assert [g[:-1] for g in base.group_shapes] == [halved[2]] * 2 + [halved[1]] * 2
+    assert [g[:-1] for g in lower.group_shapes] == [halved[3]] * 2 + [halved[2]] * 2
+    assert lower.code_shape[0] == sum(int(np.prod(g)) for g in lower.group_shapes)
+    x = np.random.default_rng(0).random((3, *shape)).astype(np.float32)
+    assert lower.reconstruct(x).shape == x.shape
+    assert lower.generate(2, seed=0, temperature=0.7).shape == (2, *shape)
+    lower.save(tmp_path / "m.keras")
+    again = tfvae.AutoModel.load(tmp_path / "m.keras")
+    assert again.config.num_preprocess == 1
+    assert max_abs_diff(again.reconstruct(x), lower.reconstruct(x)) == 0.0
+    with pytest.raises(tfvae.ConfigError, match="num_preprocess"):
+        _model("NVAE", shape, num_preprocess=-1)

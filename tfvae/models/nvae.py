@@ -25,9 +25,14 @@ class NVAEConfig(HierarchicalVAEConfig):
     Attributes:
         latent_dim: latent channels of each group (each group is a map ``[*grid,
             latent_dim]``; NVAE's ``num_latent_per_group``).
-        num_scales: latent resolutions: the data's grid halved 1 .. ``num_scales`` times.
+        num_scales: latent resolutions: the data's grid halved ``num_preprocess + 1`` ..
+            ``num_preprocess + num_scales`` times.
         groups_per_scale: latent groups on each resolution.
         channels: channels of the residual cells (encoder and top-down path).
+        num_preprocess: halvings (each a stride-2 convolution and a residual cell) before the
+            finest latent grid, and as many upsamplings after it in the decoder: NVAE's
+            preprocessing / postprocessing cells. 0 puts the finest groups on the data's grid
+            halved once (28x28 -> 14x14); 1 on 7x7, with 4x fewer latent variables per group.
         kl_warmup_steps: NVAE warms the KL up over the first 30% of training; 0 here by
             default so that a short run's loss is the ELBO from its first step.
     """
@@ -35,10 +40,12 @@ class NVAEConfig(HierarchicalVAEConfig):
     num_scales: int = 2
     groups_per_scale: int = 2
     channels: int = 32
+    num_preprocess: int = 0
 
     def validate(self) -> None:
         super().validate()
         self.check_positive("num_scales", "groups_per_scale", "channels")
+        self.check_non_negative("num_preprocess")
 
 
 @register_model
@@ -87,6 +94,7 @@ class NVAE(HierarchicalVAE):
                     channels=cfg.channels,
                     num_scales=cfg.num_scales,
                     groups_per_scale=cfg.groups_per_scale,
+                    num_preprocess=cfg.num_preprocess,
                     name="encoder",
                 )
             if decoder is None:
@@ -95,6 +103,7 @@ class NVAE(HierarchicalVAE):
                     channels=cfg.channels,
                     output_activation=decoder_activation(cfg),
                     scale_head=likelihood_for(cfg).scale_head,
+                    num_preprocess=cfg.num_preprocess,
                     name="decoder",
                 )
         super().__init__(cfg, encoder=encoder, decoder=decoder, **kwargs)
@@ -107,7 +116,9 @@ class NVAE(HierarchicalVAE):
         cfg = self.config
         rank = len(self.input_shape_) - 1
         conv = CONV_BY_RANK[rank]
-        grids = scale_grids(self.input_shape_[:-1], cfg.num_scales)[1:][::-1]  # coarsest first
+        halvings = cfg.num_preprocess + cfg.num_scales
+        # the latent grids, coarsest first
+        grids = scale_grids(self.input_shape_[:-1], halvings)[1 + cfg.num_preprocess :][::-1]
         self.grids = grids
         self.group_scale = [s for s in range(cfg.num_scales) for _ in range(cfg.groups_per_scale)]
         self.group_shapes = [(*grids[s], cfg.latent_dim) for s in self.group_scale]

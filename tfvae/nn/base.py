@@ -26,6 +26,12 @@ def check_positive_int(owner: str, name: str, value: Any) -> int:
     return value
 
 
+def check_non_negative_int(owner: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{owner}: expected a non-negative integer. Received: {name}={value!r}")
+    return value
+
+
 class Network(keras.Model):
     """Base of tfvae's networks: remembers its constructor arguments for ``get_config``.
 
