@@ -79,3 +79,28 @@ def test_generation_pipeline_writes_arrays_and_a_grid(trained_vae, tmp_path):
     with np.load(tmp_path / "samples.npz") as saved:
         np.testing.assert_array_equal(saved["samples"], samples)
     assert (tmp_path / "samples.png").is_file()
+
+
+def test_samples_decode_as_one_traced_graph_and_match_the_eager_decoder(trained_vae):
+    sampler = NormalSampler(trained_vae)
+    samples = sampler.sample(300, seed=3, batch_size=128)  # batches of 128, 128 and 44
+    codes = np.asarray(sampler.sample_codes(300, seed=3), np.float32)
+    np.testing.assert_allclose(samples, trained_vae.decode(codes), atol=1e-6)
+    sampler.sample(70, seed=4, batch_size=32)  # other sizes: no new trace once relaxed
+    assert trained_vae.decode_fn().experimental_get_tracing_count() == 2
+
+
+def test_trained_samplers_run_several_steps_per_call_with_the_same_updates(trained_vae, fashion):
+    x = fashion.x_train[:256]  # 8 steps an epoch: calls of 3, 3 and 2 steps
+    fits = [
+        tfvae.build_sampler(
+            "maf", trained_vae, epochs=2, batch_size=32, steps_per_execution=steps
+        ).fit(x)
+        for steps in (1, 3)
+    ]
+    np.testing.assert_allclose(fits[0].sample(8, seed=0), fits[1].sample(8, seed=0), atol=1e-5)
+    np.testing.assert_allclose(
+        fits[0].history.history["loss"], fits[1].history.history["loss"], rtol=1e-5
+    )
+    with pytest.raises(tfvae.ConfigError, match="steps_per_execution"):
+        tfvae.build_sampler("maf", trained_vae, steps_per_execution=0)

@@ -109,6 +109,7 @@ class NormalizingFlow(LossTermsModel):
             )
         self.dim, self.kind, self.n_layers = dim, str(kind).lower(), n_layers
         self.hidden_units, self.seed, self.batch_norm = list(hidden_units), seed, batch_norm
+        self._sample_fn: Any = None
         self.flow_layers = make_flow_layers(
             self.kind, dim, n_layers, self.hidden_units, batch_norm=batch_norm
         )
@@ -131,8 +132,16 @@ class NormalizingFlow(LossTermsModel):
         return self.distribution().log_prob(tf.convert_to_tensor(x, tf.float32))
 
     def sample(self, n: int, seed: int = 0) -> tf.Tensor:
-        """``[n, D]`` samples (stateless, seeded)."""
-        return self.distribution().sample(n, seed=tf.constant([seed, 0], tf.int32))
+        """``[n, D]`` samples (stateless, seeded): one traced graph for every ``n`` (an
+        autoregressive flow inverts dimension by dimension: op by op, that is D passes of
+        Python dispatch)."""
+        if self._sample_fn is None:
+
+            def draw(k: tf.Tensor, s: tf.Tensor) -> tf.Tensor:
+                return self.distribution().sample(k, seed=tf.stack([s, tf.zeros_like(s)]))
+
+            self._sample_fn = tf.function(draw)
+        return self._sample_fn(tf.constant(n, tf.int32), tf.constant(seed, tf.int32))
 
     def call(self, x: Any, training: bool = False) -> tf.Tensor:
         return self.log_prob(x)

@@ -31,6 +31,9 @@ class TrainedSamplerConfig(BaseSamplerConfig):
         epochs, batch_size, learning_rate: that model's training (Adam).
         seed: its weights, data order and noise.
         verbose: progress of its ``fit`` (1: bar, 0: quiet).
+        steps_per_execution: training steps per call of the traced step (Keras's
+            ``compile`` option): the networks samplers train are small, so one Python round
+            trip per step would take as long as the step; the updates are the same.
     """
 
     epochs: int = 50
@@ -38,9 +41,10 @@ class TrainedSamplerConfig(BaseSamplerConfig):
     learning_rate: float = 1e-3
     seed: int = 0
     verbose: int = 0
+    steps_per_execution: int = 16
 
     def validate(self) -> None:
-        self.check_positive("epochs", "batch_size", "learning_rate")
+        self.check_positive("epochs", "batch_size", "learning_rate", "steps_per_execution")
         self.check("verbose", self.verbose in (0, 1, 2), "0, 1 or 2")
 
 
@@ -108,7 +112,10 @@ class BaseSampler:
         from tfvae.data import make_dataset
 
         cfg = self.config
-        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate))
+        model.compile(
+            optimizer=keras.optimizers.Adam(cfg.learning_rate),
+            steps_per_execution=cfg.steps_per_execution,
+        )
         ds = make_dataset(codes, cfg.batch_size, shuffle=True, seed=cfg.seed)
         return model.fit(ds, epochs=cfg.epochs, verbose=cfg.verbose if verbose is None else verbose)
 
@@ -204,6 +211,7 @@ class BaseSampler:
         else:
             codes = self.sample_codes(n, seed=seed)
         codes = np.asarray(codes, np.float32)
+        decode = self.model.decode_fn()  # traced once for every batch: not op by op
         out = []
         for i in range(0, n, batch_size):
             c = None if condition is None else condition[i : i + batch_size]
@@ -212,7 +220,7 @@ class BaseSampler:
                     np.asarray(self.model.sample_data(codes[i : i + batch_size], seed + i, c))
                 )
             else:
-                out.append(np.asarray(self.model.decode(codes[i : i + batch_size], c)))
+                out.append(np.asarray(decode(codes[i : i + batch_size], c)))
         return np.concatenate(out)
 
 

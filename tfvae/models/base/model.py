@@ -226,6 +226,7 @@ class BaseAE(SharingMixin, LossTermsModel):
             for name, network in extra.items():
                 setattr(self, name, network if network is not None else self.default_network(name))
             self._nll_fn: Any = None
+            self._decode_fn: Any = None
             if self.counts_training_steps:
                 self.training_step = self.add_weight(
                     shape=(),
@@ -664,9 +665,27 @@ class BaseAE(SharingMixin, LossTermsModel):
         """Means ``[B, *input_shape]`` in data units (in [0, 1] for images) for codes
         ``[B, D]``; ``condition`` as in :meth:`encode` (the class or attributes to generate)."""
         z = tf.convert_to_tensor(z, tf.float32)
-        with self.conditioned(condition, z.shape[0]):
+        y = None if condition is None else self.checked_condition(condition, z.shape[0])
+        return self._decode_checked(z, y)
+
+    def _decode_checked(self, z: tf.Tensor, y: Any) -> tf.Tensor:
+        scope = (
+            contextlib.nullcontext()
+            if y is None
+            else self.condition_scope.active(self.condition_embedding(y))
+        )
+        with scope:
             params = self.decoder_params(z, training=False)
         return self.preprocessing.inverse(self.likelihood.mean(params))
+
+    def decode_fn(self) -> Any:
+        """A traced :meth:`decode` ``(z: [B, *code_shape], y) -> [B, *input_shape]`` for
+        conditions already checked (:meth:`checked_condition`; ``None`` for unconditional
+        models): cached, and its batch axis relaxed after a second size, so a sampler's
+        batches run as one graph each instead of op by op."""
+        if self._decode_fn is None:
+            self._decode_fn = tf.function(self._decode_checked, reduce_retracing=True)
+        return self._decode_fn
 
     def adapt(self, data: Any) -> BaseAE:
         """Fit the preprocessing of ``config.preprocessing`` on training data
