@@ -211,7 +211,9 @@ class BaseSampler:
         else:
             codes = self.sample_codes(n, seed=seed)
         codes = np.asarray(codes, np.float32)
-        decode = self.model.decode_fn()  # traced once for every batch: not op by op
+        # several batches: one traced graph for all of them (op by op, the Python dispatch of
+        # each batch costs as much as its arithmetic); one batch: not worth a trace
+        decode = self.model.decode_fn() if n > batch_size else self.model.decode
         out = []
         for i in range(0, n, batch_size):
             c = None if condition is None else condition[i : i + batch_size]
