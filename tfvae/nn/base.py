@@ -20,16 +20,20 @@ import keras
 ACTIVATIONS = ("sigmoid", "linear")
 
 
-def check_positive_int(owner: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{owner}: expected a positive integer. Received: {name}={value!r}")
+def _check_int(owner: str, name: str, value: Any, minimum: int) -> int:
+    """``value`` if it is an int (not a bool) ``>= minimum`` (0 or 1), else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        kind = "positive" if minimum else "non-negative"
+        raise ValueError(f"{owner}: expected a {kind} integer. Received: {name}={value!r}")
     return value
+
+
+def check_positive_int(owner: str, name: str, value: Any) -> int:
+    return _check_int(owner, name, value, 1)
 
 
 def check_non_negative_int(owner: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{owner}: expected a non-negative integer. Received: {name}={value!r}")
-    return value
+    return _check_int(owner, name, value, 0)
 
 
 class Network(keras.Model):

@@ -334,9 +334,15 @@ class BaseAE(SharingMixin, LossTermsModel):
         attribute vectors ``[B, K]``; checked by
         :func:`~tfvae.models.base.condition.as_condition`). A no-op for ``None`` on an
         unconditional model."""
-        if condition is None:
+        return self.checked_scope(
+            None if condition is None else self.checked_condition(condition, n)
+        )
+
+    def checked_scope(self, y: Any) -> Any:
+        """The context of :meth:`conditioned` for a condition already checked
+        (:meth:`checked_condition`), or ``None``: a no-op."""
+        if y is None:
             return contextlib.nullcontext()
-        y = self.checked_condition(condition, n)
         return self.condition_scope.active(self.condition_embedding(y))
 
     def checked_condition(self, condition: Any, n: int | None = None) -> Any:
@@ -669,12 +675,7 @@ class BaseAE(SharingMixin, LossTermsModel):
         return self._decode_checked(z, y)
 
     def _decode_checked(self, z: tf.Tensor, y: Any) -> tf.Tensor:
-        scope = (
-            contextlib.nullcontext()
-            if y is None
-            else self.condition_scope.active(self.condition_embedding(y))
-        )
-        with scope:
+        with self.checked_scope(y):
             params = self.decoder_params(z, training=False)
         return self.preprocessing.inverse(self.likelihood.mean(params))
 
