@@ -47,6 +47,19 @@ def test_pythae_sizes_of_the_mnist_conv_encoder():
     assert enc.count_params() == convs + bn + heads
 
 
+@pytest.mark.parametrize("shape", [(5,), (12, 2), (28, 28, 1), (8, 8, 8, 1)])
+def test_every_preset_posterior_starts_with_unit_variance(shape):
+    """The log-variance head starts at zero on every rank's preset (MLP, Conv1D, 2-D conv,
+    Conv3D), so no first Adam step meets exp() of a random projection of 1,024 features; the
+    mean head keeps Glorot's start (codes differ per example from the first step)."""
+    for networks in ("mlp", "conv") if len(shape) > 1 else ("mlp",):
+        encoder, _ = tfvae.nn.benchmark_networks(networks, shape, latent_dim=4, width=4)
+        x = np.random.default_rng(0).random((3, *shape)).astype("float32")
+        out = encoder(x)
+        np.testing.assert_array_equal(np.asarray(out["log_covariance"]), 0.0)
+        assert float(np.std(np.asarray(out["embedding"]))) > 0.0
+
+
 def test_ae_encoder_has_no_log_covariance():
     out = nn.MLPEncoder(3, hidden=(8,), variational=False)(np.zeros((2, 5), "float32"))
     assert set(out) == {"embedding"}

@@ -71,8 +71,7 @@ class ConvEncoder(Network):
         last = conv[-1][0]
         self.res = [ResBlock(last, res_hidden) for _ in range(res_blocks)]
         self.flatten = keras.layers.Flatten()
-        self.embedding = keras.layers.Dense(latent_dim, name="embedding")
-        self.log_var = keras.layers.Dense(latent_dim, name="log_var") if variational else None
+        self._build_heads(latent_dim, variational)
 
     def call(self, x: Any, training: bool = False) -> dict[str, Any]:
         h = x

@@ -105,8 +105,7 @@ class ConvNDEncoder(Network):
         self.blocks = strided_blocks(_CONV[rank], filters, batch_norm)
         self.res = [ResBlock(int(filters[-1]), res_hidden, rank=rank) for _ in range(res_blocks)]
         self.flatten = keras.layers.Flatten()
-        self.embedding = keras.layers.Dense(latent_dim, name="embedding")
-        self.log_var = keras.layers.Dense(latent_dim, name="log_var") if variational else None
+        self._build_heads(latent_dim, variational)
 
     def call(self, x: Any, training: bool = False) -> dict[str, Any]:
         h = run_layers(self.blocks, x, training)

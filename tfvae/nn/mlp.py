@@ -39,8 +39,7 @@ class MLPEncoder(Network):
         self.variational = variational
         self.flatten = keras.layers.Flatten()
         self.hidden_layers = [keras.layers.Dense(h, activation="relu") for h in hidden]
-        self.embedding = keras.layers.Dense(latent_dim, name="embedding")
-        self.log_var = keras.layers.Dense(latent_dim, name="log_var") if variational else None
+        self._build_heads(latent_dim, variational)
 
     def call(self, x: Any, training: bool = False) -> dict[str, Any]:
         h = self.flatten(x)
