@@ -53,20 +53,23 @@ class Network(keras.Model):
     def from_config(cls, config: dict[str, Any]) -> Network:
         return cls(**config)
 
-    def _build_heads(self, latent_dim: int, variational: bool) -> None:
+    def _build_heads(self, latent_dim: int, variational: bool, zero_log_var: bool) -> None:
         """The encoder's output layers: ``self.embedding`` (the posterior mean, or the code) and,
-        when ``variational``, ``self.log_var``, whose kernel starts at zero, so every posterior
-        starts with the prior's unit variance and its log-variance moves only as training
-        moves it. With Glorot's kernel there (Keras's default) Pythae's width-128 conv encoder
-        reached log-variances of +14 within four Adam steps at 1e-3: KL spikes of 1e5-6e7
-        nats in the first epochs and 3 of 4 seeds still behind after 4 epochs (validation loss
-        314-537 on those seeds, 276-282 on all four with this start; ``tools/pythae_parity.py``'s
-        setting, 2026-12-07)."""
+        when ``variational``, ``self.log_var``. With ``zero_log_var`` (the conv presets of every
+        rank) its kernel starts at zero, so every posterior starts with the prior's unit
+        variance and its log-variance moves only as training moves it. With Glorot's kernel
+        there (Keras's default) Pythae's width-128 conv encoder, whose head reads 1,024
+        batch-normalised features, reached log-variances of +14 within four Adam steps at
+        1e-3: KL spikes of 1e5-6e7 nats in the first epochs and 3 of 4 seeds still behind after
+        4 epochs (validation loss 314-537 on those seeds, 276-282 on all four with this start;
+        ``tools/pythae_parity.py``'s setting, 2026-12-07). The MLP presets keep Glorot's
+        kernel: they train without spikes with it (tests/models/test_defaults_train.py)."""
         self.embedding = keras.layers.Dense(latent_dim, name="embedding")
         self.log_var = None
         if variational:
+            initializer = "zeros" if zero_log_var else "glorot_uniform"
             self.log_var = keras.layers.Dense(
-                latent_dim, kernel_initializer="zeros", name="log_var"
+                latent_dim, kernel_initializer=initializer, name="log_var"
             )
 
     def encoder_heads(self, h: Any) -> dict[str, Any]:

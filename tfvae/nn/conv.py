@@ -71,7 +71,7 @@ class ConvEncoder(Network):
         last = conv[-1][0]
         self.res = [ResBlock(last, res_hidden) for _ in range(res_blocks)]
         self.flatten = keras.layers.Flatten()
-        self._build_heads(latent_dim, variational)
+        self._build_heads(latent_dim, variational, zero_log_var=True)
 
     def call(self, x: Any, training: bool = False) -> dict[str, Any]:
         h = x

@@ -105,7 +105,7 @@ class ConvNDEncoder(Network):
         self.blocks = strided_blocks(_CONV[rank], filters, batch_norm)
         self.res = [ResBlock(int(filters[-1]), res_hidden, rank=rank) for _ in range(res_blocks)]
         self.flatten = keras.layers.Flatten()
-        self._build_heads(latent_dim, variational)
+        self._build_heads(latent_dim, variational, zero_log_var=True)
 
     def call(self, x: Any, training: bool = False) -> dict[str, Any]:
         h = run_layers(self.blocks, x, training)

@@ -39,7 +39,7 @@ class MLPEncoder(Network):
         self.variational = variational
         self.flatten = keras.layers.Flatten()
         self.hidden_layers = [keras.layers.Dense(h, activation="relu") for h in hidden]
-        self._build_heads(latent_dim, variational)
+        self._build_heads(latent_dim, variational, zero_log_var=False)
 
     def call(self, x: Any, training: bool = False) -> dict[str, Any]:
         h = self.flatten(x)
