@@ -225,3 +225,12 @@ def test_the_converters_full_collection_scans_only_the_objects_it_made():
     with pytest.raises(RuntimeError), _collect_only_new_objects():
         raise RuntimeError("conversion failed")
     assert gc.get_freeze_count() == 0
+    # objects the process froze itself stay frozen
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with _collect_only_new_objects():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

@@ -103,7 +103,12 @@ def _collect_only_new_objects() -> Iterator[None]:
     trained models (the test suite), 0.25 s after importing TensorFlow alone. The objects older
     than the block are frozen for its length (``gc.freeze``) and given back to the collector
     after it (``gc.unfreeze``), so garbage among them waits for the next regular collection and
-    what the converter made and dropped is still collected."""
+    what the converter made and dropped is still collected. A process that froze objects itself
+    (``gc.freeze()`` after its imports, as forking servers do) keeps them frozen: ``unfreeze``
+    cannot give back only ours, so the block then leaves the collector as it found it."""
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield
