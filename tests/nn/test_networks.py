@@ -124,6 +124,52 @@ def test_padded_conv_equals_pad_then_conv(size, pad):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("shape", [(8, 7, 7, 16), (3, 1, 1, 4), (1, 1, 1, 5)])
+def test_fused_batch_norm_equals_keras_batch_norm_in_training(shape):
+    # the fused kernel against Keras's layer: outputs, gradients (input, gamma, beta) and the
+    # moving statistics (Keras's biased batch variance; a single value per channel gives 0)
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(2.0, 3.0, size=shape).astype("float32"))
+    w = tf.constant(rng.normal(size=shape).astype("float32"))
+    results = []
+    for fused in (False, True):
+        layer = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+        layer.build(shape)
+        layer.gamma.assign(np.linspace(0.5, 2.0, shape[-1]).astype("float32"))
+        layer.beta.assign(np.linspace(-1.0, 1.0, shape[-1]).astype("float32"))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = nn.blocks.batch_norm(layer, x, True) if fused else layer(x, training=True)
+            loss = tf.reduce_sum(y * w)
+        grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+        moving = [layer.moving_mean, layer.moving_variance]
+        results.append([np.asarray(v) for v in (y, *grads, *moving)])
+    for got, want in zip(results[1], results[0], strict=True):
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=5e-5)
+    layer = keras.layers.BatchNormalization()
+    layer.build(shape)
+    graph = tf.function(lambda h: nn.blocks.batch_norm(layer, h, True)).get_concrete_function(x)
+    assert "FusedBatchNormV3" in {op.type for op in graph.graph.get_operations()}
+
+
+def test_batch_norm_outside_the_fused_case_is_the_layer_itself():
+    # inference, a frozen layer and sequences ([B, T, C]) take Keras's path: identical numbers
+    rng = np.random.default_rng(1)
+    for x, training, trainable in (
+        (rng.normal(size=(4, 5, 5, 3)), False, True),
+        (rng.normal(size=(4, 5, 5, 3)), True, False),
+        (rng.normal(size=(4, 9, 3)), True, True),
+    ):
+        x = tf.constant(x.astype("float32"))
+        a, b = (keras.layers.BatchNormalization() for _ in range(2))
+        a.trainable = b.trainable = trainable
+        np.testing.assert_array_equal(
+            np.asarray(nn.blocks.batch_norm(a, x, training)), np.asarray(b(x, training=training))
+        )
+        np.testing.assert_array_equal(np.asarray(a.moving_mean), np.asarray(b.moving_mean))
+
+
 def test_networks_compute_in_bfloat16_and_hand_float32_to_the_losses():
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:

@@ -14,7 +14,7 @@ from typing import Any
 import keras
 
 from tfvae.nn.base import ACTIVATIONS, Network, check_positive_int, float32
-from tfvae.nn.blocks import ResBlock, run_layers
+from tfvae.nn.blocks import ResBlock, batch_norm, run_layers
 
 ConvSpec = Sequence[int]  # (filters, kernel, stride, padding)
 DeconvSpec = Sequence[Any]  # (filters, kernel, stride, output_padding or None)
@@ -82,7 +82,7 @@ class ConvEncoder(Network):
             elif isinstance(layer, keras.layers.Conv2D):
                 h, pad = padded_conv(layer, h, pad), 0
             elif isinstance(layer, keras.layers.BatchNormalization):
-                h = layer(h, training=training)
+                h = batch_norm(layer, h, training)
             else:
                 h = layer(h)
         for block in self.res:
