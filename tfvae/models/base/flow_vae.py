@@ -31,6 +31,12 @@ class FlowPosteriorVAE(VAE):
         """Conditioning input of the flows (``None``: unconditional)."""
         return None
 
+    def code_of(self, encoder_outputs: dict[str, tf.Tensor]) -> tf.Tensor:
+        """The deterministic code ``f(mu(x))``, ``[B, D]``: the base mean pushed through the
+        flow. The decoder is trained on ``z = f(z_0)``, never on ``z_0``, so ``mu`` itself is
+        not a code it knows (decoding it reconstructs worse: ``tools/pythae_parity.py``)."""
+        return self.posterior_flow(encoder_outputs).forward(encoder_outputs["embedding"])
+
     def posterior_flow(self, encoder_outputs: dict[str, tf.Tensor]) -> tfb.Bijector:
         """The bijector ``z_0 -> z`` for these encoder outputs."""
         return chain(self.flows, self.flow_context(encoder_outputs))
