@@ -6,7 +6,9 @@ what a user waits for: whole epochs of
 - ``fit_numpy``: ``model.fit(x, batch_size=B, shuffle=True)`` on a numpy array;
 - ``tfdata``: ``model.fit(tfvae.data.load(...).train)`` (tfvae's seeded, resumable pipeline);
 - ``pipeline``: ``tfvae.TrainingPipeline(model, TrainerConfig(...))(x)`` (checkpoints,
-  TensorBoard, image summaries each epoch, as ``tfvae train`` runs it),
+  TensorBoard scalars and image grids, as ``tfvae train`` runs it: checkpoints and grids at
+  least ``--write_interval`` seconds apart, TrainerConfig's default 30; 0 writes them every
+  epoch),
 
 against Pythae 0.1.2's ``BaseTrainer.train_step`` (its DataLoader with ``shuffle=True``, its
 Adam, its callbacks: one epoch as its ``TrainingPipeline`` runs it), in a child process.
@@ -55,6 +57,12 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--latent_dim", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--write_interval",
+        type=float,
+        default=None,
+        help="the pipeline's write_interval_s (default: TrainerConfig's)",
+    )
     parser.add_argument("--pythae_worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pythae_worker:
@@ -129,8 +137,16 @@ def _compare(tfvae, name: str, path: str, batch: int, data, args) -> list:  # no
     epochs = args.rounds + 1
     if path == "pipeline":
         with tempfile.TemporaryDirectory() as out:
+            interval = (
+                {} if args.write_interval is None else {"write_interval_s": args.write_interval}
+            )
             config = tfvae.TrainerConfig(
-                output_dir=out, epochs=epochs, batch_size=batch, learning_rate=1e-3, verbose=0
+                output_dir=out,
+                epochs=epochs,
+                batch_size=batch,
+                learning_rate=1e-3,
+                verbose=0,
+                **interval,
             )
             tfvae.TrainingPipeline(model, config)(x, callbacks=[Alternate()])
     else:

@@ -31,7 +31,12 @@ def pipeline_run(tmp_path_factory):
     data_a = tfvae.data.load("digits", batch_size=32, seed=0)
     data_b = tfvae.data.load("digits", batch_size=32, seed=0)
     config = TrainerConfig(
-        output_dir=str(out), epochs=3, learning_rate=1e-3, verbose=0, num_images=8
+        output_dir=str(out),
+        epochs=3,
+        learning_rate=1e-3,
+        verbose=0,
+        num_images=8,
+        write_interval_s=0,  # a snapshot and grids every epoch
     )
     history = tfvae.TrainingPipeline(piped, config)(data_a)
     plain.compile(optimizer=tfvae.training.FusedAdam(1e-3))  # the pipeline's "adam"
@@ -96,7 +101,7 @@ class ExplodingVAE(tfvae.VAE):
 def test_nan_loss_stops_with_a_named_error_and_keeps_the_last_good_checkpoint(digits, tmp_path):
     keras.utils.set_random_seed(0)
     model = ExplodingVAE(tfvae.VAEConfig(input_shape=(8, 8, 1), latent_dim=3))
-    config = TrainerConfig(output_dir=str(tmp_path), epochs=6, verbose=0)
+    config = TrainerConfig(output_dir=str(tmp_path), epochs=6, verbose=0, write_interval_s=0)
     with pytest.raises(NonFiniteLossError, match=r"epoch 3, batch 9 .*epoch_0002\.keras"):
         tfvae.TrainingPipeline(model, config)(digits)
     good = keras.saving.load_model(tmp_path / "checkpoints" / "epoch_0002.keras", safe_mode=True)
@@ -137,3 +142,46 @@ def test_arrays_train_with_optimizer_and_schedule_by_name(digits, tmp_path):
 def test_bad_optimizer_kwargs_are_named():
     with pytest.raises(tfvae.ConfigError, match="optimizer_kwargs"):
         build_optimizer(TrainerConfig(optimizer_kwargs={"betaa": 1}))
+
+
+def test_write_cadence_spaces_writes_by_time_and_always_writes_the_last_epoch(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(tfvae.training.callbacks.time, "monotonic", lambda: clock[0])
+    cadence = tfvae.training.callbacks.WriteCadence(every=2, interval_s=10.0, epochs=9)
+    cadence.start()
+    written = []
+    for epoch, now in enumerate((3, 6, 9, 12, 15, 18, 21, 24, 25)):  # an epoch ends at `now`
+        clock[0] = float(now)
+        if cadence.due(epoch):
+            written.append(epoch + 1)
+    # epoch 4 (t=12) is the first even epoch 10 s after the start; then 8 (t=24); 9 is the last
+    assert written == [4, 8, 9]
+    first = tfvae.training.callbacks.WriteCadence(interval_s=10.0, epochs=5, first=True)
+    clock[0] = 0.0
+    first.start()
+    clock[0] = 1.0
+    assert first.due(0) and not first.due(1)
+    zero = tfvae.training.callbacks.WriteCadence(every=1, interval_s=0.0)
+    assert all(zero.due(e) for e in range(4))
+
+
+def test_a_long_write_interval_writes_the_last_epoch_and_the_first_grids(digits, tmp_path):
+    keras.utils.set_random_seed(0)
+    model = tfvae.build_model("vae", input_shape=(8, 8, 1), latent_dim=3)
+    config = TrainerConfig(
+        output_dir=str(tmp_path), epochs=3, verbose=0, num_images=4, write_interval_s=1e6
+    )
+    tfvae.TrainingPipeline(model, config)(digits)
+    snapshots = sorted(p.name for p in (tmp_path / "checkpoints").glob("*.keras"))
+    assert snapshots == ["epoch_0003.keras"]
+    steps = set()
+    for file in (tmp_path / "logs" / "images").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(file)):
+            if any(v.tag == "reconstructions" for v in event.summary.value):
+                steps.add(event.step)
+    assert steps == {0, 2}
+    reloaded = keras.saving.load_model(tmp_path / "checkpoints" / "epoch_0003.keras")
+    x = digits.x_test[:4]
+    assert max_abs_diff(reloaded.reconstruct(x), model.reconstruct(x)) == 0.0
+    with pytest.raises(tfvae.errors.ConfigError, match="write_interval_s"):
+        TrainerConfig(write_interval_s=-1.0)

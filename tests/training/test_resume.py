@@ -37,6 +37,8 @@ def _command(out):
         "--seed",
         "3",
         "--deterministic",
+        "--write-interval",  # a checkpoint every epoch, to be killed between
+        "0",
         "--verbose",
         "0",
         "--out",

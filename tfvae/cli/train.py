@@ -86,6 +86,14 @@ def define(fv: flags.FlagValues) -> None:
         flag_values=fv,
     )
     flags.DEFINE_integer("checkpoint-every", 1, "Checkpoint every N epochs.", flag_values=fv)
+    flags.DEFINE_float(
+        "write-interval",
+        30.0,
+        "Least seconds between two checkpoints (and two epochs' image grids); 0: every "
+        "--checkpoint-every epochs.",
+        lower_bound=0.0,
+        flag_values=fv,
+    )
     flags.DEFINE_bool(
         "binarize", False, "Dynamic binarisation of the training images.", flag_values=fv
     )
@@ -174,6 +182,7 @@ def run(fv: Flags) -> int:
         optimizer=fv.optimizer,
         seed=fv.seed,
         checkpoint_every=fv.checkpoint_every,
+        write_interval_s=fv.write_interval,
         deterministic=fv.deterministic,
         verbose=fv.verbose,
         strategy=fv.strategy,

@@ -118,19 +118,33 @@ class TrainingPipeline:
         labels for a conditional model's pictures."""
         cfg, out = self.config, self.output_dir
         backup = Path(cfg.output_dir) / "backup"  # shared: every worker restores from it
+        # workers must agree on which epochs write without comparing clocks
+        interval = 0.0 if cfg.strategy == "multi_worker" else cfg.write_interval_s
+        every, epochs = cfg.checkpoint_every, cfg.epochs
         callbacks: list[keras.callbacks.Callback] = [
             ResumeCheckpoint(
-                backup, every=cfg.checkpoint_every, epochs=cfg.epochs, write=self.is_chief
+                backup, every=every, epochs=epochs, write=self.is_chief, interval_s=interval
             ),
             NaNGuard(out / "checkpoints"),
             ModelSnapshot(
-                out / "checkpoints", every=cfg.checkpoint_every, keep=cfg.keep_checkpoints
+                out / "checkpoints",
+                every=every,
+                keep=cfg.keep_checkpoints,
+                interval_s=interval,
+                epochs=epochs,
             ),
             keras.callbacks.TensorBoard(log_dir=str(out / "logs"), write_graph=False),
         ]
         if cfg.image_summaries and examples is not None and examples.ndim in (3, 4, 5):
             callbacks.append(
-                ImageSummaries(out / "logs", examples, cfg.num_images, conditions=conditions)
+                ImageSummaries(
+                    out / "logs",
+                    examples,
+                    cfg.num_images,
+                    conditions=conditions,
+                    interval_s=interval,
+                    epochs=epochs,
+                )
             )
         return callbacks
 

@@ -7,6 +7,7 @@ from tfvae.training.callbacks import (
     NaNGuard,
     NonFiniteLossError,
     ResumeCheckpoint,
+    WriteCadence,
 )
 from tfvae.training.config import TrainerConfig
 from tfvae.training.optimizers import FusedAdam, build_optimizer
@@ -24,6 +25,7 @@ __all__ = [
     "NaNGuard",
     "NonFiniteLossError",
     "ResumeCheckpoint",
+    "WriteCadence",
     "TrainerConfig",
     "FusedAdam",
     "build_optimizer",
