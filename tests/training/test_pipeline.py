@@ -163,6 +163,16 @@ def test_write_cadence_spaces_writes_by_time_and_always_writes_the_last_epoch(mo
     assert first.due(0) and not first.due(1)
     zero = tfvae.training.callbacks.WriteCadence(every=1, interval_s=0.0)
     assert all(zero.due(e) for e in range(4))
+    # shared by the checkpoint and the snapshot: asked twice for an epoch, the same answer,
+    # even when the first writer took long enough to pass the interval
+    shared = tfvae.training.callbacks.WriteCadence(every=1, interval_s=10.0, epochs=9)
+    clock[0] = 0.0
+    shared.start()
+    clock[0] = 9.8
+    assert not shared.due(0)
+    clock[0] = 10.3
+    assert not shared.due(0)
+    assert shared.due(1) and shared.due(1)
 
 
 def test_a_long_write_interval_writes_the_last_epoch_and_the_first_grids(digits, tmp_path):

@@ -23,6 +23,7 @@ from tfvae.training import (
     NaNGuard,
     ResumeCheckpoint,
     TrainerConfig,
+    WriteCadence,
     build_optimizer,
 )
 from tfvae.training.strategies import in_strategy_scope, is_chief, make_strategy
@@ -120,19 +121,12 @@ class TrainingPipeline:
         backup = Path(cfg.output_dir) / "backup"  # shared: every worker restores from it
         # workers must agree on which epochs write without comparing clocks
         interval = 0.0 if cfg.strategy == "multi_worker" else cfg.write_interval_s
-        every, epochs = cfg.checkpoint_every, cfg.epochs
+        # one decision per epoch: the resume state and the snapshot are written together
+        checkpoints = WriteCadence(cfg.checkpoint_every, interval, cfg.epochs)
         callbacks: list[keras.callbacks.Callback] = [
-            ResumeCheckpoint(
-                backup, every=every, epochs=epochs, write=self.is_chief, interval_s=interval
-            ),
+            ResumeCheckpoint(backup, write=self.is_chief, cadence=checkpoints),
             NaNGuard(out / "checkpoints"),
-            ModelSnapshot(
-                out / "checkpoints",
-                every=every,
-                keep=cfg.keep_checkpoints,
-                interval_s=interval,
-                epochs=epochs,
-            ),
+            ModelSnapshot(out / "checkpoints", keep=cfg.keep_checkpoints, cadence=checkpoints),
             keras.callbacks.TensorBoard(log_dir=str(out / "logs"), write_graph=False),
         ]
         if cfg.image_summaries and examples is not None and examples.ndim in (3, 4, 5):
@@ -143,7 +137,7 @@ class TrainingPipeline:
                     cfg.num_images,
                     conditions=conditions,
                     interval_s=interval,
-                    epochs=epochs,
+                    epochs=cfg.epochs,
                 )
             )
         return callbacks

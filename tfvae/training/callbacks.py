@@ -27,7 +27,9 @@ class WriteCadence:
     here, an image summary 0.3 s: a fifth of a 1,000-image epoch, nothing on a 60,000-image one.
     The interval bounds what they cost on short epochs and what a killed run loses (at most
     ``interval_s`` seconds of training plus an epoch); ``interval_s=0`` writes at every
-    ``every``-th epoch.
+    ``every``-th epoch. One cadence may be shared by several callbacks (the pipeline's
+    checkpoint and snapshot): an epoch's answer is decided once, so they write on the same
+    epochs.
     """
 
     def __init__(
@@ -41,22 +43,26 @@ class WriteCadence:
         self.interval_s = interval_s
         self.epochs = epochs
         self.first = first
-        self.last = time.monotonic()
+        self.start()
 
     def start(self) -> None:
         """Training starts: the interval counts from now."""
         self.last = time.monotonic()
+        self.decided: tuple[int, bool] | None = None  # (epoch, its answer)
 
     def due(self, epoch: int) -> bool:
-        """Whether epoch ``epoch`` (0-based, just ended) writes; a write restarts the clock."""
+        """Whether epoch ``epoch`` (0-based, just ended) writes; a write restarts the clock.
+        Asked again for the same epoch, it gives the same answer."""
+        if self.decided is not None and self.decided[0] == epoch:
+            return self.decided[1]
         now = time.monotonic()
         final = self.epochs is not None and epoch + 1 >= self.epochs
         first = self.first and epoch == 0
-        if not (final or first):
-            if (epoch + 1) % self.every or now - self.last < self.interval_s:
-                return False
-        self.last = now
-        return True
+        due = final or first or not ((epoch + 1) % self.every or now - self.last < self.interval_s)
+        if due:
+            self.last = now
+        self.decided = (epoch, due)
+        return due
 
 
 def latest_snapshot(directory: str | Path) -> Path | None:
@@ -67,7 +73,8 @@ def latest_snapshot(directory: str | Path) -> Path | None:
 
 class ResumeCheckpoint(keras.callbacks.BackupAndRestore):
     """``BackupAndRestore`` that writes atomically, on a :class:`WriteCadence` (every ``every``
-    epochs, ``interval_s`` seconds apart at least, and at the last epoch).
+    epochs, ``interval_s`` seconds apart at least, and at the last epoch; or ``cadence``,
+    shared with a :class:`ModelSnapshot`).
 
     Model weights, optimizer state and the epoch counter go to ``backup_dir``; a run
     restarted with the same ``backup_dir`` continues from the last saved epoch. Files are
@@ -83,9 +90,10 @@ class ResumeCheckpoint(keras.callbacks.BackupAndRestore):
         epochs: int | None = None,
         write: bool = True,
         interval_s: float = 0.0,
+        cadence: WriteCadence | None = None,
     ) -> None:
         super().__init__(str(backup_dir), save_freq="epoch", double_checkpoint=False)
-        self.cadence = WriteCadence(every, interval_s, epochs)
+        self.cadence = cadence or WriteCadence(every, interval_s, epochs)
         self.write = write
 
     def on_train_begin(self, logs: dict | None = None) -> None:
@@ -114,8 +122,8 @@ class ResumeCheckpoint(keras.callbacks.BackupAndRestore):
 
 class ModelSnapshot(keras.callbacks.Callback):
     """Saves ``checkpoints/epoch_NNNN.keras`` on a :class:`WriteCadence` (every ``every``
-    epochs, ``interval_s`` seconds apart at least, and at the last of ``epochs``), keeping the
-    newest ``keep``.
+    epochs, ``interval_s`` seconds apart at least, and at the last of ``epochs``; or
+    ``cadence``, shared with a :class:`ResumeCheckpoint`), keeping the newest ``keep``.
 
     Each snapshot is a complete model that ``tfvae.AutoModel.load`` reloads. Written to a
     temporary file then renamed (a killed run never leaves a half-written snapshot).
@@ -128,10 +136,11 @@ class ModelSnapshot(keras.callbacks.Callback):
         keep: int = 2,
         interval_s: float = 0.0,
         epochs: int | None = None,
+        cadence: WriteCadence | None = None,
     ) -> None:
         super().__init__()
         self.directory = Path(directory)
-        self.cadence = WriteCadence(every, interval_s, epochs)
+        self.cadence = cadence or WriteCadence(every, interval_s, epochs)
         self.keep = keep
 
     def on_train_begin(self, logs: dict | None = None) -> None:
