@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -235,6 +236,63 @@ def test_evaluate_fid_of_gmm_samples(tmp_path, capsys):
     assert result["n_samples"] == result["n_real"] == 60 and result["sampler"] == "gmm"
     assert result["fid_samples"] > 0 and result["fid_reconstructions"] > 0
     assert 0.0 <= result["precision"] <= 1.0 and 0.0 <= result["recall"] <= 1.0
+
+
+def test_conditional_train_generate_and_class_accuracy_with_guidance(tmp_path, capsys):
+    """``--condition class`` with the null condition (``--set condition_dropout=...``), then
+    ``generate --condition K,K --guidance W`` and ``evaluate --metric class_accuracy``."""
+    run = tmp_path / "cvae"
+    code = cli.main(
+        [
+            "tfvae",
+            "train",
+            "--model",
+            "vae",
+            "--data",
+            "fashion_mnist",
+            "--limit",
+            "300",
+            "--epochs",
+            "1",
+            "--latent-dim",
+            "4",
+            "--condition",
+            "class",
+            "--set",
+            "condition_dropout=0.2",
+            "--set",
+            "guidance=1",
+            "--verbose",
+            "0",
+            "--out",
+            str(run),
+        ]
+    )
+    if code != 0 and "Fashion-MNIST" in capsys.readouterr().err:
+        pytest.skip("Fashion-MNIST is not installed here")
+    assert code == 0
+    assert (run / "samples_by_class.png").is_file()  # one row per class, in the run folder
+    out = tmp_path / "s.npz"
+    args = ["tfvae", "generate", "--model", str(run), "--condition", "0,7", "--n", "3"]
+    assert cli.main([*args, "--guidance", "2", "--out", str(out)]) == 0
+    model = keras.saving.load_model(run / "model.keras", safe_mode=True)
+    assert (model.config.condition_dropout, model.config.guidance) == (0.2, 1.0)
+    guided = np.load(out)["samples"]
+    assert guided.shape == (6, 28, 28, 1)
+    assert cli.main([*args, "--guidance", "0", "--out", str(out)]) == 0
+    assert np.abs(np.load(out)["samples"] - guided).max() > 1e-4  # the weight reached them
+    capsys.readouterr()
+    assert cli.main([*args, "--guidance", "-1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "guidance must be a finite number >= 0" in err and "Traceback" not in err
+    code = cli.main(
+        ["tfvae", "evaluate", "--model", str(run), "--metric", "class_accuracy", "--n", "20"]
+    )
+    assert code == 0, capsys.readouterr().err
+    result = json.loads((run / "eval_class_accuracy.json").read_text())
+    assert result["guidance"] == 1.0 and result["n_per_class"] == 2
+    assert set(result["per_class"]) == {str(k) for k in range(10)}
+    assert all(0.0 <= v <= 1.0 for v in result["per_class"].values())
 
 
 def test_flags_are_kebab_case_and_old_spellings_still_work(capsys):

@@ -106,17 +106,24 @@ def latent_traversals(
     return image_grid(np.asarray(model.decode(codes, repeated)), ncols=steps)
 
 
-def class_grid(model: Any, per_class: int = 8, seed: int = 0, sampler: Any = None) -> np.ndarray:
-    """Samples of a class-conditional model (or of its ``sampler``), one row per class.
+def class_grid(
+    model: Any,
+    per_class: int = 8,
+    seed: int = 0,
+    sampler: Any = None,
+    guidance: float | None = None,
+) -> np.ndarray:
+    """Samples of a class-conditional model (or of its ``sampler``), one row per class, at
+    the classifier-free guidance weight ``guidance`` (default: the model's).
 
     Returns:
         grid picture of ``num_classes`` rows of ``per_class`` images.
     """
     labels = np.repeat(np.arange(int(model.config.num_classes)), per_class)
     if sampler is not None:
-        images = sampler.sample(len(labels), seed=seed, condition=labels)
+        images = sampler.sample(len(labels), seed=seed, condition=labels, guidance=guidance)
     else:
-        images = model.generate(len(labels), seed=seed, condition=labels)
+        images = model.generate(len(labels), seed=seed, condition=labels, guidance=guidance)
     return image_grid(np.asarray(images), ncols=per_class)
 
 

@@ -9,6 +9,7 @@ It trains with ``tools/conditional_table.py``'s ``train_vae`` and samples as tha
     python tools/conditional_sweep.py                                  # 10,000 images, 8 epochs
     python tools/conditional_sweep.py --train 60000 --epochs 10        # the whole training set
     python tools/conditional_sweep.py --model beta_vae --beta 0.1      # a lighter KL term
+    python tools/conditional_sweep.py --condition_dropout 0.15 --guidance 0,2,4  # guidance
 
 Prints one markdown row per temperature: the mean over classes and each class's accuracy.
 """
@@ -30,6 +31,15 @@ def main() -> None:
     parser.add_argument("--model", default="vae", help="a registered model (vae, beta_vae, ...)")
     parser.add_argument("--beta", type=float, default=None, help="beta_vae's KL weight")
     parser.add_argument("--temperatures", default="1,0.5", help="GMM temperatures, comma-separated")
+    parser.add_argument(
+        "--condition_dropout",
+        type=float,
+        default=0.0,
+        help="train with the null condition on this share of the examples (for guidance)",
+    )
+    parser.add_argument(
+        "--guidance", default="0", help="classifier-free guidance weights, comma-separated"
+    )
     parser.add_argument("--per_class", type=int, default=200, help="samples per class")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -51,23 +61,31 @@ def main() -> None:
         batch_size=64,
         epochs=args.epochs,
         seed=args.seed,
+        condition_dropout=args.condition_dropout,
         **fields,
     )
     gmm = tfvae.build_sampler("gmm", model).fit(x, condition=y)
     names = data.class_names or [str(k) for k in range(10)]
     setting = (
         f"{args.model}{'' if args.beta is None else f' beta={args.beta:g}'}, {args.train} "
-        f"images, {args.epochs} epochs, width {args.width}, latent {args.latent_dim}"
+        f"images, {args.epochs} epochs, width {args.width}, latent {args.latent_dim}, "
+        f"condition dropout {args.condition_dropout:g}, seed {args.seed}"
     )
     print(f"{setting}: trained in {seconds:.0f} s")
-    print("| setting | temperature | mean | " + " | ".join(names) + " |")
-    print("|---" * 13 + "|")
+    print("| setting | temperature | guidance | mean | worst | " + " | ".join(names) + " |")
+    print("|---" * 15 + "|")
     for t in (float(v) for v in args.temperatures.split(",")):
         sampler = tfvae.build_sampler("gmm", model, temperature=t)
         sampler.set_state(gmm.get_state())  # the same mixtures, drawn at temperature t
-        acc = tfvae.metrics.class_accuracy(sampler, n_per_class=args.per_class, seed=args.seed)
-        cells = " | ".join(f"{acc.per_class[k]:.0%}" for k in range(10))
-        print(f"| {setting} | {t:g} | {acc.mean:.1%} | {cells} |", flush=True)
+        for w in (float(v) for v in args.guidance.split(",")):
+            acc = tfvae.metrics.class_accuracy(
+                sampler, n_per_class=args.per_class, seed=args.seed, guidance=w
+            )
+            cells = " | ".join(f"{acc.per_class[k]:.0%}" for k in range(10))
+            print(
+                f"| {setting} | {t:g} | {w:g} | {acc.mean:.1%} | {acc.worst:.0%} | {cells} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -38,18 +38,24 @@ def train_vae(
     epochs: int,
     seed: int,
     model: str = "vae",
+    condition_dropout: float = 0.0,
     **fields: object,
 ) -> tuple[object, float]:
     """A conv ``model`` (Pythae's 28x28 nets at ``width``, Bernoulli likelihood, Adam 1e-3)
     fitted on images ``x: [N, 28, 28, 1]`` in [0, 1], class-conditional on labels ``y: [N]``
-    in 0..9 when given; returns it and the training seconds. ``tools/conditional_sweep.py``
-    trains with it too, so that its rows and this table's are the same models."""
+    in 0..9 when given (with the null condition on ``condition_dropout`` of the examples, for
+    guidance); returns it and the training seconds. ``tools/conditional_sweep.py`` trains
+    with it too, so that its rows and this table's are the same models."""
     import keras
 
     import tfvae
 
     keras.utils.set_random_seed(seed)
-    condition = {} if y is None else {"condition": "class", "num_classes": 10}
+    condition = (
+        {}
+        if y is None
+        else {"condition": "class", "num_classes": 10, "condition_dropout": condition_dropout}
+    )
     vae = tfvae.build_model(
         model,
         input_shape=(28, 28, 1),

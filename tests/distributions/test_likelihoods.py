@@ -85,3 +85,47 @@ def test_heteroscedastic_gaussian_takes_the_decoders_log_scale():
     np.testing.assert_allclose(lik.mean(params), mu)
     with pytest.raises(ValueError, match="needs a decoder that also returns 'log_scale'"):
         lik.params_from({"reconstruction": tf.constant(mu)})
+
+
+def test_guidance_moves_each_likelihoods_mean_and_keeps_its_spread():
+    """``guide(conditional, null, w)``: the parameters whose mean is ``m_y + w (m_y - m_0)``
+    kept in the support (float64 reference), with the conditional scales."""
+    rng = np.random.default_rng(1)
+    y, null = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    w = 1.5
+
+    def mean_of(lik, params):
+        return lik.mean(tf.constant(params)).numpy()
+
+    def guided(lik, a, b):
+        return lik.guide(tf.constant(a), tf.constant(b), w).numpy()
+
+    for name in ("mse", "gaussian_learned", "laplace"):
+        lik = get_likelihood(name)
+        np.testing.assert_allclose(guided(lik, y, null), y + w * (y - null), rtol=1e-12)
+    bern = get_likelihood("bce")
+    p_y, p_0 = 1 / (1 + np.exp(-y)), 1 / (1 + np.exp(-null))
+    want = np.clip(p_y + w * (p_y - p_0), 1e-6, 1 - 1e-6)
+    np.testing.assert_allclose(mean_of(bern, guided(bern, y, null)), want, rtol=1e-9)
+    assert 0 < want.min() < 1e-5 or want.max() > 1 - 1e-5  # the clip is exercised
+    dl = get_likelihood("discretized_logistic")
+    u, v = rng.uniform(size=(4, 5)), rng.uniform(size=(4, 5))
+    np.testing.assert_allclose(guided(dl, u, v), np.clip(u + w * (u - v), 0, 1), rtol=1e-12)
+    het = get_likelihood("gaussian_heteroscedastic")
+    a, b = rng.normal(size=(4, 5, 2)), rng.normal(size=(4, 5, 2))
+    out = guided(het, a, b)
+    np.testing.assert_allclose(out[..., 0], a[..., 0] + w * (a[..., 0] - b[..., 0]))
+    np.testing.assert_array_equal(out[..., 1], a[..., 1])  # the conditional log-scale
+    table = TableLikelihood(get_likelihood("mse"), 2, (3,))
+    out = mean_of(table, guided(table, y, null))
+    np.testing.assert_allclose(out[:, :2], y[:, :2] + w * (y[:, :2] - null[:, :2]))
+    q_y = np.exp(y[:, 2:]) / np.exp(y[:, 2:]).sum(-1, keepdims=True)
+    q_0 = np.exp(null[:, 2:]) / np.exp(null[:, 2:]).sum(-1, keepdims=True)
+    q = np.maximum(q_y + w * (q_y - q_0), 1e-6)
+    np.testing.assert_allclose(out[:, 2:], q / q.sum(-1, keepdims=True), rtol=1e-9)
+    for lik in (bern, dl, table):  # weight 0: the conditional mean
+        np.testing.assert_allclose(
+            mean_of(lik, lik.guide(tf.constant(u), tf.constant(v), 0.0).numpy()),
+            mean_of(lik, u),
+            rtol=1e-6,
+        )

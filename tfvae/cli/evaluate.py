@@ -58,6 +58,13 @@ def define(fv: flags.FlagValues) -> None:
         flag_values=fv,
     )
     flags.DEFINE_float(
+        "guidance",
+        None,
+        "class_accuracy: the classifier-free guidance weight of the samples (models trained "
+        "with condition_dropout > 0; default: the model's config.guidance).",
+        flag_values=fv,
+    )
+    flags.DEFINE_float(
         "scale",
         1.0,
         "Disentanglement metrics: multiplies disentanglement_lib's "
@@ -178,19 +185,25 @@ def _evaluate_class_accuracy(fv: Flags, model_file: Path, model: Any, info: dict
         )
     sampler = fitted_sampler(fv, model, info, model_file.parent)
     per_class = max(1, fv.n // int(model.config.num_classes))
+    guidance = model.guidance_weight(fv.guidance)
     score = class_accuracy(
-        sampler, n_per_class=per_class, classifier=ClassifierFeatures(fv.features), seed=fv.seed
+        sampler,
+        n_per_class=per_class,
+        classifier=ClassifierFeatures(fv.features),
+        seed=fv.seed,
+        guidance=guidance,
     )
     record = {
         "model": type(model).__name__,
         "metric": "class_accuracy",
         "sampler": fv.sampler,
+        "guidance": guidance,
         "n_per_class": per_class,
         "mean": score.mean,
         "worst": score.worst,
         "per_class": {str(k): v for k, v in score.per_class.items()},
     }
-    print(f"{type(model).__name__} ({fv.sampler}): {score}")
+    print(f"{type(model).__name__} ({fv.sampler}, guidance {guidance:g}): {score}")
     return write_result(fv, model_file, record)
 
 

@@ -40,6 +40,14 @@ def define(fv: flags.FlagValues) -> None:
         "(e.g. 0,1,2: --n samples of each, in that order).",
         flag_values=fv,
     )
+    flags.DEFINE_float(
+        "guidance",
+        None,
+        "Class-conditional models trained with condition_dropout > 0: the classifier-free "
+        "guidance weight w >= 0 (samples look more like their class as w grows; default: "
+        "the model's config.guidance).",
+        flag_values=fv,
+    )
     flags.DEFINE_bool(
         "noise",
         None,
@@ -68,7 +76,9 @@ def run(fv: Flags) -> int:
     noise = fv.noise if fv.noise is not None else bool(model.config.table_schema)
     condition = requested_classes(fv.condition, model, fv.n)
     n = fv.n if condition is None else len(condition)
-    samples = np.asarray(sampler.sample(n, seed=fv.seed, noise=noise, condition=condition))
+    samples = np.asarray(
+        sampler.sample(n, seed=fv.seed, noise=noise, condition=condition, guidance=fv.guidance)
+    )
     out = Path(fv.out)
     for line in write_samples(samples, out, model, fv.seed):
         print(line)

@@ -240,7 +240,7 @@ def run(fv: Flags) -> int:
         first = None if c_eval is None else c_eval[0]
         save_png(latent_traversals(model, x_eval[0], condition=first), out / "traversals.png", 2)
         if model.conditional:  # one row per class
-            save_png(class_grid(model, per_class=10), out / "class_samples.png", 2)
+            save_png(class_grid(model, per_class=10), out / "samples_by_class.png", 2)
     final = {k: round(v[-1], 4) for k, v in history.history.items()}
     print(f"trained {cls.__name__}: {final}")
     print(f"wrote {out}/model.keras, PNGs and TensorBoard logs (tensorboard --logdir {out}/logs)")

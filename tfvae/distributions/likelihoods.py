@@ -89,6 +89,13 @@ class Likelihood:
         """``E[x|z]`` in data space, ``[B, *data_shape]``."""
         return params
 
+    def guide(self, conditional: tf.Tensor, null: tf.Tensor, weight: float) -> tf.Tensor:
+        """Classifier-free guidance of weight ``w``: the parameters whose mean is
+        ``m_y + w (m_y - m_0)``, from the parameters under the condition (``conditional``,
+        mean ``m_y``) and under the null condition (``null``, ``m_0``), kept in the data's
+        support; the spread (scales) stays the conditional one. Here: locations."""
+        return conditional + weight * (conditional - null)
+
 
 class BernoulliLikelihood(Likelihood):
     """Independent Bernoulli pixels; ``params`` are logits. Loss: summed binary cross-entropy
@@ -112,6 +119,14 @@ class BernoulliLikelihood(Likelihood):
 
     def mean(self, params: tf.Tensor) -> tf.Tensor:
         return tf.sigmoid(params)
+
+    def guide(self, conditional: tf.Tensor, null: tf.Tensor, weight: float) -> tf.Tensor:
+        """Guided probabilities ``p_y + w (p_y - p_0)`` in ``[1e-6, 1 - 1e-6]``, as logits.
+        (On the probabilities, not the logits: where both are near 0, a background pixel,
+        the logits' difference is large and its extrapolation would light the pixel up.)"""
+        p_y, p_0 = tf.sigmoid(conditional), tf.sigmoid(null)
+        p = tf.clip_by_value(p_y + weight * (p_y - p_0), 1e-6, 1.0 - 1e-6)
+        return tf.math.log(p) - tf.math.log1p(-p)
 
 
 class GaussianLikelihood(Likelihood):
@@ -197,6 +212,10 @@ class HeteroscedasticGaussianLikelihood(Likelihood):
     def mean(self, params: tf.Tensor) -> tf.Tensor:
         return params[..., 0]
 
+    def guide(self, conditional: tf.Tensor, null: tf.Tensor, weight: float) -> tf.Tensor:
+        mean = conditional[..., 0] + weight * (conditional[..., 0] - null[..., 0])
+        return tf.stack([mean, conditional[..., 1]], axis=-1)
+
 
 class LaplaceLikelihood(LearnedScaleLikelihood):
     """Independent Laplace distributions with a learned scale ``b_i`` per feature (robust to
@@ -239,6 +258,9 @@ class DiscretizedLogisticLikelihood(Likelihood):
 
     def mean(self, params: tf.Tensor) -> tf.Tensor:
         return tf.clip_by_value(params, 0.0, 1.0)
+
+    def guide(self, conditional: tf.Tensor, null: tf.Tensor, weight: float) -> tf.Tensor:
+        return tf.clip_by_value(conditional + weight * (conditional - null), 0.0, 1.0)
 
 
 class TableLikelihood(Likelihood):
@@ -287,6 +309,18 @@ class TableLikelihood(Likelihood):
         parts = self._split(params)
         out = [self.numeric.mean(parts.pop(0))] if self.num_numeric else []
         out += [tf.nn.softmax(p, axis=-1) for p in parts]
+        return tf.concat(out, axis=-1)
+
+    def guide(self, conditional: tf.Tensor, null: tf.Tensor, weight: float) -> tf.Tensor:
+        """The numeric part by its likelihood; each block's probabilities
+        ``p_y + w (p_y - p_0)``, floored at 1e-6, as logits (renormalised by the softmax)."""
+        ys, nulls = self._split(conditional), self._split(null)
+        out = []
+        if self.num_numeric:
+            out.append(self.numeric.guide(ys.pop(0), nulls.pop(0), weight))
+        for y_block, null_block in zip(ys, nulls, strict=True):
+            p_y, p_0 = tf.nn.softmax(y_block, axis=-1), tf.nn.softmax(null_block, axis=-1)
+            out.append(tf.math.log(tf.maximum(p_y + weight * (p_y - p_0), 1e-6)))
         return tf.concat(out, axis=-1)
 
 

@@ -38,11 +38,16 @@ class ClassAccuracy:
         return f"class accuracy {self.mean:.1%} (worst {self.worst:.1%}; {cells})"
 
 
-def _generator(source: Any) -> Callable[[int, int, Any], np.ndarray]:
-    """``(n, seed, condition) -> samples`` of a conditional model or of a sampler of one."""
+def _generator(source: Any, guidance: float | None = None) -> Callable[[int, int, Any], np.ndarray]:
+    """``(n, seed, condition) -> samples`` of a conditional model or of a sampler of one, at
+    the guidance weight ``guidance`` (default: the model's)."""
     if isinstance(source, BaseSampler):
-        return lambda n, seed, c: np.asarray(source.sample(n, seed=seed, condition=c))
-    return lambda n, seed, c: np.asarray(source.generate(n, seed=seed, condition=c))
+        return lambda n, seed, c: np.asarray(
+            source.sample(n, seed=seed, condition=c, guidance=guidance)
+        )
+    return lambda n, seed, c: np.asarray(
+        source.generate(n, seed=seed, condition=c, guidance=guidance)
+    )
 
 
 def class_accuracy(
@@ -51,6 +56,7 @@ def class_accuracy(
     n_per_class: int = 100,
     classifier: Any = None,
     seed: int = 0,
+    guidance: float | None = None,
 ) -> ClassAccuracy:
     """Generate ``n_per_class`` samples of each requested class and classify them.
 
@@ -60,13 +66,15 @@ def class_accuracy(
         classes: the classes to request (default: all ``num_classes``).
         classifier: ``images -> labels [N]`` (an object with ``predict`` or a callable);
             default: the shipped Fashion-MNIST classifier (28x28x1 images).
+        guidance: the classifier-free guidance weight of the samples (default: the model's
+            ``config.guidance``).
     """
     model = getattr(source, "model", source)
     n_classes = int(model.config.num_classes)
     classes = list(range(n_classes)) if classes is None else [int(k) for k in classes]
     classifier = classifier if classifier is not None else ClassifierFeatures()
     predict = classifier.predict if hasattr(classifier, "predict") else classifier
-    generate = _generator(source)
+    generate = _generator(source, guidance)
     confusion = np.zeros((n_classes, n_classes), np.int64)
     per_class = {}
     for k in classes:
@@ -83,16 +91,18 @@ def per_class_fid(
     n_per_class: int = 500,
     extractor: Any = None,
     seed: int = 0,
+    guidance: float | None = None,
 ) -> dict[str, float]:
     """FID of each class's samples against the real images of that class, and overall (all
     classes' samples, in the real data's class proportions, against all real images).
 
     Args:
         real: ``[N, H, W, C]`` images in [0, 1]; ``labels``: their classes ``[N]``.
+        guidance: the classifier-free guidance weight of the samples (default: the model's).
     Returns:
         ``{"0": ..., "1": ..., ..., "overall": ...}``.
     """
-    generate = _generator(source)
+    generate = _generator(source, guidance)
     labels = np.asarray(labels).astype(int)
     out, pooled = {}, []
     classes = np.unique(labels)

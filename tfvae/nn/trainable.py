@@ -80,9 +80,10 @@ class LossTermsModel(keras.Model):
     def after_train_step(self) -> None:
         """Hook run at the end of every training step (update step counters, schedules)."""
 
-    def batch_scope(self, data: Any) -> Any:
+    def batch_scope(self, data: Any, training: bool = False) -> Any:
         """Hook: a context around a step's losses made from its whole batch (the condition of
-        ``(x, y)`` batches for conditional models); none by default."""
+        ``(x, y)`` batches for conditional models; ``training``: in a training step); none by
+        default."""
         return contextlib.nullcontext()
 
     def seed_key(self) -> int:
@@ -201,7 +202,10 @@ class LossTermsModel(keras.Model):
         x = self.model_inputs(unpack_inputs(data))
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         groups = self.optimizer_groups or {"loss": None}
-        with tf.GradientTape(persistent=len(groups) > 1) as tape, self.batch_scope(data):
+        with (
+            tf.GradientTape(persistent=len(groups) > 1) as tape,
+            self.batch_scope(data, training=True),
+        ):
             terms = self.compute_loss_terms(x, training=True)
             regularization = tf.add_n(self.losses) if self.losses else 0.0
             objectives = {term: (terms[term] + regularization) / replicas for term in groups}

@@ -33,6 +33,7 @@ class GenerationPipeline:
         batch_size: int = 256,
         grid_size: int = 100,
         condition: Any = None,
+        guidance: float | None = None,
     ) -> np.ndarray:
         """Generate ``[num_samples, *input_shape]`` in data space; with ``output_dir``, also
         write ``samples.npz`` (key ``samples``, and ``conditions`` for a conditional model)
@@ -41,9 +42,11 @@ class GenerationPipeline:
         Args:
             condition: a conditional model's class (one label or ``[num_samples]``) or
                 attributes to generate.
+            guidance: the classifier-free guidance weight (default: the model's
+                ``config.guidance``; ``BaseAE.guided_params``).
         """
         samples = self.sampler.sample(
-            num_samples, seed=seed, batch_size=batch_size, condition=condition
+            num_samples, seed=seed, batch_size=batch_size, condition=condition, guidance=guidance
         )
         if output_dir is not None:
             out = Path(output_dir)

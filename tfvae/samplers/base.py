@@ -184,6 +184,7 @@ class BaseSampler:
         batch_size: int = 256,
         noise: bool = False,
         condition: Any = None,
+        guidance: float | None = None,
     ) -> np.ndarray:
         """``n`` generated examples ``[n, *input_shape]`` in data units (in [0, 1] for images):
         the decoder's means, or draws ``x ~ p(x|z)`` when ``noise`` (see ``BaseAE.generate``).
@@ -191,6 +192,8 @@ class BaseSampler:
         ``condition`` (conditional models): the class to generate (one label, or ``[n]``
         labels) or attributes (``[K]`` or ``[n, K]``). The codes come from the sampler's
         latent density; the conditional decoder turns them into examples of the condition.
+        ``guidance``: the classifier-free guidance weight of the decoder
+        (``BaseAE.guided_params``; default: the model's ``config.guidance``).
         """
         if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
             raise ValueError(f"{type(self).__name__}.sample: n must be a positive int, got {n!r}")
@@ -206,6 +209,7 @@ class BaseSampler:
                     "attributes to generate"
                 )
             condition = self.model.checked_condition(condition, n)
+        guidance = self.model.guidance_weight(guidance)
         if self.conditional_codes and condition is not None:
             codes = self.sample_codes(n, seed=seed, condition=condition)
         else:
@@ -219,10 +223,12 @@ class BaseSampler:
             c = None if condition is None else condition[i : i + batch_size]
             if noise:
                 out.append(
-                    np.asarray(self.model.sample_data(codes[i : i + batch_size], seed + i, c))
+                    np.asarray(
+                        self.model.sample_data(codes[i : i + batch_size], seed + i, c, guidance)
+                    )
                 )
             else:
-                out.append(np.asarray(decode(codes[i : i + batch_size], c)))
+                out.append(np.asarray(decode(codes[i : i + batch_size], c, guidance)))
         return np.concatenate(out)
 
 

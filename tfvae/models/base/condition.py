@@ -137,6 +137,7 @@ def as_condition(config: Any, y: Any, n: int | None = None, what: str = "conditi
 
 def check_condition_config(config: Any) -> None:
     """Refuse an incomplete condition in a model config (called by its ``validate``)."""
+    check_guidance_config(config)
     if config.condition is None:
         if config.num_classes is not None or config.condition_shape is not None:
             raise ConfigError(
@@ -162,6 +163,32 @@ def check_condition_config(config: Any) -> None:
             raise ConfigError(
                 f"condition='vector' needs condition_shape=(K,) with K >= 1, got {shape!r}"
             )
+
+
+def check_guidance_config(config: Any) -> None:
+    """Refuse ``condition_dropout`` / ``guidance`` values a model cannot use."""
+    p, w = config.condition_dropout, config.guidance
+    if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p < 1.0:
+        raise ConfigError(f"condition_dropout must be a number in [0, 1), got {p!r}")
+    if isinstance(w, bool) or not isinstance(w, int | float) or not np.isfinite(w) or w < 0:
+        raise ConfigError(f"guidance must be a finite number >= 0, got {w!r}")
+    if p > 0 and config.condition != "class":
+        raise ConfigError(
+            f"condition_dropout={p} needs condition='class' (got condition="
+            f"{config.condition!r}): the null condition is the all-zero label vector, which "
+            "an attribute vector could equal"
+        )
+    check_guidance(config, w)
+
+
+def check_guidance(config: Any, guidance: float) -> None:
+    """Refuse a guidance weight ``> 0`` for a model trained without the null condition."""
+    if guidance and not config.condition_dropout:
+        raise ConfigError(
+            f"guidance={guidance} needs a model trained with condition_dropout > 0 (e.g. "
+            "0.15): without it the decoder never learned p(x) under the null condition, "
+            "and guided samples extrapolate towards an output it never made"
+        )
 
 
 class ConditionScope:

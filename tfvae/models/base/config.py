@@ -44,6 +44,15 @@ class BaseAEConfig(BaseConfig):
         condition_shape: ``(K,)`` of ``condition="vector"``.
         condition_embedding_dim: ``condition="class"``: ``None`` for one-hot labels, else the
             size of a learned label embedding.
+        condition_dropout: ``condition="class"``: the probability, per training example, that
+            the networks see the null condition (``c = 0``) instead of its label, so that one
+            model learns ``p(x | y)`` and ``p(x)``, which classifier-free guidance needs
+            (Ho & Salimans, 2022). 0 (default): never.
+        guidance: the default guidance weight ``w >= 0`` of generation (``decode``,
+            ``generate``, the samplers, the exports; not reconstructions): the decoder's mean
+            ``m_y`` under the condition and ``m_0`` under the null condition become
+            ``m_y + w (m_y - m_0)``, kept in the data's support, which makes samples look
+            more like their class. Needs ``condition_dropout > 0``; 0: unguided.
         seed: seeds the model's sampling noise (stateless, keyed by the training step).
     """
 
@@ -65,6 +74,8 @@ class BaseAEConfig(BaseConfig):
     num_classes: int | None = None
     condition_shape: tuple[int, ...] | None = None
     condition_embedding_dim: int | None = None
+    condition_dropout: float = 0.0
+    guidance: float = 0.0
     seed: int = 0
 
     def validate(self) -> None:

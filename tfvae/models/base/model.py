@@ -30,6 +30,7 @@ from tfvae.models.base.condition import (
     ConditionScope,
     append_condition,
     as_condition,
+    check_guidance,
 )
 from tfvae.models.base.config import BaseAEConfig, decoder_activation
 from tfvae.models.base.sharing import SharingMixin
@@ -355,9 +356,12 @@ class BaseAE(SharingMixin, LossTermsModel):
             )
         return as_condition(self.config, condition, n)
 
-    def batch_scope(self, data: Any) -> Any:
+    def batch_scope(self, data: Any, training: bool = False) -> Any:
         """The training/test step's condition: ``y`` of an ``(x, y)`` batch for a conditional
-        model (a batch without labels is refused), nothing for the others."""
+        model (a batch without labels is refused), nothing for the others. In training, with
+        ``config.condition_dropout`` p > 0, each example's condition is the null condition
+        ``c = 0`` with probability p (noise stream ``"condition_dropout"``, drawn for the
+        global batch: exact on resume and across replicas)."""
         if not self.conditional:
             return contextlib.nullcontext()
         if not isinstance(data, tuple | list) or len(data) < 2 or data[1] is None:
@@ -366,7 +370,20 @@ class BaseAE(SharingMixin, LossTermsModel):
                 f"{self.config.condition!r}): train it on (x, y) batches, e.g. fit(x, y) or "
                 "tfvae.data.load(..., labels=True)"
             )
-        return self.condition_scope.active(self.condition_embedding(data[1]))
+        c = self.condition_embedding(data[1])
+        if training and self.config.condition_dropout:
+            (keep,) = global_batch_draw(
+                {"c": c},
+                lambda e: (
+                    tf.random.stateless_uniform(
+                        tf.shape(e["c"])[:1], self.noise_seed("condition_dropout")
+                    )
+                    >= self.config.condition_dropout,
+                ),
+                batch_axes=(0,),
+            )
+            c = c * tf.cast(keep, c.dtype)[:, None]
+        return self.condition_scope.active(c)
 
     def with_condition(self, h: tf.Tensor) -> tf.Tensor:
         """``h`` (an encoder input ``[B, *input_shape]`` or codes ``[n * B, *code_shape]``)
@@ -667,23 +684,57 @@ class BaseAE(SharingMixin, LossTermsModel):
         with self.conditioned(condition, x.shape[0]):
             return self.code_of(self.run_encoder(x, training=False))
 
-    def decode(self, z: Any, condition: Any = None) -> tf.Tensor:
+    def decode(self, z: Any, condition: Any = None, guidance: float | None = None) -> tf.Tensor:
         """Means ``[B, *input_shape]`` in data units (in [0, 1] for images) for codes
-        ``[B, D]``; ``condition`` as in :meth:`encode` (the class or attributes to generate)."""
+        ``[B, D]``; ``condition`` as in :meth:`encode` (the class or attributes to generate);
+        ``guidance``: the classifier-free guidance weight (:meth:`guided_params`; default
+        ``config.guidance``)."""
         z = tf.convert_to_tensor(z, tf.float32)
         y = None if condition is None else self.checked_condition(condition, z.shape[0])
-        return self._decode_checked(z, y)
+        return self._decode_checked(z, y, self.guidance_weight(guidance))
 
-    def _decode_checked(self, z: tf.Tensor, y: Any) -> tf.Tensor:
+    def _decode_checked(self, z: tf.Tensor, y: Any, guidance: float = 0.0) -> tf.Tensor:
         with self.checked_scope(y):
-            params = self.decoder_params(z, training=False)
+            params = self.guided_params(z, guidance)
         return self.preprocessing.inverse(self.likelihood.mean(params))
 
+    def guidance_weight(self, guidance: float | None = None) -> float:
+        """The guidance weight a generation call uses: ``guidance`` (checked: a finite number
+        >= 0, and > 0 only for a model trained with ``condition_dropout``), or
+        ``config.guidance`` when ``None``."""
+        if guidance is None:
+            return float(self.config.guidance)
+        if isinstance(guidance, bool) or not np.isfinite(guidance) or guidance < 0:
+            raise ConfigError(f"guidance must be a finite number >= 0, got {guidance!r}")
+        check_guidance(self.config, guidance)
+        return float(guidance)
+
+    def guided_params(self, z: tf.Tensor, guidance: float = 0.0) -> tf.Tensor:
+        """The likelihood's parameters for codes ``z: [B, *code_shape]`` under the active
+        condition, with classifier-free guidance of weight ``w = guidance`` (Ho & Salimans,
+        2022) on the decoder's mean: ``E[x|z,y] + w (E[x|z,y] - E[x|z])``, where ``E[x|z]``
+        is the decoder under the null condition ``c = 0`` (what a model trained with
+        ``config.condition_dropout`` learned as ``p(x|z)``), kept in the data's support
+        (probabilities in [0, 1], a sigmoid decoder's means clipped to [0, 1]), the scales
+        left conditional (:meth:`~tfvae.distributions.likelihoods.Likelihood.guide`).
+        ``w = 0``: the decoder's parameters."""
+        params = self.decoder_params(z, training=False)
+        if not guidance:
+            return params
+        c = self.condition_scope.current
+        with self.condition_scope.active(tf.zeros_like(c)):
+            null = self.decoder_params(z, training=False)
+        guided = self.likelihood.guide(params, null, guidance)
+        if decoder_activation(self.config) == "sigmoid" and not self.config.categorical_sizes:
+            guided = tf.clip_by_value(guided, 0.0, 1.0)
+        return guided
+
     def decode_fn(self) -> Any:
-        """A traced :meth:`decode` ``(z: [B, *code_shape], y) -> [B, *input_shape]`` for
-        conditions already checked (:meth:`checked_condition`; ``None`` for unconditional
-        models): cached, and its batch axis relaxed after a second size, so a sampler's
-        batches run as one graph each instead of op by op."""
+        """A traced :meth:`decode` ``(z: [B, *code_shape], y, guidance) -> [B, *input_shape]``
+        for conditions already checked (:meth:`checked_condition`; ``None`` for unconditional
+        models) and a guidance weight already resolved (:meth:`guidance_weight`, a Python
+        float: one trace per weight): cached, and its batch axis relaxed after a second size,
+        so a sampler's batches run as one graph each instead of op by op."""
         if self._decode_fn is None:
             self._decode_fn = tf.function(self._decode_checked, reduce_retracing=True)
         return self._decode_fn
@@ -777,8 +828,8 @@ class BaseAE(SharingMixin, LossTermsModel):
 
     def reconstruct(self, x: Any, condition: Any = None) -> tf.Tensor:
         """``decode(encode(x))``, ``[B, *input_shape]`` (under ``condition`` for a conditional
-        model)."""
-        return self.decode(self.encode(x, condition), condition)
+        model; never guided: a reconstruction stays faithful to ``x``)."""
+        return self.decode(self.encode(x, condition), condition, guidance=0.0)
 
     def interpolate(
         self, start: Any, end: Any, granularity: int = 10, condition: Any = None
@@ -846,7 +897,12 @@ class BaseAE(SharingMixin, LossTermsModel):
         return self.prior_codes(n, tf.constant([seed, 0], tf.int32))
 
     def generate(
-        self, n: int, seed: int = 0, noise: bool = False, condition: Any = None
+        self,
+        n: int,
+        seed: int = 0,
+        noise: bool = False,
+        condition: Any = None,
+        guidance: float | None = None,
     ) -> tf.Tensor:
         """``n`` new examples decoded from prior samples, ``[n, *input_shape]`` in data units.
 
@@ -856,18 +912,23 @@ class BaseAE(SharingMixin, LossTermsModel):
                 realistic rows (a Bernoulli draw gives binary images).
             condition: a conditional model's class (one label for all ``n``, or ``[n]``
                 labels) or attributes (``[K]`` or ``[n, K]``): what to generate.
+            guidance: the classifier-free guidance weight (:meth:`guided_params`; default
+                ``config.guidance``).
         """
         if not noise:
-            return self.decode(self.sample_prior(n, seed=seed), condition)
-        return self.sample_data(self.sample_prior(n, seed=seed), seed, condition)
+            return self.decode(self.sample_prior(n, seed=seed), condition, guidance)
+        return self.sample_data(self.sample_prior(n, seed=seed), seed, condition, guidance)
 
-    def sample_data(self, z: Any, seed: int = 0, condition: Any = None) -> tf.Tensor:
+    def sample_data(
+        self, z: Any, seed: int = 0, condition: Any = None, guidance: float | None = None
+    ) -> tf.Tensor:
         """``x ~ p(x|z)`` for codes ``z: [B, *code_shape]``, ``[B, *input_shape]`` in data units
-        (a one-hot draw per categorical block of a table); ``condition`` as in
-        :meth:`decode`."""
+        (a one-hot draw per categorical block of a table); ``condition`` and ``guidance`` as
+        in :meth:`decode`."""
         z = tf.convert_to_tensor(z, tf.float32)
+        guidance = self.guidance_weight(guidance)
         with self.conditioned(condition, z.shape[0]):
-            params = self.decoder_params(z, training=False)
+            params = self.guided_params(z, guidance)
         dist = self.likelihood.distribution(params)
         x = tf.cast(dist.sample(seed=tf.constant([seed, 1], tf.int32)), tf.float32)
         if self.likelihood.discrete:
