@@ -114,7 +114,8 @@ def assert_two_replicas_like_one(
 ) -> keras.Model:
     """Fit ``single`` on one device and a copy of it on two replicas (MirroredStrategy on the
     two logical CPUs) over the same global batches of ``data`` (``x`` or ``(x, y)`` batches);
-    assert the trainable weights agree to 1e-5, the non-trainable state (BN statistics,
+    assert the trainable weights agree to 3e-5 (float32 sums over two replicas' halves: one
+    step of SVAE's last-but-one conv drifts 1.04e-5 on an AVX2 CPU), the non-trainable state (BN statistics,
     RHVAE's metric, whose exponentiated diagonal amplifies weight differences) to 1e-4
     relative when ``state``, and the losses to rtol 1e-5. ``eager``: both without
     tf.function. Returns the two-replica copy."""
@@ -131,7 +132,7 @@ def assert_two_replicas_like_one(
     h2 = multi.fit(data, epochs=epochs, verbose=0).history
     assert all(np.isfinite(v).all() for v in h1.values()), h1
     for a, b in zip(single.trainable_weights, multi.trainable_weights, strict=True):
-        assert max_abs_diff(a, b) < 1e-5, a.name
+        assert max_abs_diff(a, b) < 3e-5, a.name
     pairs = zip(single.non_trainable_weights, multi.non_trainable_weights, strict=True)
     for a, b in pairs if state else ():
         a, b = a.numpy(), b.numpy()

@@ -189,3 +189,57 @@ def test_tflite_parts_take_the_condition(name, three_digits, tmp_path):
         "encoder",
         "decoder",
     }
+
+
+def test_conditional_vamp_prior_is_each_classs_pseudo_input_mixture(three_digits):
+    """p(z|y) = (1/C) sum_c q(z|u_{y,c}, y) against a float64 reference, the null condition's
+    prior is the mixture of all classes, and prior draws of class k come from class k's
+    components."""
+    from scipy.special import logsumexp
+
+    x, y = three_digits
+    keras.utils.set_random_seed(0)
+    model = tfvae.build_model(
+        "vamp",
+        input_shape=x.shape[1:],
+        latent_dim=3,
+        reconstruction_loss="bce",
+        condition="class",
+        num_classes=3,
+        number_components=2,
+        condition_dropout=0.2,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.fit(x[:256], y[:256], batch_size=64, epochs=2, verbose=0)
+    assert model.pseudo_input_images().shape == (6, 8, 8, 1)
+    with model.conditioned(np.repeat(np.arange(3), 2)):  # each pseudo-input under its class
+        enc = model.run_encoder(model.pseudo_input_images())
+    loc = enc["embedding"].numpy().astype(np.float64)
+    var = np.exp(enc["log_covariance"].numpy().astype(np.float64))
+    z = np.random.default_rng(0).normal(size=(5, 3))
+    comp = -0.5 * (((z[:, None] - loc[None]) ** 2 / var).sum(-1) + np.log(2 * np.pi * var).sum(-1))
+    for k in range(3):
+        with model.conditioned(np.full(5, k)):
+            got = model.prior().log_prob(z.astype(np.float32)).numpy()
+        want = logsumexp(comp[:, 2 * k : 2 * k + 2], axis=1) - np.log(2)
+        np.testing.assert_allclose(got, want, rtol=1e-4)
+    with model.condition_scope.active(tf.zeros((5, 3))):  # the null condition: all classes
+        got = model.prior().log_prob(z.astype(np.float32)).numpy()
+    np.testing.assert_allclose(got, logsumexp(comp, axis=1) - np.log(6), rtol=1e-4)
+    np.testing.assert_allclose(
+        model.prior_log_prob(z.astype(np.float32)), logsumexp(comp, axis=1) - np.log(6), rtol=1e-4
+    )
+    for k in range(3):
+        codes = np.asarray(model.sample_prior(400, seed=k, condition=k), np.float64)
+        log_q = -0.5 * (
+            ((codes[:, None] - loc[None]) ** 2 / var).sum(-1) + np.log(2 * np.pi * var).sum(-1)
+        )
+        # mean log p(z|j) over class k's draws: highest for j = k (KL(p_k || p_j) > 0)
+        per_class = [logsumexp(log_q[:, 2 * j : 2 * j + 2], axis=1).mean() for j in range(3)]
+        assert int(np.argmax(per_class)) == k, per_class
+        sampled = tfvae.build_sampler("vamp", model).sample(3, condition=k)
+        assert sampled.shape == (3, 8, 8, 1)
+    with pytest.raises(tfvae.ConfigError, match="pseudo-inputs per class"):
+        tfvae.build_model("vamp", input_shape=(8, 8, 1), condition="vector", condition_shape=(2,))
+    with pytest.raises(tfvae.ConfigError, match="one-hot labels"):
+        _build("VAMP", x.shape[1:], condition_embedding_dim=4)

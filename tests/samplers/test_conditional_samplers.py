@@ -91,6 +91,8 @@ def test_gmm_fits_one_mixture_per_class_and_reloads(cvae, three_digits, tmp_path
         ("vqvae", "pixelcnn", {"num_embeddings": 16}),
         ("rhvae", "rhvae_manifold", {"metric_capacity": 200, "n_lf": 1}),
         ("svae", "hypersphere_uniform", {}),
+        ("vamp", "vamp", {"number_components": 5}),
+        ("poincare_vae", "poincare_disk", {}),
     ],
 )
 def test_geometric_and_discrete_samplers_follow_the_condition(model, sampler, fields, three_digits):

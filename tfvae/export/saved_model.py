@@ -87,8 +87,9 @@ def serving_functions(model: Any) -> dict[str, tuple[Any, list[tf.TensorSpec]]]:
         seeds = tf.stack([seed, tf.constant(0)])
         if model.hierarchical:
             codes = model.prior_codes(num_samples, seeds, temperature=rest[0])
-        else:
-            codes = model.prior_codes(num_samples, seeds)
+        else:  # under the condition: a conditional VAMP draws from the class's components
+            with model.conditioned(condition):
+                codes = model.prior_codes(num_samples, seeds)
         return {"samples": model.decode(codes, condition), "codes": codes}
 
     return {

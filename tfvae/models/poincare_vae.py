@@ -9,6 +9,7 @@ import keras
 import tensorflow as tf
 
 from tfvae.distributions.poincare import PoincareBall, RiemannianNormal, WrappedNormal
+from tfvae.models.base.condition import condition_width
 from tfvae.models.base.config import BaseAEConfig, decoder_activation
 from tfvae.models.base.registry import register_model
 from tfvae.models.vae import VAE
@@ -49,13 +50,11 @@ class PoincareVAE(VAE):
     Pythae). The posterior mean is the encoder's embedding mapped onto the ball by ``exp_0``;
     the default decoder starts with a gyroplane layer (:class:`~tfvae.nn.GyroplaneMLPDecoder`).
     Codes from ``encode`` are points of the ball; sample with ``poincare_disk`` (the prior).
+    Class-conditional: the default decoder's gyroplanes see the code alone and the condition
+    shifts their output inside the first ReLU (``GyroplaneMLPDecoder(condition_dim=K)``); a
+    decoder of your own receives ``[z, c]`` as every conditional decoder does and must keep
+    ``c`` off the ball.
     """
-
-    conditionable = False
-    condition_reason = (
-        "its decoder starts with gyroplanes of the Poincare ball, whose inputs must be points "
-        "of the ball; a condition appended to the code would leave it"
-    )
 
     config_class = PoincareVAEConfig
     benchmark_networks = False  # hyperbolic layers are part of the model
@@ -76,6 +75,7 @@ class PoincareVAE(VAE):
                 cfg.input_shape,
                 curvature=cfg.curvature,
                 output_activation=activation,
+                condition_dim=condition_width(cfg),
                 name="decoder",
             )
         self.ball = PoincareBall(cfg.latent_dim, cfg.curvature)

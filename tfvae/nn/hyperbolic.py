@@ -69,7 +69,12 @@ class GyroplaneMLPDecoder(Network):
     for Poincare latents): Gyroplane(hidden[0]) -> ReLU -> Dense(hidden[i], relu)... ->
     Dense(prod(data_shape)) -> reshape -> activation.
 
-    Input ``z: [B, D]`` on the ball; output ``{"reconstruction": [B, *data_shape]}``.
+    Input ``z: [B, D]`` on the ball; output ``{"reconstruction": [B, *data_shape]}``. With
+    ``condition_dim=K`` the input is ``[B, D + K]``: a conditional model's code and its
+    condition (:mod:`tfvae.models.base.condition`). The gyroplanes see the code, points of
+    the ball, and the condition shifts their output inside the first ReLU,
+    ``relu(gyroplane(z) + W c)``, as it does in a Euclidean decoder's first layer
+    ``relu(W_z z + W c + b)``.
     """
 
     def __init__(
@@ -78,6 +83,7 @@ class GyroplaneMLPDecoder(Network):
         hidden: Sequence[int] = (512,),
         curvature: float = 1.0,
         output_activation: str = "sigmoid",
+        condition_dim: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -93,14 +99,23 @@ class GyroplaneMLPDecoder(Network):
             hidden=list(hidden),
             curvature=curvature,
             output_activation=output_activation,
+            condition_dim=condition_dim,
         )
+        self.condition_dim = int(condition_dim)
         self.data_shape = tuple(data_shape)
         self.gyroplane = Gyroplane(hidden[0], curvature)
+        if self.condition_dim:
+            self.condition_shift = keras.layers.Dense(hidden[0], use_bias=False)
         self.hidden_layers = [keras.layers.Dense(h, activation="relu") for h in hidden[1:]]
         self.out = keras.layers.Dense(int(np.prod(data_shape)), activation=output_activation)
 
     def call(self, z: Any, training: bool = False) -> dict[str, Any]:
-        h = keras.ops.relu(self.gyroplane(z))
+        if self.condition_dim:
+            k = self.condition_dim
+            h = self.gyroplane(z[:, :-k]) + self.condition_shift(z[:, -k:])
+        else:
+            h = self.gyroplane(z)
+        h = keras.ops.relu(h)
         for layer in self.hidden_layers:
             h = layer(h)
         return {"reconstruction": float32(keras.ops.reshape(self.out(h), (-1, *self.data_shape)))}

@@ -62,8 +62,9 @@ class BaseSampler:
     #: ``(latent_geometry, the models that have it)`` for samplers of one latent geometry
     requires_geometry: ClassVar[tuple[str, str] | None] = None
     #: :meth:`sample_codes` takes ``condition=`` (checked labels ``[n]``) and draws codes of
-    #: each class from a density fitted per class (GMM); the others draw one latent density
-    #: for every class and leave the condition to the conditional decoder
+    #: each class from a density of that class (the GMM's fitted per class, the prior of a
+    #: conditional VAMP); the others draw one latent density for every class and leave the
+    #: condition to the conditional decoder
     conditional_codes: ClassVar[bool] = False
 
     def __init__(self, model: Any, config: BaseSamplerConfig | dict | None = None) -> None:

@@ -38,6 +38,7 @@ class NormalSampler(BaseSampler):
     """
 
     config_class = NormalSamplerConfig
+    conditional_codes = True  # the prior of the condition (a conditional VAMP's per class)
 
     def __init__(self, model: Any, config: Any = None) -> None:
         super().__init__(model, config)
@@ -47,11 +48,13 @@ class NormalSampler(BaseSampler):
                 f"model (LadderVAE, NVAE); {type(model).__name__}'s prior is drawn as it is"
             )
 
-    def sample_codes(self, n: int, seed: int = 0) -> np.ndarray:
+    def sample_codes(self, n: int, seed: int = 0, condition: Any = None) -> np.ndarray:
+        """``n`` prior codes ``[n, D]``, under ``condition`` (checked labels ``[n]``) for
+        priors that read it (the others draw the same codes for every class)."""
         if self.model.hierarchical:
             codes = self.model.sample_prior(n, seed=seed, temperature=self.config.temperature)
         else:
-            codes = self.model.sample_prior(n, seed=seed)
+            codes = self.model.sample_prior(n, seed=seed, condition=condition)
         return np.asarray(codes)
 
     def log_prob(self, codes: Any) -> np.ndarray:

@@ -11,7 +11,8 @@ from tfvae.samplers.normal import NormalSampler
 @register_sampler("vamp")
 class VAMPSampler(NormalSampler):
     """Samples ``z ~ (1/C) sum_c q(z|u_c)``, the VampPrior of a :class:`~tfvae.VAMP` model,
-    and decodes them (Pythae's ``VAMPSampler``).
+    and decodes them (Pythae's ``VAMPSampler``); for a class-conditional VAMP,
+    ``sample(n, condition=k)`` draws from class k's pseudo-inputs' mixture.
 
     Example:
         >>> images = VAMPSampler(vamp_model).sample(64)

@@ -165,6 +165,16 @@ def check_condition_config(config: Any) -> None:
             )
 
 
+def condition_width(config: Any) -> int:
+    """K, the width of the condition ``c`` the networks of a model of ``config`` receive (0
+    for an unconditional model)."""
+    if config.condition is None:
+        return 0
+    if config.condition == "vector":
+        return int(config.condition_shape[0])
+    return int(config.condition_embedding_dim or config.num_classes)
+
+
 def check_guidance_config(config: Any) -> None:
     """Refuse ``condition_dropout`` / ``guidance`` values a model cannot use."""
     p, w = config.condition_dropout, config.guidance

@@ -892,9 +892,12 @@ class BaseAE(SharingMixin, LossTermsModel):
         standard normal."""
         return tf.random.normal(tf.concat([[n], tf.constant(self.code_shape, tf.int32)], 0))
 
-    def sample_prior(self, n: int, seed: int = 0) -> tf.Tensor:
-        """``n`` codes from the prior, ``[n, *code_shape]``."""
-        return self.prior_codes(n, tf.constant([seed, 0], tf.int32))
+    def sample_prior(self, n: int, seed: int = 0, condition: Any = None) -> tf.Tensor:
+        """``n`` codes from the prior, ``[n, *code_shape]``; drawn under ``condition`` (as in
+        :meth:`decode`) for priors that read it (a class-conditional VAMP's class mixtures),
+        the same codes for the others."""
+        with self.conditioned(condition, n):
+            return self.prior_codes(n, tf.constant([seed, 0], tf.int32))
 
     def generate(
         self,
@@ -915,9 +918,10 @@ class BaseAE(SharingMixin, LossTermsModel):
             guidance: the classifier-free guidance weight (:meth:`guided_params`; default
                 ``config.guidance``).
         """
+        codes = self.sample_prior(n, seed=seed, condition=condition)
         if not noise:
-            return self.decode(self.sample_prior(n, seed=seed), condition, guidance)
-        return self.sample_data(self.sample_prior(n, seed=seed), seed, condition, guidance)
+            return self.decode(codes, condition, guidance)
+        return self.sample_data(codes, seed, condition, guidance)
 
     def sample_data(
         self, z: Any, seed: int = 0, condition: Any = None, guidance: float | None = None
