@@ -180,8 +180,6 @@ def check_guidance_config(config: Any) -> None:
     p, w = config.condition_dropout, config.guidance
     if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p < 1.0:
         raise ConfigError(f"condition_dropout must be a number in [0, 1), got {p!r}")
-    if isinstance(w, bool) or not isinstance(w, int | float) or not np.isfinite(w) or w < 0:
-        raise ConfigError(f"guidance must be a finite number >= 0, got {w!r}")
     if p > 0 and config.condition != "class":
         raise ConfigError(
             f"condition_dropout={p} needs condition='class' (got condition="
@@ -192,7 +190,12 @@ def check_guidance_config(config: Any) -> None:
 
 
 def check_guidance(config: Any, guidance: float) -> None:
-    """Refuse a guidance weight ``> 0`` for a model trained without the null condition."""
+    """Refuse a guidance weight that is not a finite number ``>= 0``, or ``> 0`` for a model
+    trained without the null condition."""
+    w = guidance
+    number = isinstance(w, int | float | np.integer | np.floating) and not isinstance(w, bool)
+    if not number or not np.isfinite(w) or w < 0:
+        raise ConfigError(f"guidance must be a finite number >= 0, got {w!r}")
     if guidance and not config.condition_dropout:
         raise ConfigError(
             f"guidance={guidance} needs a model trained with condition_dropout > 0 (e.g. "

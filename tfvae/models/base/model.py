@@ -704,8 +704,6 @@ class BaseAE(SharingMixin, LossTermsModel):
         ``config.guidance`` when ``None``."""
         if guidance is None:
             return float(self.config.guidance)
-        if isinstance(guidance, bool) or not np.isfinite(guidance) or guidance < 0:
-            raise ConfigError(f"guidance must be a finite number >= 0, got {guidance!r}")
         check_guidance(self.config, guidance)
         return float(guidance)
 
