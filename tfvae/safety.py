@@ -194,6 +194,14 @@ def read_bytes(
     return data
 
 
+# ---------------------------------------------------------------------------- file signatures
+ZIP_SIGNATURE = b"PK\x03\x04"
+NPY_MAGIC = b"\x93NUMPY"
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_FORMAT_SIGNATURES = (ZIP_SIGNATURE, NPY_MAGIC, HDF5_SIGNATURE, PNG_SIGNATURE)
+
+
 def looks_like_pickle(head: bytes) -> bool:
     """Whether ``head`` (a file's first bytes) starts a pickle of any protocol (0-5).
 
@@ -201,7 +209,14 @@ def looks_like_pickle(head: bytes) -> bool:
     walked as pickle opcodes (``pickletools.genops``: parsing only, nothing is executed): a
     pickle reaches STOP or runs out of bytes mid-stream; any other file hits a byte that is no
     opcode within a few bytes.
+
+    A file that starts with the signature of a format tfvae reads (zip, so ``.keras`` and
+    ``.npz``; ``.npy``; HDF5; PNG) is no pickle: it is checked as that format instead. Without
+    this rule a zip whose first header holds the DOS time 05:48:20 (bytes ``0a 2e``) reads as
+    ``PERSID 'K\\x03...' STOP``, a two-opcode pickle.
     """
+    if head.startswith(_FORMAT_SIGNATURES):
+        return False
     if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:
         return True
     ops = 0
@@ -351,10 +366,6 @@ def check_declared_sizes(tree: Any, what: str, error: type[TfvaeError] = UnsafeM
 
 
 # ---------------------------------------------------------------------------- zip archives
-ZIP_SIGNATURE = b"PK\x03\x04"
-NPY_MAGIC = b"\x93NUMPY"
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def zip_members(

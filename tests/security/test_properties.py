@@ -3,11 +3,17 @@ tfvae error, never another exception."""
 
 from __future__ import annotations
 
+import io
 import json
+import pickle
+import shutil
 import tempfile
+import zipfile
+from datetime import datetime
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+import numpy as np
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import tfvae
@@ -101,3 +107,44 @@ def test_any_bytes_as_a_sampler_state_give_arrays_or_a_named_error(head, tail):
             safety.read_npz(path)
         except TfvaeError:
             pass
+
+
+#: the DOS time 05:48:20 is the bytes ``0a 2e``: after ``PK`` (PERSID) they read ``\n.`` (STOP)
+PERSID_STOP_TIME = datetime(2026, 12, 7, 5, 48, 20)
+
+
+def _zip_at(when: datetime, members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(zipfile.ZipInfo(name, when.timetuple()[:6]), data)
+    return buf.getvalue()
+
+
+@FAST
+@given(
+    when=st.datetimes(min_value=datetime(1980, 1, 1), max_value=datetime(2107, 12, 31)),
+    data=st.binary(max_size=64),
+)
+@example(when=PERSID_STOP_TIME, data=b"{}")
+def test_zips_and_npys_written_at_any_time_are_no_pickles(when, data):
+    """A zip's header holds its DOS time; no time of day may make it read as a pickle."""
+    assert not safety.looks_like_pickle(_zip_at(when, {"config.json": data}))
+    npy = io.BytesIO()
+    np.save(npy, np.frombuffer(data[: len(data) // 4 * 4], np.float32))
+    assert not safety.looks_like_pickle(npy.getvalue())
+    for protocol in range(6):  # while the pickles themselves are still recognised
+        assert safety.looks_like_pickle(pickle.dumps({"a": data, "t": when}, protocol=protocol))
+
+
+def test_the_shipped_model_saved_at_the_persid_stop_time_is_safe_to_load():
+    """The shipped folder, its archives rewritten at 05:48:20, passes the safety checks."""
+    src = Path(__file__).resolve().parents[2] / "saved_models" / "vae_fashion_mnist"
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(shutil.copytree(src, Path(tmp) / "model"))
+        for name in ("model.keras", "sampler_state.npz"):
+            with zipfile.ZipFile(folder / name) as archive:
+                members = {n: archive.read(n) for n in archive.namelist()}
+            (folder / name).write_bytes(_zip_at(PERSID_STOP_TIME, members))
+        assert (folder / "model.keras").read_bytes()[10:12] == b"\n."
+        safety.check_safe_to_load(folder)
