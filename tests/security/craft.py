@@ -43,10 +43,17 @@ def keras_members(path: Path) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def write_zip(path: Path, members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> Path:
+def write_zip(
+    path: Path | io.BytesIO,
+    members: dict[str, bytes],
+    method: int = zipfile.ZIP_DEFLATED,
+    date_time: tuple[int, ...] | None = None,
+) -> Path | io.BytesIO:
+    """Write ``members`` as a zip to ``path`` (a file or a buffer), stamped now or at
+    ``date_time`` (year, month, day, hour, minute, second)."""
     with zipfile.ZipFile(path, "w", method) as archive:
         for name, data in members.items():
-            archive.writestr(name, data)
+            archive.writestr(name if date_time is None else zipfile.ZipInfo(name, date_time), data)
     return path
 
 

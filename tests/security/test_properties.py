@@ -6,9 +6,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
-import shutil
 import tempfile
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import tfvae
+from tests.security import craft
 from tfvae import safety
 from tfvae.errors import TfvaeError
 from tfvae.samplers.io import read_sampler_meta
@@ -110,15 +109,7 @@ def test_any_bytes_as_a_sampler_state_give_arrays_or_a_named_error(head, tail):
 
 
 #: the DOS time 05:48:20 is the bytes ``0a 2e``: after ``PK`` (PERSID) they read ``\n.`` (STOP)
-PERSID_STOP_TIME = datetime(2026, 12, 7, 5, 48, 20)
-
-
-def _zip_at(when: datetime, members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(zipfile.ZipInfo(name, when.timetuple()[:6]), data)
-    return buf.getvalue()
+PERSID_STOP_TIME = (2026, 12, 7, 5, 48, 20)
 
 
 @FAST
@@ -126,10 +117,12 @@ def _zip_at(when: datetime, members: dict[str, bytes]) -> bytes:
     when=st.datetimes(min_value=datetime(1980, 1, 1), max_value=datetime(2107, 12, 31)),
     data=st.binary(max_size=64),
 )
-@example(when=PERSID_STOP_TIME, data=b"{}")
+@example(when=datetime(*PERSID_STOP_TIME), data=b"{}")
 def test_zips_and_npys_written_at_any_time_are_no_pickles(when, data):
     """A zip's header holds its DOS time; no time of day may make it read as a pickle."""
-    assert not safety.looks_like_pickle(_zip_at(when, {"config.json": data}))
+    stamp = when.timetuple()[:6]
+    archive = craft.write_zip(io.BytesIO(), {"config.json": data}, date_time=stamp)
+    assert not safety.looks_like_pickle(archive.getvalue())
     npy = io.BytesIO()
     np.save(npy, np.frombuffer(data[: len(data) // 4 * 4], np.float32))
     assert not safety.looks_like_pickle(npy.getvalue())
@@ -137,14 +130,11 @@ def test_zips_and_npys_written_at_any_time_are_no_pickles(when, data):
         assert safety.looks_like_pickle(pickle.dumps({"a": data, "t": when}, protocol=protocol))
 
 
-def test_the_shipped_model_saved_at_the_persid_stop_time_is_safe_to_load():
+def test_the_shipped_model_saved_at_the_persid_stop_time_is_safe_to_load(tmp_path):
     """The shipped folder, its archives rewritten at 05:48:20, passes the safety checks."""
-    src = Path(__file__).resolve().parents[2] / "saved_models" / "vae_fashion_mnist"
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(shutil.copytree(src, Path(tmp) / "model"))
-        for name in ("model.keras", "sampler_state.npz"):
-            with zipfile.ZipFile(folder / name) as archive:
-                members = {n: archive.read(n) for n in archive.namelist()}
-            (folder / name).write_bytes(_zip_at(PERSID_STOP_TIME, members))
-        assert (folder / "model.keras").read_bytes()[10:12] == b"\n."
-        safety.check_safe_to_load(folder)
+    folder = craft.legit_folder(tmp_path / "model")
+    for name in ("model.keras", "sampler_state.npz"):
+        members = craft.keras_members(folder / name)
+        craft.write_zip(folder / name, members, date_time=PERSID_STOP_TIME)
+    assert (folder / "model.keras").read_bytes()[10:12] == b"\n."
+    safety.check_safe_to_load(folder)
