@@ -39,6 +39,7 @@ _EXPORTS = {
     "BaseConfig": "tfvae.config",
     "ConfigError": "tfvae.errors",
     "DataError": "tfvae.errors",
+    "InconsistentSamplesError": "tfvae.errors",
     "NonFiniteLossError": "tfvae.errors",
     "TfvaeError": "tfvae.errors",
     "UnsafeFileError": "tfvae.errors",

@@ -42,9 +42,15 @@ class NonFiniteLossError(TfvaeError, FloatingPointError):
     """Training produced a NaN or Inf loss."""
 
 
+class InconsistentSamplesError(TfvaeError, RuntimeError):
+    """Consistent sampling gave up: after every redraw, some samples of a requested class were
+    still classified as another class by the model itself."""
+
+
 __all__ = [
     "ConfigError",
     "DataError",
+    "InconsistentSamplesError",
     "NonFiniteLossError",
     "TfvaeError",
     "UnsafeFileError",

@@ -112,18 +112,23 @@ def class_grid(
     seed: int = 0,
     sampler: Any = None,
     guidance: float | None = None,
+    consistent: bool = False,
 ) -> np.ndarray:
     """Samples of a class-conditional model (or of its ``sampler``), one row per class, at
-    the classifier-free guidance weight ``guidance`` (default: the model's).
+    the classifier-free guidance weight ``guidance`` (default: the model's); ``consistent``:
+    only samples the model itself classifies as their class (``sample(..., consistent=)``).
 
     Returns:
         grid picture of ``num_classes`` rows of ``per_class`` images.
     """
     labels = np.repeat(np.arange(int(model.config.num_classes)), per_class)
     if sampler is not None:
-        images = sampler.sample(len(labels), seed=seed, condition=labels, guidance=guidance)
+        draw = sampler.sample
     else:
-        images = model.generate(len(labels), seed=seed, condition=labels, guidance=guidance)
+        draw = model.generate
+    images = draw(
+        len(labels), seed=seed, condition=labels, guidance=guidance, consistent=consistent
+    )
     return image_grid(np.asarray(images), ncols=per_class)
 
 

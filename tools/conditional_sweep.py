@@ -10,6 +10,7 @@ It trains with ``tools/conditional_table.py``'s ``train_vae`` and samples as tha
     python tools/conditional_sweep.py --train 60000 --epochs 10        # the whole training set
     python tools/conditional_sweep.py --model beta_vae --beta 0.1      # a lighter KL term
     python tools/conditional_sweep.py --condition_dropout 0.15 --guidance 0,2,4  # guidance
+    python tools/conditional_sweep.py --condition_dropout 0.3 --guidance 4 --consistent
 
 Prints one markdown row per temperature: the mean over classes and each class's accuracy.
 """
@@ -39,6 +40,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--guidance", default="0", help="classifier-free guidance weights, comma-separated"
+    )
+    parser.add_argument(
+        "--consistent",
+        action="store_true",
+        help="also score consistent samples (the ones the model classifies as their class)",
     )
     parser.add_argument("--per_class", type=int, default=200, help="samples per class")
     parser.add_argument("--seed", type=int, default=0)
@@ -72,20 +78,29 @@ def main() -> None:
         f"condition dropout {args.condition_dropout:g}, seed {args.seed}"
     )
     print(f"{setting}: trained in {seconds:.0f} s")
-    print("| setting | temperature | guidance | mean | worst | " + " | ".join(names) + " |")
-    print("|---" * 15 + "|")
+    consistency = (False, True) if args.consistent else (False,)
+    kept = " consistent |" if args.consistent else ""
+    print(f"| setting | temperature | guidance |{kept} mean | worst | " + " | ".join(names) + " |")
+    print("|---" * (15 + args.consistent) + "|")
     for t in (float(v) for v in args.temperatures.split(",")):
         sampler = tfvae.build_sampler("gmm", model, temperature=t)
         sampler.set_state(gmm.get_state())  # the same mixtures, drawn at temperature t
         for w in (float(v) for v in args.guidance.split(",")):
-            acc = tfvae.metrics.class_accuracy(
-                sampler, n_per_class=args.per_class, seed=args.seed, guidance=w
-            )
-            cells = " | ".join(f"{acc.per_class[k]:.0%}" for k in range(10))
-            print(
-                f"| {setting} | {t:g} | {w:g} | {acc.mean:.1%} | {acc.worst:.0%} | {cells} |",
-                flush=True,
-            )
+            for consistent in consistency:
+                acc = tfvae.metrics.class_accuracy(
+                    sampler,
+                    n_per_class=args.per_class,
+                    seed=args.seed,
+                    guidance=w,
+                    consistent=consistent,
+                )
+                cells = " | ".join(f"{acc.per_class[k]:.0%}" for k in range(10))
+                flag = f" {'yes' if consistent else 'no'} |" if args.consistent else ""
+                print(
+                    f"| {setting} | {t:g} | {w:g} |{flag} {acc.mean:.1%} | {acc.worst:.0%} | "
+                    f"{cells} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

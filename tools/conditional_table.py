@@ -16,6 +16,8 @@ the same images, networks and budget, then reports:
 - both with classifier-free guidance (``--guidance``: the model is trained with the null
   condition on ``--condition_dropout`` of its examples, and the decoder's mean moves away from
   its mean under the null condition);
+- the cold guided draws made consistent (``consistent=True``: only the samples the model
+  itself classifies as their class, by its own likelihoods; the others are redrawn);
 - pictures: one row of samples per class (``docs/conditional/class_grid*.png``).
 
     python tools/conditional_table.py --out docs/conditional/table.md   # the README's table
@@ -142,6 +144,9 @@ def main() -> None:
     guided_cold = tfvae.metrics.class_accuracy(
         cold, n_per_class=args.per_class, seed=args.seed, guidance=w
     )
+    consistent = tfvae.metrics.class_accuracy(
+        cold, n_per_class=args.per_class, seed=args.seed, guidance=w, consistent=True
+    )
     real = classifier.predict(x_test)
     recon = classifier.predict(np.asarray(cvae.reconstruct(x_test, y_test)))
     nll_c = cvae.nll(x_bin, n_samples=args.k, condition=y_test, seed=args.seed)
@@ -159,10 +164,11 @@ def main() -> None:
         "",
         "| class | prior samples | per-class GMM | per-class GMM, temperature "
         f"{args.cold:g} | per-class GMM, guidance {w:g} | per-class GMM, temperature "
-        f"{args.cold:g}, guidance {w:g} | real test images | reconstructions of them |",
-        "|---|---|---|---|---|---|---|---|",
+        f"{args.cold:g}, guidance {w:g} | the same, consistent | real test images | "
+        "reconstructions of them |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    columns = (prior, mixture, colder, guided, guided_cold)
+    columns = (prior, mixture, colder, guided, guided_cold, consistent)
     for k in range(10):
         mine = y_test == k
         cells = " | ".join(f"{c.per_class[k]:.0%}" for c in columns)
@@ -196,6 +202,10 @@ def main() -> None:
         save_png(picture, f"{folder}/class_grid_gmm_cold.png", 2)
         picture = class_grid(cvae, per_class=12, seed=args.seed, sampler=cold, guidance=w)
         save_png(picture, f"{folder}/class_grid_guided.png", 2)
+        picture = class_grid(
+            cvae, per_class=12, seed=args.seed, sampler=cold, guidance=w, consistent=True
+        )
+        save_png(picture, f"{folder}/class_grid_consistent.png", 2)
 
 
 if __name__ == "__main__":

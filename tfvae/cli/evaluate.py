@@ -64,6 +64,13 @@ def define(fv: flags.FlagValues) -> None:
         "with condition_dropout > 0; default: the model's config.guidance).",
         flag_values=fv,
     )
+    flags.DEFINE_bool(
+        "consistent",
+        False,
+        "class_accuracy: score only samples the model itself classifies as their class "
+        "(generate --consistent).",
+        flag_values=fv,
+    )
     flags.DEFINE_float(
         "scale",
         1.0,
@@ -192,18 +199,21 @@ def _evaluate_class_accuracy(fv: Flags, model_file: Path, model: Any, info: dict
         classifier=ClassifierFeatures(fv.features),
         seed=fv.seed,
         guidance=guidance,
+        consistent=fv.consistent,
     )
     record = {
         "model": type(model).__name__,
         "metric": "class_accuracy",
         "sampler": fv.sampler,
         "guidance": guidance,
+        "consistent": fv.consistent,
         "n_per_class": per_class,
         "mean": score.mean,
         "worst": score.worst,
         "per_class": {str(k): v for k, v in score.per_class.items()},
     }
-    print(f"{type(model).__name__} ({fv.sampler}, guidance {guidance:g}): {score}")
+    kept = ", consistent" if fv.consistent else ""
+    print(f"{type(model).__name__} ({fv.sampler}, guidance {guidance:g}{kept}): {score}")
     return write_result(fv, model_file, record)
 
 

@@ -49,6 +49,13 @@ def define(fv: flags.FlagValues) -> None:
         flag_values=fv,
     )
     flags.DEFINE_bool(
+        "consistent",
+        False,
+        "Class-conditional models: keep only samples the model itself classifies as their "
+        "class (Bayes' rule on its own likelihoods) and redraw the others.",
+        flag_values=fv,
+    )
+    flags.DEFINE_bool(
         "noise",
         None,
         "Draw x ~ p(x|z) instead of the decoder's mean (default: on for tables, off otherwise).",
@@ -77,7 +84,14 @@ def run(fv: Flags) -> int:
     condition = requested_classes(fv.condition, model, fv.n)
     n = fv.n if condition is None else len(condition)
     samples = np.asarray(
-        sampler.sample(n, seed=fv.seed, noise=noise, condition=condition, guidance=fv.guidance)
+        sampler.sample(
+            n,
+            seed=fv.seed,
+            noise=noise,
+            condition=condition,
+            guidance=fv.guidance,
+            consistent=fv.consistent,
+        )
     )
     out = Path(fv.out)
     for line in write_samples(samples, out, model, fv.seed):

@@ -38,15 +38,14 @@ class ClassAccuracy:
         return f"class accuracy {self.mean:.1%} (worst {self.worst:.1%}; {cells})"
 
 
-def _generator(source: Any, guidance: float | None = None) -> Callable[[int, int, Any], np.ndarray]:
+def _generator(
+    source: Any, guidance: float | None = None, consistent: bool = False
+) -> Callable[[int, int, Any], np.ndarray]:
     """``(n, seed, condition) -> samples`` of a conditional model or of a sampler of one, at
-    the guidance weight ``guidance`` (default: the model's)."""
-    if isinstance(source, BaseSampler):
-        return lambda n, seed, c: np.asarray(
-            source.sample(n, seed=seed, condition=c, guidance=guidance)
-        )
+    the guidance weight ``guidance`` (default: the model's), consistent or not (``sample``)."""
+    draw = source.sample if isinstance(source, BaseSampler) else source.generate
     return lambda n, seed, c: np.asarray(
-        source.generate(n, seed=seed, condition=c, guidance=guidance)
+        draw(n, seed=seed, condition=c, guidance=guidance, consistent=consistent)
     )
 
 
@@ -57,6 +56,7 @@ def class_accuracy(
     classifier: Any = None,
     seed: int = 0,
     guidance: float | None = None,
+    consistent: bool = False,
 ) -> ClassAccuracy:
     """Generate ``n_per_class`` samples of each requested class and classify them.
 
@@ -68,13 +68,15 @@ def class_accuracy(
             default: the shipped Fashion-MNIST classifier (28x28x1 images).
         guidance: the classifier-free guidance weight of the samples (default: the model's
             ``config.guidance``).
+        consistent: score consistent samples (``sample(..., consistent=True)``: the ones
+            the model itself classifies as their class).
     """
     model = getattr(source, "model", source)
     n_classes = int(model.config.num_classes)
     classes = list(range(n_classes)) if classes is None else [int(k) for k in classes]
     classifier = classifier if classifier is not None else ClassifierFeatures()
     predict = classifier.predict if hasattr(classifier, "predict") else classifier
-    generate = _generator(source, guidance)
+    generate = _generator(source, guidance, consistent)
     confusion = np.zeros((n_classes, n_classes), np.int64)
     per_class = {}
     for k in classes:
@@ -92,6 +94,7 @@ def per_class_fid(
     extractor: Any = None,
     seed: int = 0,
     guidance: float | None = None,
+    consistent: bool = False,
 ) -> dict[str, float]:
     """FID of each class's samples against the real images of that class, and overall (all
     classes' samples, in the real data's class proportions, against all real images).
@@ -99,10 +102,11 @@ def per_class_fid(
     Args:
         real: ``[N, H, W, C]`` images in [0, 1]; ``labels``: their classes ``[N]``.
         guidance: the classifier-free guidance weight of the samples (default: the model's).
+        consistent: score consistent samples (see :func:`class_accuracy`).
     Returns:
         ``{"0": ..., "1": ..., ..., "overall": ...}``.
     """
-    generate = _generator(source, guidance)
+    generate = _generator(source, guidance, consistent)
     labels = np.asarray(labels).astype(int)
     out, pooled = {}, []
     classes = np.unique(labels)

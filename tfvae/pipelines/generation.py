@@ -34,6 +34,7 @@ class GenerationPipeline:
         grid_size: int = 100,
         condition: Any = None,
         guidance: float | None = None,
+        consistent: bool = False,
     ) -> np.ndarray:
         """Generate ``[num_samples, *input_shape]`` in data space; with ``output_dir``, also
         write ``samples.npz`` (key ``samples``, and ``conditions`` for a conditional model)
@@ -44,9 +45,16 @@ class GenerationPipeline:
                 attributes to generate.
             guidance: the classifier-free guidance weight (default: the model's
                 ``config.guidance``; ``BaseAE.guided_params``).
+            consistent: class-conditional models: only samples the model itself classifies
+                as their class (``sampler.sample(..., consistent=True)``).
         """
         samples = self.sampler.sample(
-            num_samples, seed=seed, batch_size=batch_size, condition=condition, guidance=guidance
+            num_samples,
+            seed=seed,
+            batch_size=batch_size,
+            condition=condition,
+            guidance=guidance,
+            consistent=consistent,
         )
         if output_dir is not None:
             out = Path(output_dir)

@@ -13,6 +13,7 @@ import numpy as np
 
 from tfvae.config import BaseConfig
 from tfvae.errors import ConfigError
+from tfvae.models.base.consistency import consistent_draws
 
 _SAMPLERS: dict[str, type] = {}
 _ALIASES: dict[str, str] = {}
@@ -186,6 +187,7 @@ class BaseSampler:
         noise: bool = False,
         condition: Any = None,
         guidance: float | None = None,
+        consistent: bool = False,
     ) -> np.ndarray:
         """``n`` generated examples ``[n, *input_shape]`` in data units (in [0, 1] for images):
         the decoder's means, or draws ``x ~ p(x|z)`` when ``noise`` (see ``BaseAE.generate``).
@@ -195,6 +197,10 @@ class BaseSampler:
         latent density; the conditional decoder turns them into examples of the condition.
         ``guidance``: the classifier-free guidance weight of the decoder
         (``BaseAE.guided_params``; default: the model's ``config.guidance``).
+        ``consistent`` (class-conditional models): keep only the samples that the model itself
+        classifies as their requested class (``BaseAE.classify``) and redraw the others
+        (``tfvae.models.base.consistency.consistent_draws``); the first draw's accepted
+        samples are the ones ``consistent=False`` returns.
         """
         if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
             raise ValueError(f"{type(self).__name__}.sample: n must be a positive int, got {n!r}")
@@ -211,6 +217,26 @@ class BaseSampler:
                 )
             condition = self.model.checked_condition(condition, n)
         guidance = self.model.guidance_weight(guidance)
+        if consistent:
+            labels = self.model.consistent_labels(condition, n)
+            return consistent_draws(
+                self.model,
+                lambda y, s: self._decoded_draws(len(y), s, batch_size, noise, y, guidance),
+                labels,
+                seed,
+            )
+        return self._decoded_draws(n, seed, batch_size, noise, condition, guidance)
+
+    def _decoded_draws(
+        self,
+        n: int,
+        seed: int,
+        batch_size: int,
+        noise: bool,
+        condition: np.ndarray | None,
+        guidance: float,
+    ) -> np.ndarray:
+        """:meth:`sample` for a checked ``condition`` and a resolved ``guidance``."""
         if self.conditional_codes and condition is not None:
             codes = self.sample_codes(n, seed=seed, condition=condition)
         else:

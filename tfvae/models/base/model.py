@@ -33,6 +33,11 @@ from tfvae.models.base.condition import (
     check_guidance,
 )
 from tfvae.models.base.config import BaseAEConfig, decoder_activation
+from tfvae.models.base.consistency import (
+    check_classifier,
+    class_log_likelihoods,
+    consistent_draws,
+)
 from tfvae.models.base.sharing import SharingMixin
 from tfvae.models.base.transform import DataTransform
 from tfvae.nn import default_networks
@@ -904,6 +909,7 @@ class BaseAE(SharingMixin, LossTermsModel):
         noise: bool = False,
         condition: Any = None,
         guidance: float | None = None,
+        consistent: bool = False,
     ) -> tf.Tensor:
         """``n`` new examples decoded from prior samples, ``[n, *input_shape]`` in data units.
 
@@ -915,11 +921,49 @@ class BaseAE(SharingMixin, LossTermsModel):
                 labels) or attributes (``[K]`` or ``[n, K]``): what to generate.
             guidance: the classifier-free guidance weight (:meth:`guided_params`; default
                 ``config.guidance``).
+            consistent: class-conditional models: keep only samples that the model itself
+                classifies as their requested class (:meth:`classify`) and redraw the others
+                (:func:`~tfvae.models.base.consistency.consistent_draws`; raises
+                ``InconsistentSamplesError`` when a class keeps being rejected).
         """
+        if consistent:
+            labels = self.consistent_labels(condition, n)
+            return tf.constant(
+                consistent_draws(
+                    self,
+                    lambda y, s: self.generate(len(y), s, noise, y, guidance),
+                    labels,
+                    seed,
+                )
+            )
         codes = self.sample_prior(n, seed=seed, condition=condition)
         if not noise:
             return self.decode(codes, condition, guidance)
         return self.sample_data(codes, seed, condition, guidance)
+
+    def consistent_labels(self, condition: Any, n: int) -> np.ndarray:
+        """The ``[n]`` int32 labels of a consistent draw's ``condition`` (checked: a
+        class-conditional likelihood model, :func:`~tfvae.models.base.consistency.
+        check_classifier`, and labels in range)."""
+        check_classifier(self)
+        if condition is None:
+            raise ConfigError(
+                f"{type(self).__name__}: consistent sampling needs condition= (the classes)"
+            )
+        return np.asarray(self.checked_condition(condition, n), np.int32)
+
+    def class_log_likelihoods(
+        self, x: Any, n_samples: int = 10, batch_size: int = 64, seed: int = 0
+    ) -> np.ndarray:
+        """``log p(x | y = k)`` of a class-conditional model for each class k,
+        ``[N, num_classes]`` nats, for ``x: [N, *input_shape]`` in data units, each estimated
+        with ``n_samples`` importance samples (:meth:`nll`)."""
+        return class_log_likelihoods(self, x, n_samples, batch_size, seed)
+
+    def classify(self, x: Any, n_samples: int = 10, batch_size: int = 64, seed: int = 0) -> Any:
+        """A class-conditional model as a classifier (Bayes' rule, uniform class prior): the
+        ``[N]`` int labels ``argmax_k log p(x | y = k)`` of ``x: [N, *input_shape]``."""
+        return self.class_log_likelihoods(x, n_samples, batch_size, seed).argmax(axis=1)
 
     def sample_data(
         self, z: Any, seed: int = 0, condition: Any = None, guidance: float | None = None
