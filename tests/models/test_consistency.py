@@ -33,7 +33,7 @@ def _trained_cvae(x, y, latent_dim, learning_rate, batch_size, epochs):
 @pytest.fixture(scope="module")
 def digit_model(digits):
     """A conditional VAE on all ten 8x8 digit classes."""
-    return _trained_cvae(digits.x_train, digits.y_train, 2, 3e-3, 32, 20)
+    return _trained_cvae(digits.x_train, digits.y_train, 2, 3e-3, 32, 5)
 
 
 def test_a_conditional_model_classifies_real_digits_by_its_own_likelihoods(digit_model, digits):
