@@ -281,7 +281,13 @@ def test_conditional_train_generate_and_class_accuracy_with_guidance(tmp_path, c
     assert guided.shape == (6, 28, 28, 1)
     assert cli.main([*args, "--guidance", "0", "--out", str(out)]) == 0
     assert np.abs(np.load(out)["samples"] - guided).max() > 1e-4  # the weight reached them
+    rescaled = [*args, "--guidance", "2", "--guidance-rescale", "1", "--out", str(out)]
+    assert cli.main(rescaled) == 0
+    assert np.abs(np.load(out)["samples"] - guided).max() > 1e-4  # so did the rescale
     capsys.readouterr()
+    assert cli.main([*args, "--guidance-rescale", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "guidance_rescale must be a number in [0, 1]" in err and "Traceback" not in err
     assert cli.main([*args, "--guidance", "-1", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "guidance must be a finite number >= 0" in err and "Traceback" not in err
@@ -301,7 +307,7 @@ def test_conditional_train_generate_and_class_accuracy_with_guidance(tmp_path, c
     assert code == 0, capsys.readouterr().err
     result = json.loads((run / "eval_class_accuracy.json").read_text())
     assert result["guidance"] == 1.0 and result["n_per_class"] == 2
-    assert result["consistent"] is False
+    assert result["consistent"] is False and result["guidance_rescale"] == 0.0
     assert set(result["per_class"]) == {str(k) for k in range(10)}
     assert all(0.0 <= v <= 1.0 for v in result["per_class"].values())
 

@@ -113,9 +113,11 @@ def class_grid(
     sampler: Any = None,
     guidance: float | None = None,
     consistent: bool = False,
+    guidance_rescale: float | None = None,
 ) -> np.ndarray:
     """Samples of a class-conditional model (or of its ``sampler``), one row per class, at
-    the classifier-free guidance weight ``guidance`` (default: the model's); ``consistent``:
+    the classifier-free guidance weight ``guidance`` and rescale ``guidance_rescale``
+    (defaults: the model's); ``consistent``:
     only samples the model itself classifies as their class (``sample(..., consistent=)``).
 
     Returns:
@@ -127,7 +129,12 @@ def class_grid(
     else:
         draw = model.generate
     images = draw(
-        len(labels), seed=seed, condition=labels, guidance=guidance, consistent=consistent
+        len(labels),
+        seed=seed,
+        condition=labels,
+        guidance=guidance,
+        consistent=consistent,
+        guidance_rescale=guidance_rescale,
     )
     return image_grid(np.asarray(images), ncols=per_class)
 

@@ -11,6 +11,7 @@ It trains with ``tools/conditional_table.py``'s ``train_vae`` and samples as tha
     python tools/conditional_sweep.py --model beta_vae --beta 0.1      # a lighter KL term
     python tools/conditional_sweep.py --condition_dropout 0.15 --guidance 0,2,4  # guidance
     python tools/conditional_sweep.py --condition_dropout 0.3 --guidance 4 --consistent
+    python tools/conditional_sweep.py --condition_dropout 0.3 --guidance 8 --rescales 0,0.5
 
 Prints one markdown row per temperature: the mean over classes and each class's accuracy.
 """
@@ -40,6 +41,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--guidance", default="0", help="classifier-free guidance weights, comma-separated"
+    )
+    parser.add_argument(
+        "--rescales",
+        default=None,
+        help="guidance rescales phi in [0, 1], comma-separated (adds a column; default: 0)",
     )
     parser.add_argument(
         "--consistent",
@@ -79,28 +85,37 @@ def main() -> None:
     )
     print(f"{setting}: trained in {seconds:.0f} s")
     consistency = (False, True) if args.consistent else (False,)
+    rescales = [0.0] if args.rescales is None else [float(v) for v in args.rescales.split(",")]
+    phi_head = " rescale |" if args.rescales is not None else ""
     kept = " consistent |" if args.consistent else ""
-    print(f"| setting | temperature | guidance |{kept} mean | worst | " + " | ".join(names) + " |")
-    print("|---" * (15 + args.consistent) + "|")
+    print(
+        f"| setting | temperature | guidance |{phi_head}{kept} mean | worst | "
+        + " | ".join(names)
+        + " |"
+    )
+    print("|---" * (15 + args.consistent + (args.rescales is not None)) + "|")
     for t in (float(v) for v in args.temperatures.split(",")):
         sampler = tfvae.build_sampler("gmm", model, temperature=t)
         sampler.set_state(gmm.get_state())  # the same mixtures, drawn at temperature t
         for w in (float(v) for v in args.guidance.split(",")):
-            for consistent in consistency:
-                acc = tfvae.metrics.class_accuracy(
-                    sampler,
-                    n_per_class=args.per_class,
-                    seed=args.seed,
-                    guidance=w,
-                    consistent=consistent,
-                )
-                cells = " | ".join(f"{acc.per_class[k]:.0%}" for k in range(10))
-                flag = f" {'yes' if consistent else 'no'} |" if args.consistent else ""
-                print(
-                    f"| {setting} | {t:g} | {w:g} |{flag} {acc.mean:.1%} | {acc.worst:.0%} | "
-                    f"{cells} |",
-                    flush=True,
-                )
+            for phi in rescales:
+                for consistent in consistency:
+                    acc = tfvae.metrics.class_accuracy(
+                        sampler,
+                        n_per_class=args.per_class,
+                        seed=args.seed,
+                        guidance=w,
+                        guidance_rescale=phi,
+                        consistent=consistent,
+                    )
+                    cells = " | ".join(f"{acc.per_class[k]:.0%}" for k in range(10))
+                    phi_cell = f" {phi:g} |" if args.rescales is not None else ""
+                    flag = f" {'yes' if consistent else 'no'} |" if args.consistent else ""
+                    print(
+                        f"| {setting} | {t:g} | {w:g} |{phi_cell}{flag} {acc.mean:.1%} | "
+                        f"{acc.worst:.0%} | {cells} |",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ the same images, networks and budget, then reports:
   component's mean, the classes' most typical codes);
 - both with classifier-free guidance (``--guidance``: the model is trained with the null
   condition on ``--condition_dropout`` of its examples, and the decoder's mean moves away from
-  its mean under the null condition);
+  its mean under the null condition), rescaled (``--rescale``: each guided sample's spread
+  pulled back towards the unguided one, so strong guidance does not saturate it);
 - the cold guided draws made consistent (``consistent=True``: only the samples the model
   itself classifies as their class, by its own likelihoods; the others are redrawn);
 - pictures: one row of samples per class (``docs/conditional/class_grid*.png``).
@@ -99,6 +100,9 @@ def main() -> None:
     parser.add_argument(
         "--guidance", type=float, default=4.0, help="guidance weight of the guided columns"
     )
+    parser.add_argument(
+        "--rescale", type=float, default=0.0, help="guidance rescale of the guided columns"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="also write the table here (and the grid)")
     args = parser.parse_args()
@@ -137,15 +141,14 @@ def main() -> None:
     cold = tfvae.build_sampler("gmm", cvae, temperature=args.cold)
     cold.set_state(gmm.get_state())  # the same mixtures, drawn nearer their means
     colder = tfvae.metrics.class_accuracy(cold, n_per_class=args.per_class, seed=args.seed)
-    w = args.guidance
-    guided = tfvae.metrics.class_accuracy(
-        gmm, n_per_class=args.per_class, seed=args.seed, guidance=w
-    )
+    w, phi = args.guidance, args.rescale
+    guide = {"guidance": w, "guidance_rescale": phi}
+    guided = tfvae.metrics.class_accuracy(gmm, n_per_class=args.per_class, seed=args.seed, **guide)
     guided_cold = tfvae.metrics.class_accuracy(
-        cold, n_per_class=args.per_class, seed=args.seed, guidance=w
+        cold, n_per_class=args.per_class, seed=args.seed, **guide
     )
     consistent = tfvae.metrics.class_accuracy(
-        cold, n_per_class=args.per_class, seed=args.seed, guidance=w, consistent=True
+        cold, n_per_class=args.per_class, seed=args.seed, consistent=True, **guide
     )
     real = classifier.predict(x_test)
     recon = classifier.predict(np.asarray(cvae.reconstruct(x_test, y_test)))
@@ -154,6 +157,7 @@ def main() -> None:
     gain = nll_u.per_example - nll_c.per_example
     names = data.class_names or [str(k) for k in range(10)]
 
+    rescaled = f", rescale {phi:g}" if phi else ""
     lines = [
         f"Fashion-MNIST, {args.train} training images, {args.epochs} epochs, conv VAE (Pythae's "
         f"28x28 nets, width {args.width}), latent {args.latent_dim}, Bernoulli likelihood, "
@@ -163,8 +167,9 @@ def main() -> None:
         f"{args.test} test images",
         "",
         "| class | prior samples | per-class GMM | per-class GMM, temperature "
-        f"{args.cold:g} | per-class GMM, guidance {w:g} | per-class GMM, temperature "
-        f"{args.cold:g}, guidance {w:g} | the same, consistent | real test images | "
+        f"{args.cold:g} | per-class GMM, guidance {w:g}{rescaled} | per-class GMM, "
+        f"temperature {args.cold:g}, guidance {w:g}{rescaled} | the same, consistent | "
+        "real test images | "
         "reconstructions of them |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -200,10 +205,10 @@ def main() -> None:
         save_png(picture, f"{folder}/class_grid_gmm.png", 2)
         picture = class_grid(cvae, per_class=12, seed=args.seed, sampler=cold)
         save_png(picture, f"{folder}/class_grid_gmm_cold.png", 2)
-        picture = class_grid(cvae, per_class=12, seed=args.seed, sampler=cold, guidance=w)
+        picture = class_grid(cvae, per_class=12, seed=args.seed, sampler=cold, **guide)
         save_png(picture, f"{folder}/class_grid_guided.png", 2)
         picture = class_grid(
-            cvae, per_class=12, seed=args.seed, sampler=cold, guidance=w, consistent=True
+            cvae, per_class=12, seed=args.seed, sampler=cold, consistent=True, **guide
         )
         save_png(picture, f"{folder}/class_grid_consistent.png", 2)
 

@@ -129,3 +129,28 @@ def test_guidance_moves_each_likelihoods_mean_and_keeps_its_spread():
             mean_of(lik, u),
             rtol=1e-6,
         )
+
+
+def test_guidance_extrapolates_and_rescales_each_example_like_a_float64_reference():
+    """``extrapolate``: ``g = m_y + w (m_y - m_0)``; with ``phi``, ``phi g std(m_y) / std(g)
+    + (1 - phi) g``, the standard deviations over each example's features (Lin et al.)."""
+    from tfvae.distributions.likelihoods import extrapolate
+
+    rng = np.random.default_rng(3)
+    m_y, m_0 = rng.uniform(size=(5, 4, 3, 2)), rng.uniform(size=(5, 4, 3, 2))
+    g = m_y + 2.5 * (m_y - m_0)
+    assert np.abs(np.asarray(extrapolate(m_y, m_0, 2.5)) - g).max() < 1e-12
+    for phi in (0.3, 1.0):
+        ratio = m_y.reshape(5, -1).std(1) / g.reshape(5, -1).std(1)
+        want = phi * g * ratio[:, None, None, None] + (1 - phi) * g
+        got = np.asarray(extrapolate(m_y, m_0, 2.5, phi))
+        assert np.abs(got - want).max() < 1e-12
+    # phi = 1: each example keeps its conditional spread (and its guided direction)
+    got = np.asarray(extrapolate(m_y, m_0, 2.5, 1.0)).reshape(5, -1)
+    assert np.abs(got.std(1) - m_y.reshape(5, -1).std(1)).max() < 1e-12
+    # the Gaussian-mean likelihoods guide their locations the same way
+    lik = get_likelihood("mse")
+    assert (
+        np.abs(np.asarray(lik.guide(m_y, m_0, 2.5, 0.3)) - extrapolate(m_y, m_0, 2.5, 0.3)).max()
+        == 0
+    )

@@ -72,6 +72,16 @@ def test_bad_guidance_settings_are_refused_with_the_reason():
         sampler.sample(2, condition=1, guidance=1.0)
     with pytest.raises(tfvae.ConfigError, match="guidance must be a finite number >= 0"):
         _build(condition_dropout=0.1).decode(np.zeros((1, 2)), 0, guidance=float("nan"))
+    for bad in (1.5, -0.1, float("nan")):
+        with pytest.raises(
+            tfvae.ConfigError, match=r"guidance_rescale must be a number in \[0, 1\]"
+        ):
+            _build(condition_dropout=0.1, guidance=1.0, guidance_rescale=bad)
+    for bad in (True, "0.5"):  # the config's own type check
+        with pytest.raises(tfvae.ConfigError, match="guidance_rescale must be a float"):
+            _build(condition_dropout=0.1, guidance=1.0, guidance_rescale=bad)
+    with pytest.raises(tfvae.ConfigError, match=r"guidance_rescale must be a number in \[0, 1\]"):
+        _build(condition_dropout=0.1).decode(np.zeros((1, 2)), 0, 1.0, guidance_rescale=2.0)
 
 
 def test_the_null_condition_replaces_labels_at_the_rate_in_training_only(three_digits):
@@ -135,6 +145,51 @@ def test_a_guided_decode_extrapolates_the_decoder_means_away_from_the_null_condi
         )
         == 0
     )
+
+
+def test_guidance_rescale_pulls_each_sample_back_to_its_conditional_spread(
+    guided_model, three_digits, tmp_path
+):
+    """``guidance_rescale = phi``: the guided probabilities ``g`` become ``phi g std(p_y) /
+    std(g) + (1 - phi) g`` per example (Lin et al., 2024), in every generation path; 0 is
+    plain guidance; the config's value is the default and survives save/reload."""
+    model = guided_model
+    z = model.sample_prior(6, seed=1)
+    labels = np.array([0, 1, 2, 0, 1, 2], np.int32)
+    with model.conditioned(labels):
+        p_y = tf.sigmoid(model.decoder_params(z)).numpy().astype(np.float64)
+    with model.condition_scope.active(tf.zeros((6, 3))):
+        p_0 = tf.sigmoid(model.decoder_params(z)).numpy().astype(np.float64)
+    g = p_y + 3.0 * (p_y - p_0)
+    ratio = (p_y.reshape(6, -1).std(1) / g.reshape(6, -1).std(1))[:, None, None, None]
+    for phi in (0.5, 1.0):
+        want = np.clip(phi * g * ratio + (1 - phi) * g, 1e-6, 1 - 1e-6)
+        got = model.decode(z, labels, guidance=3.0, guidance_rescale=phi)
+        assert max_abs_diff(got, want) < 1e-5
+    plain = model.decode(z, labels, guidance=3.0)
+    assert max_abs_diff(model.decode(z, labels, 3.0, guidance_rescale=0.0), plain) == 0
+    assert max_abs_diff(model.decode(z, labels, 3.0, guidance_rescale=1.0), plain) > 1e-3
+    # the samplers (traced and eager decodes), generate and the pipeline pass it on
+    x, y = three_digits
+    gmm = tfvae.build_sampler("gmm", model, n_components=2).fit(x, condition=y)
+    for n in (300, 20):
+        codes = gmm.sample_codes(n, seed=0, condition=np.ones(n, np.int32))
+        want = model.decode(codes, np.ones(n, np.int32), 3.0, 0.5)
+        got = gmm.sample(n, condition=1, guidance=3.0, guidance_rescale=0.5)
+        assert max_abs_diff(got, want) < 1e-5
+    drawn = model.generate(6, seed=4, condition=labels, guidance=3.0, guidance_rescale=0.5)
+    assert max_abs_diff(drawn, model.decode(model.sample_prior(6, seed=4), labels, 3.0, 0.5)) == 0
+    pipeline = tfvae.pipelines.GenerationPipeline(model, gmm)
+    assert max_abs_diff(pipeline(20, condition=1, guidance=3.0, guidance_rescale=0.5), got) == 0
+    # config.guidance_rescale is the default, saved with the model
+    fresh = _build(condition_dropout=0.2, guidance=3.0, guidance_rescale=0.5)
+    fresh.generate(2, condition=0)
+    fresh.set_weights(model.get_weights())
+    assert max_abs_diff(fresh.decode(z, labels), model.decode(z, labels, 3.0, 0.5)) < 1e-6
+    fresh.save(tmp_path / "r.keras")
+    again = keras.saving.load_model(tmp_path / "r.keras", safe_mode=True)
+    assert again.config.guidance_rescale == 0.5
+    assert max_abs_diff(again.decode(z, labels), fresh.decode(z, labels)) == 0
 
 
 def test_samplers_pipelines_and_exports_generate_with_the_guidance(

@@ -64,6 +64,14 @@ def define(fv: flags.FlagValues) -> None:
         "with condition_dropout > 0; default: the model's config.guidance).",
         flag_values=fv,
     )
+    flags.DEFINE_float(
+        "guidance-rescale",
+        None,
+        "class_accuracy, with --guidance: the guidance rescale phi in [0, 1], which pulls each guided "
+        "sample's spread back towards the unguided one so that strong guidance does not "
+        "saturate it (default: the model's config.guidance_rescale).",
+        flag_values=fv,
+    )
     flags.DEFINE_bool(
         "consistent",
         False,
@@ -193,6 +201,7 @@ def _evaluate_class_accuracy(fv: Flags, model_file: Path, model: Any, info: dict
     sampler = fitted_sampler(fv, model, info, model_file.parent)
     per_class = max(1, fv.n // int(model.config.num_classes))
     guidance = model.guidance_weight(fv.guidance)
+    rescale = model.rescale_weight(fv.guidance_rescale)
     score = class_accuracy(
         sampler,
         n_per_class=per_class,
@@ -200,12 +209,14 @@ def _evaluate_class_accuracy(fv: Flags, model_file: Path, model: Any, info: dict
         seed=fv.seed,
         guidance=guidance,
         consistent=fv.consistent,
+        guidance_rescale=rescale,
     )
     record = {
         "model": type(model).__name__,
         "metric": "class_accuracy",
         "sampler": fv.sampler,
         "guidance": guidance,
+        "guidance_rescale": rescale,
         "consistent": fv.consistent,
         "n_per_class": per_class,
         "mean": score.mean,
@@ -213,7 +224,8 @@ def _evaluate_class_accuracy(fv: Flags, model_file: Path, model: Any, info: dict
         "per_class": {str(k): v for k, v in score.per_class.items()},
     }
     kept = ", consistent" if fv.consistent else ""
-    print(f"{type(model).__name__} ({fv.sampler}, guidance {guidance:g}{kept}): {score}")
+    rescaled = f", rescale {rescale:g}" if rescale else ""
+    print(f"{type(model).__name__} ({fv.sampler}, guidance {guidance:g}{rescaled}{kept}): {score}")
     return write_result(fv, model_file, record)
 
 

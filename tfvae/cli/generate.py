@@ -48,6 +48,14 @@ def define(fv: flags.FlagValues) -> None:
         "the model's config.guidance).",
         flag_values=fv,
     )
+    flags.DEFINE_float(
+        "guidance-rescale",
+        None,
+        "With --guidance: the guidance rescale phi in [0, 1], which pulls each guided "
+        "sample's spread back towards the unguided one so that strong guidance does not "
+        "saturate it (default: the model's config.guidance_rescale).",
+        flag_values=fv,
+    )
     flags.DEFINE_bool(
         "consistent",
         False,
@@ -91,6 +99,7 @@ def run(fv: Flags) -> int:
             condition=condition,
             guidance=fv.guidance,
             consistent=fv.consistent,
+            guidance_rescale=fv.guidance_rescale,
         )
     )
     out = Path(fv.out)

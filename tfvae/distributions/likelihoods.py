@@ -22,6 +22,23 @@ def _event_ndims(x: tf.Tensor) -> int:
     return len(x.shape) - 1
 
 
+def extrapolate(m_y: tf.Tensor, m_0: tf.Tensor, weight: float, rescale: float = 0.0) -> tf.Tensor:
+    """Classifier-free guidance of means ``m_y, m_0: [B, *event_shape]`` (data units):
+    ``g = m_y + w (m_y - m_0)``, and with ``rescale = phi`` in ``(0, 1]`` its spread pulled
+    back to the conditional one (Lin et al., 2024, "guidance rescale"):
+    ``phi * g * std(m_y) / std(g) + (1 - phi) * g``, each standard deviation taken over one
+    example's features. Rescaling keeps strong guidance from saturating an example (every
+    pixel pushed to 0 or 1) while keeping its direction."""
+    guided = m_y + weight * (m_y - m_0)
+    if not rescale:
+        return guided
+    axes = list(range(1, len(guided.shape)))
+    ratio = tf.math.reduce_std(m_y, axis=axes, keepdims=True) / tf.maximum(
+        tf.math.reduce_std(guided, axis=axes, keepdims=True), 1e-12
+    )
+    return rescale * guided * ratio + (1.0 - rescale) * guided
+
+
 class Likelihood:
     """Interface: ``distribution(params)``, ``reconstruction_loss(x, params)``, ``mean``.
 
@@ -89,12 +106,15 @@ class Likelihood:
         """``E[x|z]`` in data space, ``[B, *data_shape]``."""
         return params
 
-    def guide(self, conditional: tf.Tensor, null: tf.Tensor, weight: float) -> tf.Tensor:
+    def guide(
+        self, conditional: tf.Tensor, null: tf.Tensor, weight: float, rescale: float = 0.0
+    ) -> tf.Tensor:
         """Classifier-free guidance of weight ``w``: the parameters whose mean is
-        ``m_y + w (m_y - m_0)``, from the parameters under the condition (``conditional``,
-        mean ``m_y``) and under the null condition (``null``, ``m_0``), kept in the data's
-        support; the spread (scales) stays the conditional one. Here: locations."""
-        return conditional + weight * (conditional - null)
+        ``m_y + w (m_y - m_0)`` (rescaled by ``rescale``, :func:`extrapolate`), from the
+        parameters under the condition (``conditional``, mean ``m_y``) and under the null
+        condition (``null``, ``m_0``), kept in the data's support; the spread (scales) stays
+        the conditional one. Here: locations."""
+        return extrapolate(conditional, null, weight, rescale)
 
 
 class BernoulliLikelihood(Likelihood):
@@ -120,12 +140,15 @@ class BernoulliLikelihood(Likelihood):
     def mean(self, params: tf.Tensor) -> tf.Tensor:
         return tf.sigmoid(params)
 
-    def guide(self, conditional: tf.Tensor, null: tf.Tensor, weight: float) -> tf.Tensor:
-        """Guided probabilities ``p_y + w (p_y - p_0)`` in ``[1e-6, 1 - 1e-6]``, as logits.
-        (On the probabilities, not the logits: where both are near 0, a background pixel,
-        the logits' difference is large and its extrapolation would light the pixel up.)"""
+    def guide(
+        self, conditional: tf.Tensor, null: tf.Tensor, weight: float, rescale: float = 0.0
+    ) -> tf.Tensor:
+        """Guided probabilities ``p_y + w (p_y - p_0)`` (rescaled by ``rescale``,
+        :func:`extrapolate`) in ``[1e-6, 1 - 1e-6]``, as logits. (On the probabilities, not
+        the logits: where both are near 0, a background pixel, the logits' difference is
+        large and its extrapolation would light the pixel up.)"""
         p_y, p_0 = tf.sigmoid(conditional), tf.sigmoid(null)
-        p = tf.clip_by_value(p_y + weight * (p_y - p_0), 1e-6, 1.0 - 1e-6)
+        p = tf.clip_by_value(extrapolate(p_y, p_0, weight, rescale), 1e-6, 1.0 - 1e-6)
         return tf.math.log(p) - tf.math.log1p(-p)
 
 
@@ -212,8 +235,10 @@ class HeteroscedasticGaussianLikelihood(Likelihood):
     def mean(self, params: tf.Tensor) -> tf.Tensor:
         return params[..., 0]
 
-    def guide(self, conditional: tf.Tensor, null: tf.Tensor, weight: float) -> tf.Tensor:
-        mean = conditional[..., 0] + weight * (conditional[..., 0] - null[..., 0])
+    def guide(
+        self, conditional: tf.Tensor, null: tf.Tensor, weight: float, rescale: float = 0.0
+    ) -> tf.Tensor:
+        mean = extrapolate(conditional[..., 0], null[..., 0], weight, rescale)
         return tf.stack([mean, conditional[..., 1]], axis=-1)
 
 
@@ -259,8 +284,10 @@ class DiscretizedLogisticLikelihood(Likelihood):
     def mean(self, params: tf.Tensor) -> tf.Tensor:
         return tf.clip_by_value(params, 0.0, 1.0)
 
-    def guide(self, conditional: tf.Tensor, null: tf.Tensor, weight: float) -> tf.Tensor:
-        return tf.clip_by_value(conditional + weight * (conditional - null), 0.0, 1.0)
+    def guide(
+        self, conditional: tf.Tensor, null: tf.Tensor, weight: float, rescale: float = 0.0
+    ) -> tf.Tensor:
+        return tf.clip_by_value(extrapolate(conditional, null, weight, rescale), 0.0, 1.0)
 
 
 class TableLikelihood(Likelihood):
@@ -311,13 +338,16 @@ class TableLikelihood(Likelihood):
         out += [tf.nn.softmax(p, axis=-1) for p in parts]
         return tf.concat(out, axis=-1)
 
-    def guide(self, conditional: tf.Tensor, null: tf.Tensor, weight: float) -> tf.Tensor:
-        """The numeric part by its likelihood; each block's probabilities
-        ``p_y + w (p_y - p_0)``, floored at 1e-6, as logits (renormalised by the softmax)."""
+    def guide(
+        self, conditional: tf.Tensor, null: tf.Tensor, weight: float, rescale: float = 0.0
+    ) -> tf.Tensor:
+        """The numeric part by its likelihood (``rescale`` applies to it alone); each block's
+        probabilities ``p_y + w (p_y - p_0)``, floored at 1e-6, as logits (renormalised by
+        the softmax)."""
         ys, nulls = self._split(conditional), self._split(null)
         out = []
         if self.num_numeric:
-            out.append(self.numeric.guide(ys.pop(0), nulls.pop(0), weight))
+            out.append(self.numeric.guide(ys.pop(0), nulls.pop(0), weight, rescale))
         for y_block, null_block in zip(ys, nulls, strict=True):
             p_y, p_0 = tf.nn.softmax(y_block, axis=-1), tf.nn.softmax(null_block, axis=-1)
             out.append(tf.math.log(tf.maximum(p_y + weight * (p_y - p_0), 1e-6)))

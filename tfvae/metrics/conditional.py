@@ -39,13 +39,24 @@ class ClassAccuracy:
 
 
 def _generator(
-    source: Any, guidance: float | None = None, consistent: bool = False
+    source: Any,
+    guidance: float | None = None,
+    consistent: bool = False,
+    guidance_rescale: float | None = None,
 ) -> Callable[[int, int, Any], np.ndarray]:
     """``(n, seed, condition) -> samples`` of a conditional model or of a sampler of one, at
-    the guidance weight ``guidance`` (default: the model's), consistent or not (``sample``)."""
+    the guidance weight ``guidance`` and rescale ``guidance_rescale`` (defaults: the
+    model's), consistent or not (``sample``)."""
     draw = source.sample if isinstance(source, BaseSampler) else source.generate
     return lambda n, seed, c: np.asarray(
-        draw(n, seed=seed, condition=c, guidance=guidance, consistent=consistent)
+        draw(
+            n,
+            seed=seed,
+            condition=c,
+            guidance=guidance,
+            consistent=consistent,
+            guidance_rescale=guidance_rescale,
+        )
     )
 
 
@@ -57,6 +68,7 @@ def class_accuracy(
     seed: int = 0,
     guidance: float | None = None,
     consistent: bool = False,
+    guidance_rescale: float | None = None,
 ) -> ClassAccuracy:
     """Generate ``n_per_class`` samples of each requested class and classify them.
 
@@ -67,7 +79,7 @@ def class_accuracy(
         classifier: ``images -> labels [N]`` (an object with ``predict`` or a callable);
             default: the shipped Fashion-MNIST classifier (28x28x1 images).
         guidance: the classifier-free guidance weight of the samples (default: the model's
-            ``config.guidance``).
+            ``config.guidance``); ``guidance_rescale``: its rescale (default: the model's).
         consistent: score consistent samples (``sample(..., consistent=True)``: the ones
             the model itself classifies as their class).
     """
@@ -76,7 +88,7 @@ def class_accuracy(
     classes = list(range(n_classes)) if classes is None else [int(k) for k in classes]
     classifier = classifier if classifier is not None else ClassifierFeatures()
     predict = classifier.predict if hasattr(classifier, "predict") else classifier
-    generate = _generator(source, guidance, consistent)
+    generate = _generator(source, guidance, consistent, guidance_rescale)
     confusion = np.zeros((n_classes, n_classes), np.int64)
     per_class = {}
     for k in classes:
@@ -95,18 +107,20 @@ def per_class_fid(
     seed: int = 0,
     guidance: float | None = None,
     consistent: bool = False,
+    guidance_rescale: float | None = None,
 ) -> dict[str, float]:
     """FID of each class's samples against the real images of that class, and overall (all
     classes' samples, in the real data's class proportions, against all real images).
 
     Args:
         real: ``[N, H, W, C]`` images in [0, 1]; ``labels``: their classes ``[N]``.
-        guidance: the classifier-free guidance weight of the samples (default: the model's).
+        guidance: the classifier-free guidance weight of the samples (default: the model's);
+            ``guidance_rescale``: its rescale (default: the model's).
         consistent: score consistent samples (see :func:`class_accuracy`).
     Returns:
         ``{"0": ..., "1": ..., ..., "overall": ...}``.
     """
-    generate = _generator(source, guidance, consistent)
+    generate = _generator(source, guidance, consistent, guidance_rescale)
     labels = np.asarray(labels).astype(int)
     out, pooled = {}, []
     classes = np.unique(labels)

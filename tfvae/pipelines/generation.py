@@ -35,6 +35,7 @@ class GenerationPipeline:
         condition: Any = None,
         guidance: float | None = None,
         consistent: bool = False,
+        guidance_rescale: float | None = None,
     ) -> np.ndarray:
         """Generate ``[num_samples, *input_shape]`` in data space; with ``output_dir``, also
         write ``samples.npz`` (key ``samples``, and ``conditions`` for a conditional model)
@@ -45,6 +46,8 @@ class GenerationPipeline:
                 attributes to generate.
             guidance: the classifier-free guidance weight (default: the model's
                 ``config.guidance``; ``BaseAE.guided_params``).
+            guidance_rescale: its rescale ``phi`` in ``[0, 1]`` (default: the model's
+                ``config.guidance_rescale``).
             consistent: class-conditional models: only samples the model itself classifies
                 as their class (``sampler.sample(..., consistent=True)``).
         """
@@ -55,6 +58,7 @@ class GenerationPipeline:
             condition=condition,
             guidance=guidance,
             consistent=consistent,
+            guidance_rescale=guidance_rescale,
         )
         if output_dir is not None:
             out = Path(output_dir)

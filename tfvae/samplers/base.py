@@ -188,6 +188,7 @@ class BaseSampler:
         condition: Any = None,
         guidance: float | None = None,
         consistent: bool = False,
+        guidance_rescale: float | None = None,
     ) -> np.ndarray:
         """``n`` generated examples ``[n, *input_shape]`` in data units (in [0, 1] for images):
         the decoder's means, or draws ``x ~ p(x|z)`` when ``noise`` (see ``BaseAE.generate``).
@@ -196,7 +197,9 @@ class BaseSampler:
         labels) or attributes (``[K]`` or ``[n, K]``). The codes come from the sampler's
         latent density; the conditional decoder turns them into examples of the condition.
         ``guidance``: the classifier-free guidance weight of the decoder
-        (``BaseAE.guided_params``; default: the model's ``config.guidance``).
+        (``BaseAE.guided_params``; default: the model's ``config.guidance``) and
+        ``guidance_rescale`` its rescale ``phi`` in ``[0, 1]`` (default: the model's
+        ``config.guidance_rescale``).
         ``consistent`` (class-conditional models): keep only the samples that the model itself
         classifies as their requested class (``BaseAE.classify``) and redraw the others
         (``tfvae.models.base.consistency.consistent_draws``); the first draw's accepted
@@ -216,16 +219,16 @@ class BaseSampler:
                     "attributes to generate"
                 )
             condition = self.model.checked_condition(condition, n)
-        guidance = self.model.guidance_weight(guidance)
+        guide = (self.model.guidance_weight(guidance), self.model.rescale_weight(guidance_rescale))
         if consistent:
             labels = self.model.consistent_labels(condition, n)
             return consistent_draws(
                 self.model,
-                lambda y, s: self._decoded_draws(len(y), s, batch_size, noise, y, guidance),
+                lambda y, s: self._decoded_draws(len(y), s, batch_size, noise, y, guide),
                 labels,
                 seed,
             )
-        return self._decoded_draws(n, seed, batch_size, noise, condition, guidance)
+        return self._decoded_draws(n, seed, batch_size, noise, condition, guide)
 
     def _decoded_draws(
         self,
@@ -234,9 +237,10 @@ class BaseSampler:
         batch_size: int,
         noise: bool,
         condition: np.ndarray | None,
-        guidance: float,
+        guide: tuple[float, float],
     ) -> np.ndarray:
-        """:meth:`sample` for a checked ``condition`` and a resolved ``guidance``."""
+        """:meth:`sample` for a checked ``condition`` and a resolved ``guide``: the guidance
+        weight and its rescale."""
         if self.conditional_codes and condition is not None:
             codes = self.sample_codes(n, seed=seed, condition=condition)
         else:
@@ -251,11 +255,11 @@ class BaseSampler:
             if noise:
                 out.append(
                     np.asarray(
-                        self.model.sample_data(codes[i : i + batch_size], seed + i, c, guidance)
+                        self.model.sample_data(codes[i : i + batch_size], seed + i, c, *guide)
                     )
                 )
             else:
-                out.append(np.asarray(decode(codes[i : i + batch_size], c, guidance)))
+                out.append(np.asarray(decode(codes[i : i + batch_size], c, *guide)))
         return np.concatenate(out)
 
 

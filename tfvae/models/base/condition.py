@@ -187,6 +187,16 @@ def check_guidance_config(config: Any) -> None:
             "an attribute vector could equal"
         )
     check_guidance(config, w)
+    check_guidance_rescale(config.guidance_rescale)
+
+
+def check_guidance_rescale(rescale: float) -> None:
+    """Refuse a guidance rescale ``phi`` that is not a finite number in ``[0, 1]``."""
+    number = isinstance(rescale, int | float | np.integer | np.floating) and not isinstance(
+        rescale, bool
+    )
+    if not number or not 0.0 <= float(rescale) <= 1.0:
+        raise ConfigError(f"guidance_rescale must be a number in [0, 1], got {rescale!r}")
 
 
 def check_guidance(config: Any, guidance: float) -> None:

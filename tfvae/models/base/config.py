@@ -53,6 +53,11 @@ class BaseAEConfig(BaseConfig):
             ``m_y`` under the condition and ``m_0`` under the null condition become
             ``m_y + w (m_y - m_0)``, kept in the data's support, which makes samples look
             more like their class. Needs ``condition_dropout > 0``; 0: unguided.
+        guidance_rescale: the default guidance rescale ``phi`` in ``[0, 1]`` of generation:
+            the guided mean's spread (standard deviation over an example's features) is
+            pulled back towards the unguided one, ``phi * g * std(m_y) / std(g) +
+            (1 - phi) * g`` (Lin et al., 2024), so that strong guidance does not saturate
+            samples (:func:`tfvae.distributions.likelihoods.extrapolate`). 0: off.
         seed: seeds the model's sampling noise (stateless, keyed by the training step).
     """
 
@@ -76,6 +81,7 @@ class BaseAEConfig(BaseConfig):
     condition_embedding_dim: int | None = None
     condition_dropout: float = 0.0
     guidance: float = 0.0
+    guidance_rescale: float = 0.0
     seed: int = 0
 
     def validate(self) -> None:

@@ -382,14 +382,15 @@ class HierarchicalVAE(BaseAE):
         condition: Any = None,
         temperature: Any = 1.0,
         guidance: float | None = None,
+        guidance_rescale: float | None = None,
     ) -> tf.Tensor:
         """``n`` examples ``[n, *input_shape]`` (data units) from ancestral samples at
         ``temperature`` (a number, or one per group, top first); the rest as
         :meth:`BaseAE.generate`."""
         codes = self.sample_prior(n, seed=seed, temperature=temperature)
         if not noise:
-            return self.decode(codes, condition, guidance)
-        return self.sample_data(codes, seed, condition, guidance)
+            return self.decode(codes, condition, guidance, guidance_rescale)
+        return self.sample_data(codes, seed, condition, guidance, guidance_rescale)
 
     def importance_terms(
         self,

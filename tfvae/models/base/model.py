@@ -31,6 +31,7 @@ from tfvae.models.base.condition import (
     append_condition,
     as_condition,
     check_guidance,
+    check_guidance_rescale,
 )
 from tfvae.models.base.config import BaseAEConfig, decoder_activation
 from tfvae.models.base.consistency import (
@@ -689,18 +690,29 @@ class BaseAE(SharingMixin, LossTermsModel):
         with self.conditioned(condition, x.shape[0]):
             return self.code_of(self.run_encoder(x, training=False))
 
-    def decode(self, z: Any, condition: Any = None, guidance: float | None = None) -> tf.Tensor:
+    def decode(
+        self,
+        z: Any,
+        condition: Any = None,
+        guidance: float | None = None,
+        guidance_rescale: float | None = None,
+    ) -> tf.Tensor:
         """Means ``[B, *input_shape]`` in data units (in [0, 1] for images) for codes
         ``[B, D]``; ``condition`` as in :meth:`encode` (the class or attributes to generate);
-        ``guidance``: the classifier-free guidance weight (:meth:`guided_params`; default
-        ``config.guidance``)."""
+        ``guidance``: the classifier-free guidance weight and ``guidance_rescale`` its
+        rescale (:meth:`guided_params`; defaults ``config.guidance`` and
+        ``config.guidance_rescale``)."""
         z = tf.convert_to_tensor(z, tf.float32)
         y = None if condition is None else self.checked_condition(condition, z.shape[0])
-        return self._decode_checked(z, y, self.guidance_weight(guidance))
+        return self._decode_checked(
+            z, y, self.guidance_weight(guidance), self.rescale_weight(guidance_rescale)
+        )
 
-    def _decode_checked(self, z: tf.Tensor, y: Any, guidance: float = 0.0) -> tf.Tensor:
+    def _decode_checked(
+        self, z: tf.Tensor, y: Any, guidance: float = 0.0, rescale: float = 0.0
+    ) -> tf.Tensor:
         with self.checked_scope(y):
-            params = self.guided_params(z, guidance)
+            params = self.guided_params(z, guidance, rescale)
         return self.preprocessing.inverse(self.likelihood.mean(params))
 
     def guidance_weight(self, guidance: float | None = None) -> float:
@@ -712,7 +724,15 @@ class BaseAE(SharingMixin, LossTermsModel):
         check_guidance(self.config, guidance)
         return float(guidance)
 
-    def guided_params(self, z: tf.Tensor, guidance: float = 0.0) -> tf.Tensor:
+    def rescale_weight(self, guidance_rescale: float | None = None) -> float:
+        """The guidance rescale ``phi`` a generation call uses: ``guidance_rescale`` (checked:
+        a number in ``[0, 1]``), or ``config.guidance_rescale`` when ``None``."""
+        if guidance_rescale is None:
+            return float(self.config.guidance_rescale)
+        check_guidance_rescale(guidance_rescale)
+        return float(guidance_rescale)
+
+    def guided_params(self, z: tf.Tensor, guidance: float = 0.0, rescale: float = 0.0) -> tf.Tensor:
         """The likelihood's parameters for codes ``z: [B, *code_shape]`` under the active
         condition, with classifier-free guidance of weight ``w = guidance`` (Ho & Salimans,
         2022) on the decoder's mean: ``E[x|z,y] + w (E[x|z,y] - E[x|z])``, where ``E[x|z]``
@@ -720,23 +740,25 @@ class BaseAE(SharingMixin, LossTermsModel):
         ``config.condition_dropout`` learned as ``p(x|z)``), kept in the data's support
         (probabilities in [0, 1], a sigmoid decoder's means clipped to [0, 1]), the scales
         left conditional (:meth:`~tfvae.distributions.likelihoods.Likelihood.guide`).
-        ``w = 0``: the decoder's parameters."""
+        ``rescale = phi > 0``: the guided mean's spread pulled back towards the conditional
+        one (:func:`~tfvae.distributions.likelihoods.extrapolate`), so a strong guidance does
+        not saturate. ``w = 0``: the decoder's parameters."""
         params = self.decoder_params(z, training=False)
         if not guidance:
             return params
         c = self.condition_scope.current
         with self.condition_scope.active(tf.zeros_like(c)):
             null = self.decoder_params(z, training=False)
-        guided = self.likelihood.guide(params, null, guidance)
+        guided = self.likelihood.guide(params, null, guidance, rescale)
         if decoder_activation(self.config) == "sigmoid" and not self.config.categorical_sizes:
             guided = tf.clip_by_value(guided, 0.0, 1.0)
         return guided
 
     def decode_fn(self) -> Any:
-        """A traced :meth:`decode` ``(z: [B, *code_shape], y, guidance) -> [B, *input_shape]``
-        for conditions already checked (:meth:`checked_condition`; ``None`` for unconditional
-        models) and a guidance weight already resolved (:meth:`guidance_weight`, a Python
-        float: one trace per weight): cached, and its batch axis relaxed after a second size,
+        """A traced :meth:`decode` ``(z: [B, *code_shape], y, guidance, rescale) ->
+        [B, *input_shape]`` for conditions already checked (:meth:`checked_condition`; ``None``
+        for unconditional models) and a guidance weight and rescale already resolved
+        (:meth:`guidance_weight`, :meth:`rescale_weight`; Python floats: one trace per value): cached, and its batch axis relaxed after a second size,
         so a sampler's batches run as one graph each instead of op by op."""
         if self._decode_fn is None:
             self._decode_fn = tf.function(self._decode_checked, reduce_retracing=True)
@@ -910,6 +932,7 @@ class BaseAE(SharingMixin, LossTermsModel):
         condition: Any = None,
         guidance: float | None = None,
         consistent: bool = False,
+        guidance_rescale: float | None = None,
     ) -> tf.Tensor:
         """``n`` new examples decoded from prior samples, ``[n, *input_shape]`` in data units.
 
@@ -921,6 +944,8 @@ class BaseAE(SharingMixin, LossTermsModel):
                 labels) or attributes (``[K]`` or ``[n, K]``): what to generate.
             guidance: the classifier-free guidance weight (:meth:`guided_params`; default
                 ``config.guidance``).
+            guidance_rescale: its rescale ``phi`` in ``[0, 1]`` (default
+                ``config.guidance_rescale``).
             consistent: class-conditional models: keep only samples that the model itself
                 classifies as their requested class (:meth:`classify`) and redraw the others
                 (:func:`~tfvae.models.base.consistency.consistent_draws`; raises
@@ -931,15 +956,17 @@ class BaseAE(SharingMixin, LossTermsModel):
             return tf.constant(
                 consistent_draws(
                     self,
-                    lambda y, s: self.generate(len(y), s, noise, y, guidance),
+                    lambda y, s: self.generate(
+                        len(y), s, noise, y, guidance, guidance_rescale=guidance_rescale
+                    ),
                     labels,
                     seed,
                 )
             )
         codes = self.sample_prior(n, seed=seed, condition=condition)
         if not noise:
-            return self.decode(codes, condition, guidance)
-        return self.sample_data(codes, seed, condition, guidance)
+            return self.decode(codes, condition, guidance, guidance_rescale)
+        return self.sample_data(codes, seed, condition, guidance, guidance_rescale)
 
     def consistent_labels(self, condition: Any, n: int) -> np.ndarray:
         """The ``[n]`` int32 labels of a consistent draw's ``condition`` (checked: a
@@ -966,15 +993,21 @@ class BaseAE(SharingMixin, LossTermsModel):
         return self.class_log_likelihoods(x, n_samples, batch_size, seed).argmax(axis=1)
 
     def sample_data(
-        self, z: Any, seed: int = 0, condition: Any = None, guidance: float | None = None
+        self,
+        z: Any,
+        seed: int = 0,
+        condition: Any = None,
+        guidance: float | None = None,
+        guidance_rescale: float | None = None,
     ) -> tf.Tensor:
         """``x ~ p(x|z)`` for codes ``z: [B, *code_shape]``, ``[B, *input_shape]`` in data units
         (a one-hot draw per categorical block of a table); ``condition`` and ``guidance`` as
         in :meth:`decode`."""
         z = tf.convert_to_tensor(z, tf.float32)
         guidance = self.guidance_weight(guidance)
+        rescale = self.rescale_weight(guidance_rescale)
         with self.conditioned(condition, z.shape[0]):
-            params = self.guided_params(z, guidance)
+            params = self.guided_params(z, guidance, rescale)
         dist = self.likelihood.distribution(params)
         x = tf.cast(dist.sample(seed=tf.constant([seed, 1], tf.int32)), tf.float32)
         if self.likelihood.discrete:
