@@ -53,6 +53,35 @@ def define_model_flag(fv: flags.FlagValues) -> None:
     )
 
 
+def define_guidance_flags(fv: flags.FlagValues, scope: str) -> None:
+    """``--guidance``, ``--guidance-rescale`` and ``--consistent``: how a class-conditional
+    model's samples are drawn (generate, evaluate); each help text starts with ``scope``, what
+    the flag applies to."""
+    flags.DEFINE_float(
+        "guidance",
+        None,
+        f"{scope}: the classifier-free guidance weight w >= 0 of the samples (models trained "
+        "with condition_dropout > 0; samples look more like their class as w grows; default: "
+        "the model's config.guidance).",
+        flag_values=fv,
+    )
+    flags.DEFINE_float(
+        "guidance-rescale",
+        None,
+        f"{scope}, with --guidance: the guidance rescale phi in [0, 1], which pulls each "
+        "guided sample's spread back towards the unguided one so that strong guidance does "
+        "not saturate it (default: the model's config.guidance_rescale).",
+        flag_values=fv,
+    )
+    flags.DEFINE_bool(
+        "consistent",
+        False,
+        f"{scope}: keep only samples the model itself classifies as their class (Bayes' rule "
+        "on its own likelihoods) and redraw the others.",
+        flag_values=fv,
+    )
+
+
 def add_old_spellings(fv: flags.FlagValues) -> dict[str, str]:
     """Define the snake_case alias of every kebab-case flag; ``{old: new}``."""
     old = {}

@@ -10,6 +10,7 @@ from absl import flags
 from tfvae.cli.common import (
     Flags,
     UsageError,
+    define_guidance_flags,
     define_model_flag,
     fitted_sampler,
     held_out_images,
@@ -57,28 +58,7 @@ def define(fv: flags.FlagValues) -> None:
         "this path instead of the procedural shapes.",
         flag_values=fv,
     )
-    flags.DEFINE_float(
-        "guidance",
-        None,
-        "class_accuracy: the classifier-free guidance weight of the samples (models trained "
-        "with condition_dropout > 0; default: the model's config.guidance).",
-        flag_values=fv,
-    )
-    flags.DEFINE_float(
-        "guidance-rescale",
-        None,
-        "class_accuracy, with --guidance: the guidance rescale phi in [0, 1], which pulls each guided "
-        "sample's spread back towards the unguided one so that strong guidance does not "
-        "saturate it (default: the model's config.guidance_rescale).",
-        flag_values=fv,
-    )
-    flags.DEFINE_bool(
-        "consistent",
-        False,
-        "class_accuracy: score only samples the model itself classifies as their class "
-        "(generate --consistent).",
-        flag_values=fv,
-    )
+    define_guidance_flags(fv, "class_accuracy")
     flags.DEFINE_float(
         "scale",
         1.0,

@@ -9,6 +9,7 @@ from absl import flags
 from tfvae import safety
 from tfvae.cli.common import (
     Flags,
+    define_guidance_flags,
     define_model_flag,
     fitted_sampler,
     load_trained,
@@ -40,29 +41,7 @@ def define(fv: flags.FlagValues) -> None:
         "(e.g. 0,1,2: --n samples of each, in that order).",
         flag_values=fv,
     )
-    flags.DEFINE_float(
-        "guidance",
-        None,
-        "Class-conditional models trained with condition_dropout > 0: the classifier-free "
-        "guidance weight w >= 0 (samples look more like their class as w grows; default: "
-        "the model's config.guidance).",
-        flag_values=fv,
-    )
-    flags.DEFINE_float(
-        "guidance-rescale",
-        None,
-        "With --guidance: the guidance rescale phi in [0, 1], which pulls each guided "
-        "sample's spread back towards the unguided one so that strong guidance does not "
-        "saturate it (default: the model's config.guidance_rescale).",
-        flag_values=fv,
-    )
-    flags.DEFINE_bool(
-        "consistent",
-        False,
-        "Class-conditional models: keep only samples the model itself classifies as their "
-        "class (Bayes' rule on its own likelihoods) and redraw the others.",
-        flag_values=fv,
-    )
+    define_guidance_flags(fv, "Class-conditional models")
     flags.DEFINE_bool(
         "noise",
         None,

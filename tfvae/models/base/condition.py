@@ -190,12 +190,14 @@ def check_guidance_config(config: Any) -> None:
     check_guidance_rescale(config.guidance_rescale)
 
 
+def _is_number(value: Any) -> bool:
+    """A Python or NumPy int or float, not a bool."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
 def check_guidance_rescale(rescale: float) -> None:
     """Refuse a guidance rescale ``phi`` that is not a finite number in ``[0, 1]``."""
-    number = isinstance(rescale, int | float | np.integer | np.floating) and not isinstance(
-        rescale, bool
-    )
-    if not number or not 0.0 <= float(rescale) <= 1.0:
+    if not _is_number(rescale) or not 0.0 <= float(rescale) <= 1.0:
         raise ConfigError(f"guidance_rescale must be a number in [0, 1], got {rescale!r}")
 
 
@@ -203,8 +205,7 @@ def check_guidance(config: Any, guidance: float) -> None:
     """Refuse a guidance weight that is not a finite number ``>= 0``, or ``> 0`` for a model
     trained without the null condition."""
     w = guidance
-    number = isinstance(w, int | float | np.integer | np.floating) and not isinstance(w, bool)
-    if not number or not np.isfinite(w) or w < 0:
+    if not _is_number(w) or not np.isfinite(w) or w < 0:
         raise ConfigError(f"guidance must be a finite number >= 0, got {w!r}")
     if guidance and not config.condition_dropout:
         raise ConfigError(

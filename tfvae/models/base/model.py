@@ -758,8 +758,9 @@ class BaseAE(SharingMixin, LossTermsModel):
         """A traced :meth:`decode` ``(z: [B, *code_shape], y, guidance, rescale) ->
         [B, *input_shape]`` for conditions already checked (:meth:`checked_condition`; ``None``
         for unconditional models) and a guidance weight and rescale already resolved
-        (:meth:`guidance_weight`, :meth:`rescale_weight`; Python floats: one trace per value): cached, and its batch axis relaxed after a second size,
-        so a sampler's batches run as one graph each instead of op by op."""
+        (:meth:`guidance_weight`, :meth:`rescale_weight`; Python floats: one trace per
+        value): cached, and its batch axis relaxed after a second size, so a sampler's
+        batches run as one graph each instead of op by op."""
         if self._decode_fn is None:
             self._decode_fn = tf.function(self._decode_checked, reduce_retracing=True)
         return self._decode_fn
