@@ -12,8 +12,11 @@ It trains with ``tools/conditional_table.py``'s ``train_vae`` and samples as tha
     python tools/conditional_sweep.py --condition_dropout 0.15 --guidance 0,2,4  # guidance
     python tools/conditional_sweep.py --condition_dropout 0.3 --guidance 4 --consistent
     python tools/conditional_sweep.py --condition_dropout 0.3 --guidance 8 --rescales 0,0.5
+    python tools/conditional_sweep.py --condition_dropout 0.3 --guidance 2,4 --components 10,1 --fid
 
-Prints one markdown row per temperature: the mean over classes and each class's accuracy.
+Prints one markdown row per temperature: the mean over classes and each class's accuracy
+(``--fid``: and the FID of all classes' samples against the test images, the price in
+variety).
 """
 
 from __future__ import annotations
@@ -52,6 +55,17 @@ def main() -> None:
         action="store_true",
         help="also score consistent samples (the ones the model classifies as their class)",
     )
+    parser.add_argument(
+        "--components",
+        default=None,
+        help="GMM components per class, comma-separated (adds a column; default: 10)",
+    )
+    parser.add_argument(
+        "--fid",
+        action="store_true",
+        help="add the FID of each row's samples against --fid_test test images",
+    )
+    parser.add_argument("--fid_test", type=int, default=5000, help="test images of the FID")
     parser.add_argument("--per_class", type=int, default=200, help="samples per class")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -76,7 +90,11 @@ def main() -> None:
         condition_dropout=args.condition_dropout,
         **fields,
     )
-    gmm = tfvae.build_sampler("gmm", model).fit(x, condition=y)
+    components = [10] if args.components is None else [int(v) for v in args.components.split(",")]
+    fitted = {
+        c: tfvae.build_sampler("gmm", model, n_components=c).fit(x, condition=y) for c in components
+    }
+    x_fid, y_fid = data.x_test[: args.fid_test], data.y_test[: args.fid_test]
     names = data.class_names or [str(k) for k in range(10)]
     setting = (
         f"{args.model}{'' if args.beta is None else f' beta={args.beta:g}'}, {args.train} "
@@ -86,34 +104,41 @@ def main() -> None:
     print(f"{setting}: trained in {seconds:.0f} s")
     consistency = (False, True) if args.consistent else (False,)
     rescales = [0.0] if args.rescales is None else [float(v) for v in args.rescales.split(",")]
+    comp_head = " components |" if args.components is not None else ""
     phi_head = " rescale |" if args.rescales is not None else ""
     kept = " consistent |" if args.consistent else ""
+    fid_head = " FID |" if args.fid else ""
     print(
-        f"| setting | temperature | guidance |{phi_head}{kept} mean | worst | "
-        + " | ".join(names)
-        + " |"
+        f"| setting |{comp_head} temperature | guidance |{phi_head}{kept} mean | worst |"
+        f"{fid_head} " + " | ".join(names) + " |"
     )
-    print("|---" * (15 + args.consistent + (args.rescales is not None)) + "|")
-    for t in (float(v) for v in args.temperatures.split(",")):
-        sampler = tfvae.build_sampler("gmm", model, temperature=t)
-        sampler.set_state(gmm.get_state())  # the same mixtures, drawn at temperature t
+    extra = (args.components is not None) + args.consistent + (args.rescales is not None) + args.fid
+    print("|---" * (15 + extra) + "|")
+    for c, t in ((c, float(t)) for c in components for t in args.temperatures.split(",")):
+        sampler = tfvae.build_sampler("gmm", model, temperature=t, n_components=c)
+        sampler.set_state(fitted[c].get_state())  # the same mixtures, drawn at temperature t
+        comp_cell = f" {c} |" if args.components is not None else ""
         for w in (float(v) for v in args.guidance.split(",")):
             for phi in rescales:
                 for consistent in consistency:
-                    acc = tfvae.metrics.class_accuracy(
-                        sampler,
-                        n_per_class=args.per_class,
-                        seed=args.seed,
-                        guidance=w,
-                        guidance_rescale=phi,
-                        consistent=consistent,
-                    )
+                    how = {
+                        "n_per_class": args.per_class,
+                        "seed": args.seed,
+                        "guidance": w,
+                        "guidance_rescale": phi,
+                        "consistent": consistent,
+                    }
+                    acc = tfvae.metrics.class_accuracy(sampler, **how)
                     cells = " | ".join(f"{acc.per_class[k]:.0%}" for k in range(10))
+                    fid_cell = ""
+                    if args.fid:
+                        score = tfvae.metrics.per_class_fid(sampler, x_fid, y_fid, **how)
+                        fid_cell = f" {score['overall']:.1f} |"
                     phi_cell = f" {phi:g} |" if args.rescales is not None else ""
                     flag = f" {'yes' if consistent else 'no'} |" if args.consistent else ""
                     print(
-                        f"| {setting} | {t:g} | {w:g} |{phi_cell}{flag} {acc.mean:.1%} | "
-                        f"{acc.worst:.0%} | {cells} |",
+                        f"| {setting} |{comp_cell} {t:g} | {w:g} |{phi_cell}{flag} "
+                        f"{acc.mean:.1%} | {acc.worst:.0%} |{fid_cell} {cells} |",
                         flush=True,
                     )
 

@@ -19,6 +19,10 @@ the same images, networks and budget, then reports:
   pulled back towards the unguided one, so strong guidance does not saturate it);
 - the cold guided draws made consistent (``consistent=True``: only the samples the model
   itself classifies as their class, by its own likelihoods; the others are redrawn);
+- one Gaussian per class (``n_components=1``) drawn cold and guided (``--single_temperature``,
+  ``--single_guidance``): codes around each class's mean code, the class's most typical;
+- the FID of each column's samples (all classes, in the test set's proportions) against
+  ``--fid_test`` test images: what the recognisability costs in variety and fidelity;
 - pictures: one row of samples per class (``docs/conditional/class_grid*.png``).
 
     python tools/conditional_table.py --out docs/conditional/table.md   # the README's table
@@ -103,6 +107,19 @@ def main() -> None:
     parser.add_argument(
         "--rescale", type=float, default=0.0, help="guidance rescale of the guided columns"
     )
+    parser.add_argument(
+        "--single_temperature",
+        type=float,
+        default=0.3,
+        help="temperature of the one-Gaussian-per-class column",
+    )
+    parser.add_argument(
+        "--single_guidance",
+        type=float,
+        default=2.0,
+        help="guidance weight of the one-Gaussian-per-class column",
+    )
+    parser.add_argument("--fid_test", type=int, default=5000, help="test images of the FIDs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="also write the table here (and the grid)")
     args = parser.parse_args()
@@ -150,6 +167,30 @@ def main() -> None:
     consistent = tfvae.metrics.class_accuracy(
         cold, n_per_class=args.per_class, seed=args.seed, consistent=True, **guide
     )
+    single = tfvae.build_sampler(
+        "gmm", cvae, n_components=1, temperature=args.single_temperature
+    ).fit(x, condition=y)
+    single_guide = {"guidance": args.single_guidance, "guidance_rescale": 0.0}
+    typical = tfvae.metrics.class_accuracy(
+        single, n_per_class=args.per_class, seed=args.seed, **single_guide
+    )
+    x_fid, y_fid = data.x_test[: args.fid_test], data.y_test[: args.fid_test]
+    unguided = {"guidance": 0.0, "guidance_rescale": 0.0}
+    fid_of = [  # (source, guidance and rescale, consistent) of each column, in order
+        (cvae, unguided, False),
+        (gmm, unguided, False),
+        (cold, unguided, False),
+        (gmm, guide, False),
+        (cold, guide, False),
+        (cold, guide, True),
+        (single, single_guide, False),
+    ]
+    fids = [
+        tfvae.metrics.per_class_fid(
+            source, x_fid, y_fid, n_per_class=args.per_class, seed=args.seed, consistent=c, **g
+        )["overall"]
+        for source, g, c in fid_of
+    ]
     real = classifier.predict(x_test)
     recon = classifier.predict(np.asarray(cvae.reconstruct(x_test, y_test)))
     nll_c = cvae.nll(x_bin, n_samples=args.k, condition=y_test, seed=args.seed)
@@ -169,11 +210,11 @@ def main() -> None:
         "| class | prior samples | per-class GMM | per-class GMM, temperature "
         f"{args.cold:g} | per-class GMM, guidance {w:g}{rescaled} | per-class GMM, "
         f"temperature {args.cold:g}, guidance {w:g}{rescaled} | the same, consistent | "
-        "real test images | "
-        "reconstructions of them |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"one Gaussian per class, temperature {args.single_temperature:g}, guidance "
+        f"{args.single_guidance:g} | real test images | reconstructions of them |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    columns = (prior, mixture, colder, guided, guided_cold, consistent)
+    columns = (prior, mixture, colder, guided, guided_cold, consistent, typical)
     for k in range(10):
         mine = y_test == k
         cells = " | ".join(f"{c.per_class[k]:.0%}" for c in columns)
@@ -187,6 +228,8 @@ def main() -> None:
         f"| **mean** | {means} | {np.mean(real == y_test):.1%} | {np.mean(recon == y_test):.1%} |"
     )
     lines.append(f"| worst class | {worst} | | |")
+    fid_cells = " | ".join(f"{f:.1f}" for f in fids)
+    lines.append(f"| FID against {len(x_fid)} test images | {fid_cells} | | |")
     lines += [
         "",
         f"Test NLL on the same {args.test} binarised images (K={args.k}): conditional "
@@ -211,6 +254,8 @@ def main() -> None:
             cvae, per_class=12, seed=args.seed, sampler=cold, consistent=True, **guide
         )
         save_png(picture, f"{folder}/class_grid_consistent.png", 2)
+        picture = class_grid(cvae, per_class=12, seed=args.seed, sampler=single, **single_guide)
+        save_png(picture, f"{folder}/class_grid_single.png", 2)
 
 
 if __name__ == "__main__":

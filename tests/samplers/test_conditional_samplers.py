@@ -85,6 +85,27 @@ def test_gmm_fits_one_mixture_per_class_and_reloads(cvae, three_digits, tmp_path
         tfvae.build_sampler("gmm", cvae, n_components=3).fit(x)
 
 
+def test_one_gaussian_per_class_draws_around_each_class_mean_code(cvae, three_digits):
+    x, y, _ = three_digits
+    warm = tfvae.build_sampler("gmm", cvae, n_components=1).fit(x, condition=y)
+    codes = warm.training_codes(x, y)
+    labels = np.repeat([0, 1, 2], 3000)
+    frozen = tfvae.build_sampler("gmm", cvae, n_components=1, temperature=0.0)
+    frozen.set_state(warm.get_state())
+    cold = tfvae.build_sampler("gmm", cvae, n_components=1, temperature=0.3)
+    cold.set_state(warm.get_state())
+    at_mean, draws = frozen.sample_codes(9000, condition=labels), cold.sample_codes(9000, 1, labels)
+    for k in range(3):  # float64 moments of the class's own codes
+        mine = codes[y == k].astype(np.float64)
+        np.testing.assert_allclose(
+            at_mean[labels == k], np.tile(mine.mean(0), (3000, 1)), atol=1e-5
+        )
+        spread = 0.3**2 * np.cov(mine.T, bias=True)
+        np.testing.assert_allclose(
+            np.cov(draws[labels == k].T), spread, atol=0.12 * np.abs(spread).max()
+        )
+
+
 @pytest.mark.parametrize(
     "model, sampler, fields",
     [

@@ -16,7 +16,10 @@ class GaussianMixtureSamplerConfig(BaseSamplerConfig):
     """Config of :class:`GaussianMixtureSampler`.
 
     Attributes:
-        n_components: number of mixture components (Pythae's default: 10).
+        n_components: number of mixture components (Pythae's default: 10); per class for a
+            class-conditional model. 1 fits one Gaussian per class: cold draws around the
+            class's mean code are its most typical samples (the mixture's smaller components
+            also cover a class's odd sub-modes, e.g. pullovers that look like shirts).
         covariance_type: scikit-learn's ``covariance_type``.
         max_iter: EM iterations.
         seed: seeds EM's initialisation.
