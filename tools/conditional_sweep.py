@@ -95,6 +95,7 @@ def main() -> None:
         c: tfvae.build_sampler("gmm", model, n_components=c).fit(x, condition=y) for c in components
     }
     x_fid, y_fid = data.x_test[: args.fid_test], data.y_test[: args.fid_test]
+    classifier = tfvae.metrics.ClassifierFeatures()
     names = data.class_names or [str(k) for k in range(10)]
     setting = (
         f"{args.model}{'' if args.beta is None else f' beta={args.beta:g}'}, {args.train} "
@@ -121,18 +122,23 @@ def main() -> None:
         for w in (float(v) for v in args.guidance.split(",")):
             for phi in rescales:
                 for consistent in consistency:
-                    how = {
-                        "n_per_class": args.per_class,
-                        "seed": args.seed,
-                        "guidance": w,
-                        "guidance_rescale": phi,
-                        "consistent": consistent,
-                    }
-                    acc = tfvae.metrics.class_accuracy(sampler, **how)
+                    samples = tfvae.metrics.class_samples(  # scored for accuracy and FID
+                        sampler,
+                        n_per_class=args.per_class,
+                        seed=args.seed,
+                        guidance=w,
+                        guidance_rescale=phi,
+                        consistent=consistent,
+                    )
+                    acc = tfvae.metrics.class_accuracy(
+                        model, classifier=classifier, samples=samples
+                    )
                     cells = " | ".join(f"{acc.per_class[k]:.0%}" for k in range(10))
                     fid_cell = ""
                     if args.fid:
-                        score = tfvae.metrics.per_class_fid(sampler, x_fid, y_fid, **how)
+                        score = tfvae.metrics.per_class_fid(
+                            None, x_fid, y_fid, n_per_class=args.per_class, samples=samples
+                        )
                         fid_cell = f" {score['overall']:.1f} |"
                     phi_cell = f" {phi:g} |" if args.rescales is not None else ""
                     flag = f" {'yes' if consistent else 'no'} |" if args.consistent else ""

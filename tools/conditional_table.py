@@ -152,31 +152,17 @@ def main() -> None:
         models[condition] = model
         print(f"trained {'conditional' if condition else 'unconditional'} VAE", flush=True)
     cvae = models["class"]
-    prior = tfvae.metrics.class_accuracy(cvae, n_per_class=args.per_class, seed=args.seed)
     gmm = tfvae.build_sampler("gmm", cvae).fit(x, condition=y)
-    mixture = tfvae.metrics.class_accuracy(gmm, n_per_class=args.per_class, seed=args.seed)
     cold = tfvae.build_sampler("gmm", cvae, temperature=args.cold)
     cold.set_state(gmm.get_state())  # the same mixtures, drawn nearer their means
-    colder = tfvae.metrics.class_accuracy(cold, n_per_class=args.per_class, seed=args.seed)
-    w, phi = args.guidance, args.rescale
-    guide = {"guidance": w, "guidance_rescale": phi}
-    guided = tfvae.metrics.class_accuracy(gmm, n_per_class=args.per_class, seed=args.seed, **guide)
-    guided_cold = tfvae.metrics.class_accuracy(
-        cold, n_per_class=args.per_class, seed=args.seed, **guide
-    )
-    consistent = tfvae.metrics.class_accuracy(
-        cold, n_per_class=args.per_class, seed=args.seed, consistent=True, **guide
-    )
     single = tfvae.build_sampler(
         "gmm", cvae, n_components=1, temperature=args.single_temperature
     ).fit(x, condition=y)
-    single_guide = {"guidance": args.single_guidance, "guidance_rescale": 0.0}
-    typical = tfvae.metrics.class_accuracy(
-        single, n_per_class=args.per_class, seed=args.seed, **single_guide
-    )
-    x_fid, y_fid = data.x_test[: args.fid_test], data.y_test[: args.fid_test]
+    w, phi = args.guidance, args.rescale
     unguided = {"guidance": 0.0, "guidance_rescale": 0.0}
-    fid_of = [  # (source, guidance and rescale, consistent) of each column, in order
+    guide = {"guidance": w, "guidance_rescale": phi}
+    single_guide = {"guidance": args.single_guidance, "guidance_rescale": 0.0}
+    drawn = [  # (source, guidance and rescale, consistent) of each column, in order
         (cvae, unguided, False),
         (gmm, unguided, False),
         (cold, unguided, False),
@@ -185,12 +171,17 @@ def main() -> None:
         (cold, guide, True),
         (single, single_guide, False),
     ]
-    fids = [
-        tfvae.metrics.per_class_fid(
-            source, x_fid, y_fid, n_per_class=args.per_class, seed=args.seed, consistent=c, **g
-        )["overall"]
-        for source, g, c in fid_of
-    ]
+    x_fid, y_fid = data.x_test[: args.fid_test], data.y_test[: args.fid_test]
+    columns, fids = [], []
+    for source, g, c in drawn:  # one draw per column serves its accuracy and its FID
+        samples = tfvae.metrics.class_samples(
+            source, n_per_class=args.per_class, seed=args.seed, consistent=c, **g
+        )
+        columns.append(tfvae.metrics.class_accuracy(cvae, classifier=classifier, samples=samples))
+        score = tfvae.metrics.per_class_fid(
+            None, x_fid, y_fid, n_per_class=args.per_class, samples=samples
+        )
+        fids.append(score["overall"])
     real = classifier.predict(x_test)
     recon = classifier.predict(np.asarray(cvae.reconstruct(x_test, y_test)))
     nll_c = cvae.nll(x_bin, n_samples=args.k, condition=y_test, seed=args.seed)
@@ -214,7 +205,6 @@ def main() -> None:
         f"{args.single_guidance:g} | real test images | reconstructions of them |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    columns = (prior, mixture, colder, guided, guided_cold, consistent, typical)
     for k in range(10):
         mine = y_test == k
         cells = " | ".join(f"{c.per_class[k]:.0%}" for c in columns)

@@ -1,7 +1,12 @@
 """Evaluation metrics: disentanglement scores on datasets with known factors, sample quality
 (FID, precision/recall) on the features of a pluggable extractor."""
 
-from tfvae.metrics.conditional import ClassAccuracy, class_accuracy, per_class_fid
+from tfvae.metrics.conditional import (
+    ClassAccuracy,
+    class_accuracy,
+    class_samples,
+    per_class_fid,
+)
 from tfvae.metrics.disentanglement import (
     METRICS,
     as_representation,
@@ -27,6 +32,7 @@ from tfvae.metrics.fid import (
 __all__ = [
     "ClassAccuracy",
     "class_accuracy",
+    "class_samples",
     "per_class_fid",
     "METRICS",
     "as_representation",

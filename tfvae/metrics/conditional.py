@@ -60,6 +60,35 @@ def _generator(
     )
 
 
+def class_samples(
+    source: Any,
+    classes: Sequence[int] | None = None,
+    n_per_class: int = 100,
+    seed: int = 0,
+    guidance: float | None = None,
+    consistent: bool = False,
+    guidance_rescale: float | None = None,
+) -> dict[int, np.ndarray]:
+    """``n_per_class`` samples of each requested class, ``{k: [n_per_class, *event_shape]}``,
+    class k drawn with seed ``seed + k``: what :func:`class_accuracy` and
+    :func:`per_class_fid` score, so one draw (``samples=``) can serve both.
+
+    Args:
+        source: a class-conditional model (``generate(n, condition=k)``) or a sampler of one
+            (``sample(n, condition=k)``).
+        classes: the classes to request (default: all ``num_classes``).
+        guidance: the classifier-free guidance weight of the samples (default: the model's
+            ``config.guidance``); ``guidance_rescale``: its rescale (default: the model's).
+        consistent: consistent samples (``sample(..., consistent=True)``: the ones the model
+            itself classifies as their class).
+    """
+    model = getattr(source, "model", source)
+    if classes is None:
+        classes = range(int(model.config.num_classes))
+    generate = _generator(source, guidance, consistent, guidance_rescale)
+    return {int(k): generate(n_per_class, seed + int(k), int(k)) for k in classes}
+
+
 def class_accuracy(
     source: Any,
     classes: Sequence[int] | None = None,
@@ -69,30 +98,31 @@ def class_accuracy(
     guidance: float | None = None,
     consistent: bool = False,
     guidance_rescale: float | None = None,
+    samples: dict[int, np.ndarray] | None = None,
 ) -> ClassAccuracy:
     """Generate ``n_per_class`` samples of each requested class and classify them.
 
     Args:
-        source: a class-conditional model (``generate(n, condition=k)``) or a sampler of one
-            (``sample(n, condition=k)``).
-        classes: the classes to request (default: all ``num_classes``).
+        source, classes, n_per_class, seed, guidance, consistent, guidance_rescale: what
+            to draw, as in :func:`class_samples`.
         classifier: ``images -> labels [N]`` (an object with ``predict`` or a callable);
             default: the shipped Fashion-MNIST classifier (28x28x1 images).
-        guidance: the classifier-free guidance weight of the samples (default: the model's
-            ``config.guidance``); ``guidance_rescale``: its rescale (default: the model's).
-        consistent: score consistent samples (``sample(..., consistent=True)``: the ones
-            the model itself classifies as their class).
+        samples: ``class_samples(...)`` already drawn (then nothing is drawn; ``classes``
+            defaults to its keys).
     """
     model = getattr(source, "model", source)
     n_classes = int(model.config.num_classes)
-    classes = list(range(n_classes)) if classes is None else [int(k) for k in classes]
+    if samples is None:
+        samples = class_samples(
+            source, classes, n_per_class, seed, guidance, consistent, guidance_rescale
+        )
+    classes = sorted(samples) if classes is None else [int(k) for k in classes]
     classifier = classifier if classifier is not None else ClassifierFeatures()
     predict = classifier.predict if hasattr(classifier, "predict") else classifier
-    generate = _generator(source, guidance, consistent, guidance_rescale)
     confusion = np.zeros((n_classes, n_classes), np.int64)
     per_class = {}
     for k in classes:
-        labels = np.asarray(predict(generate(n_per_class, seed + k, k))).astype(int)
+        labels = np.asarray(predict(samples[k])).astype(int)
         confusion[k] += np.bincount(labels, minlength=n_classes)[:n_classes]
         per_class[k] = float(np.mean(labels == k))
     return ClassAccuracy(per_class, confusion)
@@ -108,26 +138,30 @@ def per_class_fid(
     guidance: float | None = None,
     consistent: bool = False,
     guidance_rescale: float | None = None,
+    samples: dict[int, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """FID of each class's samples against the real images of that class, and overall (all
     classes' samples, in the real data's class proportions, against all real images).
 
     Args:
         real: ``[N, H, W, C]`` images in [0, 1]; ``labels``: their classes ``[N]``.
-        guidance: the classifier-free guidance weight of the samples (default: the model's);
-            ``guidance_rescale``: its rescale (default: the model's).
-        consistent: score consistent samples (see :func:`class_accuracy`).
+        n_per_class, seed, guidance, consistent, guidance_rescale: what to draw of each
+            class in ``labels``, as in :func:`class_samples`.
+        samples: ``class_samples(...)`` already drawn, one entry per class in ``labels``
+            with ``n_per_class`` rows (then nothing is drawn).
     Returns:
         ``{"0": ..., "1": ..., ..., "overall": ...}``.
     """
-    generate = _generator(source, guidance, consistent, guidance_rescale)
     labels = np.asarray(labels).astype(int)
+    classes = [int(k) for k in np.unique(labels)]
+    if samples is None:
+        samples = class_samples(
+            source, classes, n_per_class, seed, guidance, consistent, guidance_rescale
+        )
     out, pooled = {}, []
-    classes = np.unique(labels)
     for k in classes:
-        samples = generate(n_per_class, seed + int(k), int(k))
-        out[str(int(k))] = fid(real[labels == k], samples, extractor)
+        out[str(k)] = fid(real[labels == k], samples[k], extractor)
         share = int(round(n_per_class * np.mean(labels == k) * len(classes)))
-        pooled.append(samples[: max(1, share)])
+        pooled.append(samples[k][: max(1, share)])
     out["overall"] = fid(real, np.concatenate(pooled), extractor)
     return out
