@@ -350,7 +350,7 @@ class TableLikelihood(Likelihood):
             out.append(self.numeric.guide(ys.pop(0), nulls.pop(0), weight, rescale))
         for y_block, null_block in zip(ys, nulls, strict=True):
             p_y, p_0 = tf.nn.softmax(y_block, axis=-1), tf.nn.softmax(null_block, axis=-1)
-            out.append(tf.math.log(tf.maximum(p_y + weight * (p_y - p_0), 1e-6)))
+            out.append(tf.math.log(tf.maximum(extrapolate(p_y, p_0, weight), 1e-6)))
         return tf.concat(out, axis=-1)
 
 
